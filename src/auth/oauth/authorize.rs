@@ -1,0 +1,226 @@
+//! Starting a sign-in: the pending record kept until the callback, and the authorization
+//! request (RFC 6749 §4.1.1 with PKCE, RFC 7636 §4.3; OpenID Connect Core §3.1.2.1).
+
+use super::config::ClientConfig;
+use super::json::{write_string, Json};
+use super::metadata::ProviderMetadata;
+use super::pkce::{random_value, PkceVerifier};
+use super::url::{form_encode, with_query};
+
+/// How long a started sign-in stays valid, in seconds.
+pub const PENDING_LIFETIME_SECS: u64 = 600;
+
+/// A sign-in that has sent the browser to the provider and awaits its callback.
+/// Stored (in sessionStorage, by the browser layer) under a key made from its `state`,
+/// so that several can be pending at once, and taken out exactly once.
+#[derive(Debug)]
+pub struct PendingSignIn {
+    pub state: String,
+    pub nonce: String,
+    pub verifier: PkceVerifier,
+    /// A same-origin path to return to afterwards (already made safe).
+    pub return_to: String,
+    /// Seconds since the Unix epoch.
+    pub created_at: u64,
+}
+
+/// The CSPRNG output a sign-in needs: verifier, state and nonce, 32 bytes each.
+pub struct SignInRandomness {
+    pub verifier: [u8; 32],
+    pub state: [u8; 32],
+    pub nonce: [u8; 32],
+}
+
+impl PendingSignIn {
+    pub fn new(random: &SignInRandomness, return_to: &str, now: u64) -> PendingSignIn {
+        PendingSignIn {
+            state: random_value(&random.state),
+            nonce: random_value(&random.nonce),
+            verifier: PkceVerifier::from_random(&random.verifier),
+            return_to: safe_return_to(return_to),
+            created_at: now,
+        }
+    }
+
+    /// Whether it is older than [`PENDING_LIFETIME_SECS`] (or claims to be from the future,
+    /// beyond a minute of clock change).
+    pub fn is_expired(&self, now: u64) -> bool {
+        now > self.created_at + PENDING_LIFETIME_SECS || self.created_at > now + 60
+    }
+
+    /// The stored form. It contains the verifier: it goes to sessionStorage only, until
+    /// its one use.
+    pub fn to_json(&self) -> String {
+        let mut out = String::from("{");
+        for (i, (name, value)) in [
+            ("state", self.state.as_str()),
+            ("nonce", &self.nonce),
+            ("verifier", self.verifier.expose()),
+            ("return_to", &self.return_to),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            if i > 0 {
+                out.push(',');
+            }
+            write_string(&mut out, name);
+            out.push(':');
+            write_string(&mut out, value);
+        }
+        out.push_str(",\"created_at\":");
+        out.push_str(&self.created_at.to_string());
+        out.push('}');
+        out
+    }
+
+    /// Reads the stored form back. Storage is untrusted input: anything malformed is `None`.
+    pub fn from_json(text: &str) -> Option<PendingSignIn> {
+        let doc = Json::parse(text).ok()?;
+        let text_of = |name: &str| doc.get(name).and_then(Json::as_str);
+        Some(PendingSignIn {
+            state: text_of("state").filter(|s| !s.is_empty())?.to_owned(),
+            nonce: text_of("nonce").filter(|s| !s.is_empty())?.to_owned(),
+            verifier: PkceVerifier::from_stored(text_of("verifier")?)?,
+            return_to: safe_return_to(text_of("return_to")?),
+            created_at: u64::try_from(doc.get("created_at")?.as_i64()?).ok()?,
+        })
+    }
+}
+
+/// The URL that sends the browser to the provider (RFC 6749 §4.1.1, RFC 7636 §4.3,
+/// OpenID Connect Core §3.1.2.1).
+pub fn authorization_url(metadata: &ProviderMetadata, config: &ClientConfig, pending: &PendingSignIn) -> String {
+    let challenge = pending.verifier.challenge_s256();
+    let mut pairs = vec![
+        ("response_type", "code"),
+        ("client_id", config.client_id.as_str()),
+        ("redirect_uri", &config.redirect_uri),
+        ("scope", &config.scope),
+        ("state", &pending.state),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    if config.requests_openid() {
+        pairs.push(("nonce", &pending.nonce));
+    }
+    with_query(&metadata.authorization_endpoint, &form_encode(&pairs))
+}
+
+/// Makes a return-to value safe: a same-origin absolute path (`/...`), or `/`.
+/// Refuses scheme-relative (`//host`), backslash tricks (`/\host`, which browsers read as
+/// `//host`), absolute URLs, `javascript:` and control characters (RFC 9700 §4.11, open
+/// redirection).
+pub fn safe_return_to(path: &str) -> String {
+    let safe = path.starts_with('/')
+        && !path.starts_with("//")
+        && !path.contains('\\')
+        && !path.chars().any(|c| c.is_control() || c == ' ')
+        && path.len() <= 2048;
+    if safe { path.to_owned() } else { "/".to_owned() }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::oauth::url::parse_query;
+
+    fn fixture() -> (ProviderMetadata, ClientConfig, PendingSignIn) {
+        let metadata = ProviderMetadata {
+            issuer: "http://127.0.0.1:9000".into(),
+            authorization_endpoint: "http://127.0.0.1:9000/auth".into(),
+            token_endpoint: "http://127.0.0.1:9000/token".into(),
+            userinfo_endpoint: None,
+            end_session_endpoint: None,
+            revocation_endpoint: None,
+            iss_parameter_supported: true,
+        };
+        let config = ClientConfig::parse(r#"{"issuer":"http://127.0.0.1:9000","client_id":"leptos spa"}"#, "http://localhost:8080").unwrap();
+        let random = SignInRandomness { verifier: [1; 32], state: [2; 32], nonce: [3; 32] };
+        (metadata, config, PendingSignIn::new(&random, "/profile?tab=1", 1_000))
+    }
+
+    #[test]
+    fn authorization_url_carries_every_parameter_encoded() {
+        let (metadata, config, pending) = fixture();
+        let url = authorization_url(&metadata, &config, &pending);
+        let (endpoint, query) = url.split_once('?').unwrap();
+        assert_eq!(endpoint, "http://127.0.0.1:9000/auth");
+        assert!(query.contains("redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback"));
+        assert!(query.contains("client_id=leptos+spa"));
+        let pairs = parse_query(query).unwrap();
+        let get = |name: &str| pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str());
+        assert_eq!(get("response_type"), Some("code"));
+        assert_eq!(get("client_id"), Some("leptos spa"));
+        assert_eq!(get("redirect_uri"), Some("http://localhost:8080/callback"));
+        assert_eq!(get("scope"), Some("openid profile email"));
+        assert_eq!(get("state"), Some(pending.state.as_str()));
+        assert_eq!(get("nonce"), Some(pending.nonce.as_str()));
+        assert_eq!(get("code_challenge"), Some(pending.verifier.challenge_s256().as_str()));
+        assert_eq!(get("code_challenge_method"), Some("S256"));
+        assert_eq!(pairs.len(), 8);
+        // The verifier itself never leaves the browser before the token request.
+        assert!(!url.contains(pending.verifier.expose()));
+    }
+
+    #[test]
+    fn state_and_nonce_have_256_bits_and_differ() {
+        let (_, _, pending) = fixture();
+        assert_eq!(pending.state.len(), 43);
+        assert_eq!(pending.nonce.len(), 43);
+        assert_ne!(pending.state, pending.nonce);
+    }
+
+    #[test]
+    fn pending_round_trips_through_storage_form() {
+        let (_, _, pending) = fixture();
+        let back = PendingSignIn::from_json(&pending.to_json()).unwrap();
+        assert_eq!(back.state, pending.state);
+        assert_eq!(back.nonce, pending.nonce);
+        assert_eq!(back.verifier.expose(), pending.verifier.expose());
+        assert_eq!(back.return_to, "/profile?tab=1");
+        assert_eq!(back.created_at, 1_000);
+    }
+
+    #[test]
+    fn malformed_stored_pending_is_none() {
+        for text in [
+            "",
+            "{}",
+            "null",
+            r#"{"state":"s","nonce":"n","verifier":"short","return_to":"/","created_at":1}"#,
+            r#"{"state":"","nonce":"n","verifier":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","return_to":"/","created_at":1}"#,
+            r#"{"state":"s","nonce":"n","verifier":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","return_to":"/","created_at":-1}"#,
+        ] {
+            assert!(PendingSignIn::from_json(text).is_none(), "{text}");
+        }
+    }
+
+    #[test]
+    fn expiry_after_ten_minutes() {
+        let (_, _, pending) = fixture();
+        assert!(!pending.is_expired(1_000 + 600));
+        assert!(pending.is_expired(1_000 + 601));
+        assert!(pending.is_expired(1_000 - 61));
+    }
+
+    #[test]
+    fn return_to_accepts_only_same_origin_paths() {
+        for ok in ["/", "/profile", "/a/b?c=d#e"] {
+            assert_eq!(safe_return_to(ok), ok);
+        }
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "\\\\evil.example",
+            "javascript:alert(1)",
+            "profile",
+            "",
+            "/\tx",
+            "/%0a x",
+        ] {
+            assert_eq!(safe_return_to(bad), "/", "{bad:?}");
+        }
+    }
+}

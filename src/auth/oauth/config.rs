@@ -1,0 +1,125 @@
+//! The client's settings, read at start-up from the deployed `config.json`, so one build
+//! can be pointed at another provider by editing that file.
+
+use super::error::AuthError;
+use super::json::Json;
+use super::url::{is_secure_endpoint, origin_of};
+
+/// Provider and client settings, validated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientConfig {
+    /// The issuer identifier, exactly as the provider's metadata states it.
+    pub issuer: String,
+    pub client_id: String,
+    /// Space-separated scopes (RFC 6749 §3.3).
+    pub scope: String,
+    /// Where the provider sends the browser back; registered exactly at the provider.
+    pub redirect_uri: String,
+    /// Where the provider sends the browser after sign-out.
+    pub post_logout_redirect_uri: String,
+}
+
+impl ClientConfig {
+    /// Reads the config document. `page_origin` (`scheme://host:port` of the running app)
+    /// supplies the defaults `<origin>/callback` and `<origin>/`; explicit URIs must be on
+    /// that origin, because only this app can finish a sign-in it started.
+    pub fn parse(text: &str, page_origin: &str) -> Result<ClientConfig, AuthError> {
+        let doc = Json::parse(text).map_err(|e| AuthError::Config(format!("config.json is not valid JSON: {e}")))?;
+        if !doc.is_object() {
+            return Err(AuthError::Config("config.json must hold a JSON object".into()));
+        }
+        let field = |name: &str| -> Result<Option<String>, AuthError> {
+            match doc.get(name) {
+                None | Some(Json::Null) => Ok(None),
+                Some(Json::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
+                Some(_) => Err(AuthError::Config(format!("\"{name}\" must be a non-empty string"))),
+            }
+        };
+        let required = |name: &str| field(name)?.ok_or_else(|| AuthError::Config(format!("\"{name}\" is missing")));
+        let issuer = required("issuer")?;
+        if !is_secure_endpoint(&issuer) || issuer.contains('?') {
+            return Err(AuthError::Config(
+                "\"issuer\" must be an https URL without query (plain http only on localhost)".into(),
+            ));
+        }
+        let client_id = required("client_id")?;
+        let scope = field("scope")?.unwrap_or_else(|| "openid profile email".into());
+        let on_this_origin = |name: &str, default_path: &str| -> Result<String, AuthError> {
+            let uri = field(name)?.unwrap_or_else(|| format!("{page_origin}{default_path}"));
+            if origin_of(&uri) != Some(page_origin) || uri.contains('#') {
+                return Err(AuthError::Config(format!("\"{name}\" must be a URL on this app's origin {page_origin}")));
+            }
+            Ok(uri)
+        };
+        Ok(ClientConfig {
+            redirect_uri: on_this_origin("redirect_uri", "/callback")?,
+            post_logout_redirect_uri: on_this_origin("post_logout_redirect_uri", "/")?,
+            issuer,
+            client_id,
+            scope,
+        })
+    }
+
+    /// The path part of `redirect_uri`: the route that finishes sign-in.
+    pub fn callback_path(&self) -> &str {
+        let after_origin = &self.redirect_uri[origin_of(&self.redirect_uri).map_or(0, str::len)..];
+        let path = after_origin.split(['?', '#']).next().unwrap_or("");
+        if path.is_empty() { "/" } else { path }
+    }
+
+    /// Whether OpenID Connect is in use, so an ID token is required (OIDC Core §3.1.2.1).
+    pub fn requests_openid(&self) -> bool {
+        self.scope.split(' ').any(|s| s == "openid")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORIGIN: &str = "http://localhost:8080";
+
+    #[test]
+    fn defaults_come_from_the_page_origin() {
+        let config = ClientConfig::parse(r#"{"issuer":"http://127.0.0.1:9000","client_id":"leptos-spa"}"#, ORIGIN).unwrap();
+        assert_eq!(config.redirect_uri, "http://localhost:8080/callback");
+        assert_eq!(config.post_logout_redirect_uri, "http://localhost:8080/");
+        assert_eq!(config.scope, "openid profile email");
+        assert_eq!(config.callback_path(), "/callback");
+        assert!(config.requests_openid());
+    }
+
+    #[test]
+    fn explicit_values_are_kept() {
+        let config = ClientConfig::parse(
+            r#"{"issuer":"https://id.example.com/tenant","client_id":"c","scope":"api",
+                "redirect_uri":"http://localhost:8080/auth/done?x=1","post_logout_redirect_uri":null}"#,
+            ORIGIN,
+        )
+        .unwrap();
+        assert_eq!(config.callback_path(), "/auth/done");
+        assert!(!config.requests_openid());
+    }
+
+    #[test]
+    fn refuses_unusable_settings() {
+        let cases = [
+            ("not json", "config.json is not valid JSON"),
+            ("[]", "must hold a JSON object"),
+            (r#"{"client_id":"c"}"#, "\"issuer\" is missing"),
+            (r#"{"issuer":"http://id.example.com","client_id":"c"}"#, "\"issuer\" must be an https URL"),
+            (r#"{"issuer":"https://id.example.com","client_id":""}"#, "\"client_id\" must be a non-empty string"),
+            (r#"{"issuer":"https://id.example.com","client_id":7}"#, "\"client_id\" must be a non-empty string"),
+            (
+                r#"{"issuer":"https://id.example.com","client_id":"c","redirect_uri":"https://evil.example/callback"}"#,
+                "\"redirect_uri\" must be a URL on this app's origin",
+            ),
+        ];
+        for (text, expected) in cases {
+            match ClientConfig::parse(text, ORIGIN) {
+                Err(AuthError::Config(detail)) => assert!(detail.contains(expected), "{text}: {detail}"),
+                other => panic!("{text}: {other:?}"),
+            }
+        }
+    }
+}

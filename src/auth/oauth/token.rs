@@ -1,0 +1,337 @@
+//! Exchanging the code for tokens: the token request (RFC 6749 §4.1.3, RFC 7636 §4.5)
+//! and its response (RFC 6749 §5.1-5.2), with the ID token's claims checked
+//! (OpenID Connect Core §3.1.3.7).
+
+use super::base64url;
+use super::callback::ValidatedCallback;
+use super::config::ClientConfig;
+use super::error::AuthError;
+use super::json::Json;
+use super::metadata::ProviderMetadata;
+use super::secret::{constant_time_eq, Secret};
+use super::url::form_encode;
+
+/// How far the provider's clock may be ahead of or behind ours, in seconds.
+pub const CLOCK_SKEW_SECS: i64 = 60;
+
+/// A token request, ready to send: POST `body` as `application/x-www-form-urlencoded`
+/// to `url`. The body holds the code and verifier, so it is a [`Secret`].
+#[derive(Debug)]
+pub struct TokenRequest {
+    pub url: String,
+    pub body: Secret,
+}
+
+/// What the token response is checked against; made together with the request.
+#[derive(Debug)]
+pub struct TokenExpectations {
+    pub issuer: String,
+    pub client_id: String,
+    pub nonce: String,
+    pub id_token_required: bool,
+    pub return_to: String,
+}
+
+/// Builds the token request for a validated callback. Consumes the callback, so the code
+/// and verifier are used exactly once. No client secret: this is a public client
+/// (RFC 6749 §2.1, §3.2.1), identified by `client_id` in the body.
+pub fn token_request(
+    metadata: &ProviderMetadata,
+    config: &ClientConfig,
+    callback: ValidatedCallback,
+) -> (TokenRequest, TokenExpectations) {
+    let ValidatedCallback { code, pending } = callback;
+    let body = form_encode(&[
+        ("grant_type", "authorization_code"),
+        ("code", code.expose()),
+        ("redirect_uri", &config.redirect_uri),
+        ("client_id", &config.client_id),
+        ("code_verifier", pending.verifier.expose()),
+    ]);
+    let expect = TokenExpectations {
+        issuer: metadata.issuer.clone(),
+        client_id: config.client_id.clone(),
+        nonce: pending.nonce,
+        id_token_required: config.requests_openid(),
+        return_to: pending.return_to,
+    };
+    (TokenRequest { url: metadata.token_endpoint.clone(), body: Secret::new(body) }, expect)
+}
+
+/// The identity claims this client uses from a validated ID token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdTokenClaims {
+    pub sub: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub exp: i64,
+}
+
+/// The tokens of a signed-in session. Held in memory only.
+#[derive(Debug)]
+pub struct TokenSet {
+    pub access_token: Secret,
+    /// Seconds since the Unix epoch, when `expires_in` was given.
+    pub expires_at: Option<u64>,
+    pub refresh_token: Option<Secret>,
+    pub id_token: Option<Secret>,
+    pub id_claims: Option<IdTokenClaims>,
+    pub scope: Option<String>,
+}
+
+impl TokenSet {
+    pub fn is_expired(&self, now: u64) -> bool {
+        self.expires_at.is_some_and(|at| now >= at)
+    }
+}
+
+fn invalid(detail: &str) -> AuthError {
+    AuthError::InvalidTokenResponse(detail.into())
+}
+
+fn optional_string(doc: &Json, name: &str) -> Result<Option<String>, AuthError> {
+    match doc.get(name) {
+        None => Ok(None),
+        Some(Json::String(s)) => Ok(Some(s.clone())),
+        Some(_) => Err(invalid(&format!("{name} is not a string"))),
+    }
+}
+
+/// Processes the token endpoint's answer (RFC 6749 §5.1 success, §5.2 error).
+pub fn process_token_response(status: u16, body: &str, expect: &TokenExpectations, now: u64) -> Result<TokenSet, AuthError> {
+    let doc = Json::parse(body).ok().filter(Json::is_object);
+    let error_of = |doc: &Json| doc.get("error").and_then(Json::as_str).map(str::to_owned);
+    if status != 200 {
+        let (error, description) = match &doc {
+            Some(doc) => (error_of(doc), doc.get("error_description").and_then(Json::as_str).map(str::to_owned)),
+            None => (None, None),
+        };
+        return Err(AuthError::TokenRejected { status, error, description });
+    }
+    let doc = doc.ok_or_else(|| invalid("the answer is not a JSON object"))?;
+    if let Some(error) = error_of(&doc) {
+        let description = doc.get("error_description").and_then(Json::as_str).map(str::to_owned);
+        return Err(AuthError::TokenRejected { status, error: Some(error), description });
+    }
+    let access_token = optional_string(&doc, "access_token")?
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| invalid("access_token is missing"))?;
+    match optional_string(&doc, "token_type")? {
+        Some(t) if t.eq_ignore_ascii_case("bearer") => {}
+        Some(_) => return Err(invalid("token_type is not Bearer")),
+        None => return Err(invalid("token_type is missing")),
+    }
+    let expires_at = match doc.get("expires_in") {
+        None => None,
+        Some(value) => match value.as_i64() {
+            Some(secs) if secs >= 0 => Some(now.saturating_add(secs as u64)),
+            _ => return Err(invalid("expires_in is not a positive whole number")),
+        },
+    };
+    let refresh_token = optional_string(&doc, "refresh_token")?.map(Secret::new);
+    let scope = optional_string(&doc, "scope")?;
+    let id_token = optional_string(&doc, "id_token")?;
+    let id_claims = match &id_token {
+        Some(jwt) => Some(validate_id_token(jwt, expect, now)?),
+        None if expect.id_token_required => return Err(invalid("id_token is missing")),
+        None => None,
+    };
+    Ok(TokenSet {
+        access_token: Secret::new(access_token),
+        expires_at,
+        refresh_token,
+        id_token: id_token.map(Secret::new),
+        id_claims,
+        scope,
+    })
+}
+
+fn id_error(detail: &str) -> AuthError {
+    AuthError::InvalidIdToken(detail.into())
+}
+
+/// Decodes one JWT segment into a JSON object.
+fn segment(text: &str) -> Option<Json> {
+    let bytes = base64url::decode(text)?;
+    Json::parse(core::str::from_utf8(&bytes).ok()?).ok().filter(Json::is_object)
+}
+
+/// The claim checks of OpenID Connect Core §3.1.3.7 for an ID token received directly
+/// from the token endpoint over TLS (steps 2-3, 9-11).
+pub fn validate_id_token(jwt: &str, expect: &TokenExpectations, now: u64) -> Result<IdTokenClaims, AuthError> {
+    let mut parts = jwt.split('.');
+    let (Some(header), Some(payload), Some(_signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(id_error("not a signed JWT"));
+    };
+    let header = segment(header).ok_or_else(|| id_error("the header is not valid"))?;
+    match header.get("alg").and_then(Json::as_str) {
+        None => return Err(id_error("alg is missing")),
+        Some(alg) if alg.eq_ignore_ascii_case("none") => return Err(id_error("it is not signed (alg none)")),
+        Some(_) => {}
+    }
+    if header.get("crit").is_some() {
+        return Err(id_error("it has critical header parameters this client does not know"));
+    }
+    let claims = segment(payload).ok_or_else(|| id_error("the claims are not valid"))?;
+    let text = |name: &str| claims.get(name).and_then(Json::as_str);
+    if text("iss") != Some(expect.issuer.as_str()) {
+        return Err(id_error("iss is not the issuer"));
+    }
+    let audiences: Vec<&str> = match claims.get("aud") {
+        Some(Json::String(aud)) => vec![aud.as_str()],
+        Some(Json::Array(items)) => items.iter().filter_map(Json::as_str).collect(),
+        _ => return Err(id_error("aud is missing")),
+    };
+    if !audiences.contains(&expect.client_id.as_str()) {
+        return Err(id_error("aud does not include this client"));
+    }
+    match text("azp") {
+        Some(azp) if azp != expect.client_id => return Err(id_error("azp is another client")),
+        None if audiences.len() > 1 => return Err(id_error("several audiences but no azp")),
+        _ => {}
+    }
+    let exp = claims.get("exp").and_then(Json::as_i64).ok_or_else(|| id_error("exp is missing"))?;
+    if exp + CLOCK_SKEW_SECS <= now as i64 {
+        return Err(id_error("it has expired"));
+    }
+    if claims.get("iat").and_then(Json::as_i64).is_none() {
+        return Err(id_error("iat is missing"));
+    }
+    match text("nonce") {
+        Some(nonce) if constant_time_eq(nonce.as_bytes(), expect.nonce.as_bytes()) => {}
+        Some(_) => return Err(id_error("nonce does not match this sign-in")),
+        None => return Err(id_error("nonce is missing")),
+    }
+    let sub = text("sub").filter(|s| !s.is_empty()).ok_or_else(|| id_error("sub is missing"))?;
+    Ok(IdTokenClaims {
+        sub: sub.to_owned(),
+        name: text("name").map(str::to_owned),
+        email: text("email").map(str::to_owned),
+        exp,
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    pub const NOW: u64 = 1_700_000_000;
+
+    pub fn expectations() -> TokenExpectations {
+        TokenExpectations {
+            issuer: "http://127.0.0.1:9000".into(),
+            client_id: "leptos-spa".into(),
+            nonce: "n-123".into(),
+            id_token_required: true,
+            return_to: "/".into(),
+        }
+    }
+
+    pub fn jwt(header: &str, claims: &str) -> String {
+        format!("{}.{}.c2ln", base64url::encode(header.as_bytes()), base64url::encode(claims.as_bytes()))
+    }
+
+    pub fn good_claims() -> String {
+        format!(
+            r#"{{"iss":"http://127.0.0.1:9000","aud":"leptos-spa","sub":"alice","exp":{},"iat":{},"nonce":"n-123"}}"#,
+            NOW + 3600,
+            NOW
+        )
+    }
+
+    fn response_with(id_token: &str) -> String {
+        format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":3600,"id_token":"{id_token}"}}"#)
+    }
+
+    #[test]
+    fn a_good_response_gives_tokens_and_claims() {
+        let id = jwt(r#"{"alg":"RS256"}"#, &good_claims());
+        let body = format!(
+            r#"{{"access_token":"at","token_type":"bearer","expires_in":3600,"refresh_token":"rt","scope":"openid","id_token":"{id}"}}"#
+        );
+        let tokens = process_token_response(200, &body, &expectations(), NOW).unwrap();
+        assert_eq!(tokens.access_token.expose(), "at");
+        assert_eq!(tokens.expires_at, Some(NOW + 3600));
+        assert_eq!(tokens.refresh_token.as_ref().map(Secret::expose), Some("rt"));
+        assert_eq!(tokens.id_claims.as_ref().map(|c| c.sub.as_str()), Some("alice"));
+        assert!(!tokens.is_expired(NOW + 3599));
+        assert!(tokens.is_expired(NOW + 3600));
+        let printed = format!("{tokens:?}");
+        assert!(!printed.contains("\"at\"") && !printed.contains("rt\""), "{printed}");
+    }
+
+    /// The table of token responses, each with the exact error expected.
+    #[test]
+    fn token_response_table() {
+        let id = jwt(r#"{"alg":"RS256"}"#, &good_claims());
+        let cases: Vec<(u16, String, &str, &str)> = vec![
+            (400, r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#.into(), "token_rejected", "invalid_grant: grant request is invalid"),
+            (401, r#"{"error":"invalid_client"}"#.into(), "token_rejected", "(invalid_client)"),
+            (500, "<html>oops</html>".into(), "token_rejected", "HTTP 500"),
+            (200, "not json".into(), "invalid_token_response", "not a JSON object"),
+            (200, "[1]".into(), "invalid_token_response", "not a JSON object"),
+            (200, r#"{"error":"invalid_grant"}"#.into(), "token_rejected", "invalid_grant"),
+            (200, format!(r#"{{"token_type":"Bearer","id_token":"{id}"}}"#), "invalid_token_response", "access_token is missing"),
+            (200, format!(r#"{{"access_token":"","token_type":"Bearer","id_token":"{id}"}}"#), "invalid_token_response", "access_token is missing"),
+            (200, format!(r#"{{"access_token":5,"token_type":"Bearer","id_token":"{id}"}}"#), "invalid_token_response", "access_token is not a string"),
+            (200, format!(r#"{{"access_token":"at","token_type":"DPoP","id_token":"{id}"}}"#), "invalid_token_response", "token_type is not Bearer"),
+            (200, format!(r#"{{"access_token":"at","id_token":"{id}"}}"#), "invalid_token_response", "token_type is missing"),
+            (200, format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":-1,"id_token":"{id}"}}"#), "invalid_token_response", "expires_in"),
+            (200, format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":"3600","id_token":"{id}"}}"#), "invalid_token_response", "expires_in"),
+            (200, format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":1.5,"id_token":"{id}"}}"#), "invalid_token_response", "expires_in"),
+            (200, r#"{"access_token":"at","token_type":"Bearer"}"#.into(), "invalid_token_response", "id_token is missing"),
+            (200, format!(r#"{{"access_token":"at","access_token":"x","token_type":"Bearer","id_token":"{id}"}}"#), "invalid_token_response", "not a JSON object"),
+        ];
+        for (status, body, code, detail) in cases {
+            let err = process_token_response(status, &body, &expectations(), NOW).unwrap_err();
+            assert_eq!(err.code(), code, "{status} {body}");
+            assert!(err.message().contains(detail), "{status} {body}: {}", err.message());
+        }
+    }
+
+    /// The ID token's claims, each broken in turn.
+    #[test]
+    fn id_token_table() {
+        let claims = |edit: &dyn Fn(&str) -> String| edit(&good_claims());
+        let cases: Vec<(String, &str)> = vec![
+            (jwt(r#"{"alg":"none"}"#, &good_claims()), "alg none"),
+            (jwt(r#"{"typ":"JWT"}"#, &good_claims()), "alg is missing"),
+            (jwt(r#"{"alg":"RS256","crit":["x"]}"#, &good_claims()), "critical header"),
+            ("abc.def".into(), "not a signed JWT"),
+            ("a.b.c.d".into(), "not a signed JWT"),
+            ("!!.!!.!!".into(), "header is not valid"),
+            (jwt(r#"{"alg":"RS256"}"#, "[]"), "claims are not valid"),
+            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("http://127.0.0.1:9000", "https://evil.example"))), "iss is not the issuer"),
+            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"aud\":\"leptos-spa\"", "\"aud\":\"other\""))), "aud does not include"),
+            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"aud\":\"leptos-spa\"", "\"aud\":[\"leptos-spa\",\"other\"]"))), "no azp"),
+            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"aud\":\"leptos-spa\"", "\"aud\":\"leptos-spa\",\"azp\":\"other\""))), "azp is another client"),
+            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(&(NOW + 3600).to_string(), &(NOW - 61).to_string()))), "expired"),
+            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"nonce\":\"n-123\"", "\"nonce\":\"n-999\""))), "nonce does not match"),
+            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(",\"nonce\":\"n-123\"", ""))), "nonce is missing"),
+            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"sub\":\"alice\",", ""))), "sub is missing"),
+            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(&format!(",\"iat\":{NOW}"), ""))), "iat is missing"),
+        ];
+        for (id_token, detail) in cases {
+            let err = process_token_response(200, &response_with(&id_token), &expectations(), NOW).unwrap_err();
+            assert_eq!(err.code(), "invalid_id_token", "{detail}");
+            assert!(err.message().contains(detail), "{detail}: {}", err.message());
+        }
+    }
+
+    #[test]
+    fn multiple_audiences_with_our_azp_are_accepted() {
+        let claims = good_claims().replace("\"aud\":\"leptos-spa\"", "\"aud\":[\"api\",\"leptos-spa\"],\"azp\":\"leptos-spa\"");
+        let body = response_with(&jwt(r#"{"alg":"ES256"}"#, &claims));
+        assert!(process_token_response(200, &body, &expectations(), NOW).is_ok());
+    }
+
+    #[test]
+    fn id_token_optional_for_plain_oauth() {
+        let mut expect = expectations();
+        expect.id_token_required = false;
+        let tokens = process_token_response(200, r#"{"access_token":"at","token_type":"Bearer"}"#, &expect, NOW).unwrap();
+        assert!(tokens.id_claims.is_none());
+        assert_eq!(tokens.expires_at, None);
+    }
+}

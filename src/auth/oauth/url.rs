@@ -1,0 +1,202 @@
+//! The URL pieces the protocol needs: `application/x-www-form-urlencoded` both ways
+//! (RFC 6749 Appendix B), query strings on endpoints (RFC 6749 §3.1), and the
+//! "is this endpoint safe to use" rule (TLS, RFC 6749 §3.1 and §3.2).
+
+/// Appends `name=value` to a form-urlencoded string, percent-encoding both
+/// (WHATWG URL's urlencoded serializer: space becomes `+`).
+pub fn push_form_pair(out: &mut String, name: &str, value: &str) {
+    if !out.is_empty() {
+        out.push('&');
+    }
+    encode_component(out, name);
+    out.push('=');
+    encode_component(out, value);
+}
+
+/// Builds a form-urlencoded string from pairs, in their order.
+pub fn form_encode(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (name, value) in pairs {
+        push_form_pair(&mut out, name, value);
+    }
+    out
+}
+
+fn encode_component(out: &mut String, text: &str) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    for &b in text.as_bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(b as char),
+            b' ' => out.push('+'),
+            _ => {
+                out.push('%');
+                out.push(HEX[usize::from(b >> 4)] as char);
+                out.push(HEX[usize::from(b & 15)] as char);
+            }
+        }
+    }
+}
+
+/// Why a query string could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QueryError {
+    /// A `%` not followed by two hex digits.
+    BadPercentEncoding,
+    /// The decoded bytes are not UTF-8.
+    NotUtf8,
+}
+
+/// Decodes one form-urlencoded component strictly: `+` is a space, `%XX` a byte, and a
+/// broken escape or bytes that are not UTF-8 are errors rather than guesses.
+pub fn decode_component(text: &str) -> Result<String, QueryError> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = |at: usize| bytes.get(at).and_then(|c| (*c as char).to_digit(16));
+                match (hex(i + 1), hex(i + 2)) {
+                    (Some(hi), Some(lo)) => out.push((hi * 16 + lo) as u8),
+                    _ => return Err(QueryError::BadPercentEncoding),
+                }
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| QueryError::NotUtf8)
+}
+
+/// Splits a query (without its leading `?`) into decoded pairs, in order, keeping repeats
+/// so that the caller can refuse them. Empty pieces (`a=1&&b=2`) are skipped.
+pub fn parse_query(query: &str) -> Result<Vec<(String, String)>, QueryError> {
+    query
+        .split('&')
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| {
+            let (name, value) = piece.split_once('=').unwrap_or((piece, ""));
+            Ok((decode_component(name)?, decode_component(value)?))
+        })
+        .collect()
+}
+
+/// `endpoint` with `query` appended, keeping a query the endpoint already has
+/// (RFC 6749 §3.1: "MUST be retained").
+pub fn with_query(endpoint: &str, query: &str) -> String {
+    let separator = if endpoint.contains('?') { '&' } else { '?' };
+    format!("{endpoint}{separator}{query}")
+}
+
+/// True for an absolute `https` URL, or plain `http` on a loopback host (for local
+/// development only, as RFC 8252 §8.3 allows). No fragment, no user info.
+pub fn is_secure_endpoint(url: &str) -> bool {
+    if url.contains('#') {
+        return false;
+    }
+    let (secure, rest) = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {
+        (Some(rest), _) => (true, rest),
+        (None, Some(rest)) => (false, rest),
+        _ => return false,
+    };
+    let host_port = authority(rest);
+    if host_port.is_empty() || host_port.contains('@') {
+        return false;
+    }
+    secure || is_loopback(host_port)
+}
+
+/// `host` or `host:port` naming this machine.
+fn is_loopback(host_port: &str) -> bool {
+    ["127.0.0.1", "localhost", "[::1]"].iter().any(|host| {
+        host_port.strip_prefix(host).is_some_and(|port| {
+            port.is_empty() || port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+        })
+    })
+}
+
+/// The authority part of what follows `scheme://`.
+fn authority(after_scheme: &str) -> &str {
+    let end = after_scheme.find(['/', '?', '#']).unwrap_or(after_scheme.len());
+    &after_scheme[..end]
+}
+
+/// `scheme://authority` of an absolute URL, for same-origin comparisons.
+pub fn origin_of(url: &str) -> Option<&str> {
+    let scheme_end = url.find("://")?;
+    let after = &url[scheme_end + 3..];
+    Some(&url[..scheme_end + 3 + authority(after).len()])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_encoding_matches_the_urlencoded_serializer() {
+        assert_eq!(
+            form_encode(&[("redirect_uri", "http://localhost:8080/callback"), ("scope", "openid profile")]),
+            "redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback&scope=openid+profile"
+        );
+        assert_eq!(form_encode(&[("a", "é~*-._")]), "a=%C3%A9%7E*-._");
+    }
+
+    #[test]
+    fn decoding_is_strict() {
+        assert_eq!(decode_component("a+b%20c%2B").unwrap(), "a b c+");
+        assert_eq!(decode_component("%C3%A9").unwrap(), "é");
+        assert_eq!(decode_component("%"), Err(QueryError::BadPercentEncoding));
+        assert_eq!(decode_component("%4"), Err(QueryError::BadPercentEncoding));
+        assert_eq!(decode_component("%zz"), Err(QueryError::BadPercentEncoding));
+        assert_eq!(decode_component("%FF%FE"), Err(QueryError::NotUtf8));
+        assert_eq!(decode_component("%C3"), Err(QueryError::NotUtf8));
+    }
+
+    #[test]
+    fn query_pairs_keep_order_and_repeats() {
+        let pairs = parse_query("code=a&state=b&&code=c&flag").unwrap();
+        let names: Vec<&str> = pairs.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["code", "state", "code", "flag"]);
+        assert_eq!(pairs[3].1, "");
+    }
+
+    #[test]
+    fn endpoint_query_is_retained() {
+        assert_eq!(with_query("https://a.example/auth", "x=1"), "https://a.example/auth?x=1");
+        assert_eq!(with_query("https://a.example/auth?tenant=t", "x=1"), "https://a.example/auth?tenant=t&x=1");
+    }
+
+    #[test]
+    fn only_tls_or_loopback_endpoints_are_secure() {
+        for ok in [
+            "https://id.example.com/token",
+            "http://127.0.0.1:9000/token",
+            "http://localhost/token",
+            "http://[::1]:9000/token",
+        ] {
+            assert!(is_secure_endpoint(ok), "{ok}");
+        }
+        for bad in [
+            "http://id.example.com/token",
+            "http://127.0.0.1.evil.example/token",
+            "http://localhost.evil.example:9000/",
+            "https://user@id.example.com/",
+            "https://id.example.com/token#frag",
+            "https:///token",
+            "ftp://id.example.com/",
+            "/token",
+            "javascript:alert(1)",
+        ] {
+            assert!(!is_secure_endpoint(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn origin_is_scheme_and_authority() {
+        assert_eq!(origin_of("https://a.example:8443/x?y"), Some("https://a.example:8443"));
+        assert_eq!(origin_of("http://localhost:8080"), Some("http://localhost:8080"));
+        assert_eq!(origin_of("nonsense"), None);
+    }
+}

@@ -1,0 +1,82 @@
+//! The signed-in person, from the UserInfo endpoint (OpenID Connect Core §5.3).
+
+use super::error::AuthError;
+use super::json::Json;
+
+/// Who is signed in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserInfo {
+    pub sub: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub preferred_username: Option<String>,
+}
+
+impl UserInfo {
+    /// The best name to greet the person with.
+    pub fn display_name(&self) -> &str {
+        self.name
+            .as_deref()
+            .or(self.preferred_username.as_deref())
+            .or(self.email.as_deref())
+            .unwrap_or(&self.sub)
+    }
+}
+
+/// Processes a UserInfo response (OIDC Core §5.3.2). `expected_sub` is the ID token's
+/// `sub`: the two must be equal (§5.3.4), or the response is for someone else.
+pub fn process_userinfo(status: u16, content_type: &str, body: &str, expected_sub: Option<&str>) -> Result<UserInfo, AuthError> {
+    let invalid = |detail: &str| AuthError::InvalidUserInfo(detail.into());
+    if status != 200 {
+        return Err(invalid(&format!("HTTP {status}")));
+    }
+    if !content_type.trim_start().to_ascii_lowercase().starts_with("application/json") {
+        return Err(invalid("the answer is not JSON"));
+    }
+    let doc = Json::parse(body).ok().filter(Json::is_object).ok_or_else(|| invalid("the answer is not a JSON object"))?;
+    let text = |name: &str| doc.get(name).and_then(Json::as_str).map(str::to_owned);
+    let sub = text("sub").filter(|s| !s.is_empty()).ok_or_else(|| invalid("sub is missing"))?;
+    if expected_sub.is_some_and(|expected| expected != sub) {
+        return Err(invalid("it is for another person"));
+    }
+    Ok(UserInfo { sub, name: text("name"), email: text("email"), preferred_username: text("preferred_username") })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_person() {
+        let info = process_userinfo(
+            200,
+            "application/json; charset=utf-8",
+            r#"{"sub":"alice","name":"Alice Liddell","email":"alice@example.test"}"#,
+            Some("alice"),
+        )
+        .unwrap();
+        assert_eq!(info.display_name(), "Alice Liddell");
+        assert_eq!(info.email.as_deref(), Some("alice@example.test"));
+    }
+
+    #[test]
+    fn display_name_falls_back() {
+        let info = process_userinfo(200, "application/json", r#"{"sub":"bob"}"#, None).unwrap();
+        assert_eq!(info.display_name(), "bob");
+    }
+
+    #[test]
+    fn refuses_bad_answers() {
+        let cases = [
+            (401, "application/json", r#"{"sub":"alice"}"#, "HTTP 401"),
+            (200, "application/jwt", "a.b.c", "not JSON"),
+            (200, "application/json", "[]", "not a JSON object"),
+            (200, "application/json", r#"{"name":"x"}"#, "sub is missing"),
+            (200, "application/json", r#"{"sub":"mallory"}"#, "another person"),
+        ];
+        for (status, content_type, body, detail) in cases {
+            let err = process_userinfo(status, content_type, body, Some("alice")).unwrap_err();
+            assert!(err.message().contains(detail), "{body}: {}", err.message());
+        }
+    }
+}
