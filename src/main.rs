@@ -1,1 +1,5 @@
-fn main() {}
+//! Mounts the app; everything else lives in the library.
+
+fn main() {
+    leptos::mount::mount_to_body(leptos_oidc_spa::app::App);
+}

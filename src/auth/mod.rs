@@ -1,1 +1,20 @@
+//! Sign-in for a Leptos app: OAuth 2.0 authorization code + PKCE, OpenID Connect.
+//!
+//! Layers, each depending only on the ones below it:
+//! - [`oauth`]: the protocol, pure Rust, tested natively;
+//! - [`browser`]: storage, fetch, address bar; no protocol decisions;
+//! - [`flow`]: the sign-in steps, joining the two;
+//! - [`context`]: the Leptos API: [`provide_auth`], [`use_auth`], [`RequireAuth`].
+//!
+//! ```ignore
+//! let auth = provide_auth("/config.json");
+//! view! { <RequireAuth><Profile/></RequireAuth> }
+//! ```
+
+pub mod browser;
+pub mod context;
+pub mod flow;
 pub mod oauth;
+
+pub use context::{provide_auth, use_auth, Auth, AuthFailure, AuthState, RequireAuth, User};
+pub use oauth::AuthError;

@@ -39,6 +39,9 @@ pub enum AuthError {
     InvalidIdToken(String),
     /// The userinfo response is unusable (OpenID Connect Core §5.3.2, §5.3.4).
     InvalidUserInfo(String),
+    /// The browser refused to store the sign-in in progress (sessionStorage blocked or full),
+    /// or has no secure random numbers.
+    Storage,
     /// The request did not reach the server, or its answer did not reach us.
     Network(String),
     /// No answer within the time allowed.
@@ -64,6 +67,7 @@ impl AuthError {
             AuthError::InvalidTokenResponse(_) => "invalid_token_response",
             AuthError::InvalidIdToken(_) => "invalid_id_token",
             AuthError::InvalidUserInfo(_) => "invalid_userinfo",
+            AuthError::Storage => "storage",
             AuthError::Network(_) => "network",
             AuthError::Timeout => "timeout",
         }
@@ -118,6 +122,10 @@ impl AuthError {
                 format!("The sign-in service sent an identity that could not be verified ({detail}).")
             }
             AuthError::InvalidUserInfo(detail) => format!("Your profile could not be loaded ({detail})."),
+            AuthError::Storage => {
+                "Your browser did not let this site keep the sign-in in progress. Allow site data for this site and try again."
+                    .into()
+            }
             AuthError::Network(_) => {
                 "The sign-in service could not be reached. Check your connection.".into()
             }

@@ -1,0 +1,103 @@
+// The local OpenID provider: oidc-provider (OpenID Certified), configured for one public
+// single-page-app client. Development and tests only: in-memory storage, dev signing keys,
+// dev login pages. Listens on loopback only.
+import Provider from 'oidc-provider';
+
+const PORT = Number(process.env.PROVIDER_PORT ?? 9000);
+const ISSUER = process.env.PROVIDER_ISSUER ?? `http://127.0.0.1:${PORT}`;
+// The SPA's origins (exact): localhost and 127.0.0.1 are different sites to a browser.
+const APP_ORIGINS = (process.env.APP_ORIGINS ?? 'http://localhost:8080,http://127.0.0.1:8080').split(',');
+
+// The demo people. The dev login page accepts any password; the middleware below checks these.
+const USERS = {
+  alice: { password: 'wonderland', name: 'Alice Liddell', given_name: 'Alice', family_name: 'Liddell', email: 'alice@example.test' },
+  bob: { password: 'builder', name: 'Bob Builder', given_name: 'Bob', family_name: 'Builder', email: 'bob@example.test' },
+};
+
+const configuration = {
+  clients: [{
+    client_id: 'leptos-spa',
+    client_name: 'Leptos OIDC demo',
+    application_type: 'web',
+    // A public client: no secret (RFC 6749 §2.1); PKCE protects its code.
+    token_endpoint_auth_method: 'none',
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    redirect_uris: APP_ORIGINS.map((origin) => `${origin}/callback`),
+    post_logout_redirect_uris: APP_ORIGINS.map((origin) => `${origin}/`),
+  }],
+  pkce: { required: () => true },
+  clientBasedCORS(ctx, origin, client) {
+    return client.clientId === 'leptos-spa' && APP_ORIGINS.includes(origin);
+  },
+  features: {
+    devInteractions: { enabled: true },
+    revocation: { enabled: true },
+    userinfo: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+  },
+  claims: {
+    openid: ['sub'],
+    profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+    email: ['email', 'email_verified'],
+  },
+  async findAccount(ctx, sub) {
+    const user = USERS[sub];
+    if (!user) return undefined;
+    return {
+      accountId: sub,
+      async claims() {
+        const { password, ...profile } = user;
+        return { sub, preferred_username: sub, email_verified: true, ...profile };
+      },
+    };
+  },
+  // Refresh tokens for the public web client, rotated on every use (RFC 9700 §4.14.2).
+  async issueRefreshToken(ctx, client) {
+    return client.grantTypeAllowed('refresh_token');
+  },
+  rotateRefreshToken: () => true,
+  ttl: {
+    AccessToken: 600,
+    AuthorizationCode: 60,
+    IdToken: 600,
+    RefreshToken: 86400,
+    Interaction: 600,
+    Session: 86400,
+    Grant: 86400,
+  },
+  cookies: { keys: ['local-provider-cookie-key-not-secret'] },
+};
+
+const provider = new Provider(ISSUER, configuration);
+
+// Checks the demo passwords on the dev login form (POST /interaction/:uid, prompt=login).
+// It reads the form itself and hands it on parsed, which oidc-provider accepts.
+provider.use(async (ctx, next) => {
+  if (ctx.method === 'POST' && /^\/interaction\/[^/]+$/.test(ctx.path) && ctx.is('application/x-www-form-urlencoded')) {
+    const chunks = [];
+    let size = 0;
+    for await (const chunk of ctx.req) {
+      size += chunk.length;
+      if (size > 16 * 1024) ctx.throw(413);
+      chunks.push(chunk);
+    }
+    const form = Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+    if (form.prompt === 'login' && USERS[form.login]?.password !== form.password) {
+      ctx.status = 401;
+      ctx.type = 'html';
+      ctx.body = `<!doctype html><title>Sign-in</title><p>Wrong login or password.</p><p><a href="${ctx.path}">Try again</a></p>`;
+      return;
+    }
+    ctx.req.body = form;
+  }
+  await next();
+});
+
+const server = provider.listen(PORT, '127.0.0.1', () => {
+  console.log(`OpenID provider at ${ISSUER} (demo logins: alice / wonderland, bob / builder)`);
+});
+
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.on(signal, () => server.close(() => process.exit(0)));
+}

@@ -1,0 +1,59 @@
+//! The demo app around the auth module: a header, a home page, a protected profile page
+//! and the callback page.
+
+mod pages;
+mod routes;
+
+use leptos::prelude::*;
+
+use crate::auth::{provide_auth, use_auth, AuthState, RequireAuth};
+use pages::{Callback, Home, NotFound, Profile, SignInButton};
+use routes::{provide_current_path, Link};
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_auth("/config.json");
+    let path = provide_current_path();
+    view! {
+        <Header/>
+        <main>
+            {move || match path.0.get().as_str() {
+                "/" => view! { <Home/> }.into_any(),
+                "/profile" => view! { <RequireAuth><Profile/></RequireAuth> }.into_any(),
+                "/callback" => view! { <Callback/> }.into_any(),
+                _ => view! { <NotFound/> }.into_any(),
+            }}
+        </main>
+    }
+}
+
+#[component]
+fn Header() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <header class="bar">
+            <Link href="/"><span class="brand">"Leptos " <b>"OIDC"</b></span></Link>
+            <nav>
+                <Link href="/">"Home"</Link>
+                <Link href="/profile">"Profile"</Link>
+            </nav>
+            <div class="account">
+                {move || match auth.state() {
+                    AuthState::SignedIn(user) => view! {
+                        <span class="who">
+                            <span class="header-name">
+                                {if user.name.is_some() || user.profile_loaded { user.display_name().to_owned() } else { "Signed in".to_owned() }}
+                            </span>
+                            {user.email.clone().map(|email| view! { <span class="header-email">{email}</span> })}
+                        </span>
+                        <button on:click=move |_| auth.sign_out()>"Sign out"</button>
+                    }
+                    .into_any(),
+                    AuthState::SigningOut => view! { <span class="status">"Signing out…"</span> }.into_any(),
+                    AuthState::Starting | AuthState::SignedOut => view! { <SignInButton/> }.into_any(),
+                    _ => ().into_any(),
+                }}
+            </div>
+        </header>
+    }
+}

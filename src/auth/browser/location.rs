@@ -1,0 +1,65 @@
+//! The address bar and navigation.
+
+use wasm_bindgen::JsValue;
+
+fn location() -> Option<web_sys::Location> {
+    web_sys::window().map(|w| w.location())
+}
+
+/// `scheme://host:port` of the page.
+pub fn origin() -> String {
+    location().and_then(|l| l.origin().ok()).unwrap_or_default()
+}
+
+/// The path of the page, e.g. `/profile`.
+pub fn path() -> String {
+    location().and_then(|l| l.pathname().ok()).unwrap_or_else(|| "/".into())
+}
+
+/// Path, query and fragment: what a return-to value records.
+pub fn path_query_fragment() -> String {
+    let Some(l) = location() else { return "/".into() };
+    format!("{}{}{}", l.pathname().unwrap_or_default(), l.search().unwrap_or_default(), l.hash().unwrap_or_default())
+}
+
+/// The query without its leading `?`.
+pub fn query() -> String {
+    let search = location().and_then(|l| l.search().ok()).unwrap_or_default();
+    search.strip_prefix('?').unwrap_or(&search).to_owned()
+}
+
+/// Leaves the app for `url` (the provider's pages).
+pub fn go_to(url: &str) {
+    if let Some(l) = location() {
+        let _ = l.assign(url);
+    }
+}
+
+/// Replaces the current history entry's URL with the same-origin `path` without
+/// loading anything, so that the callback's `code`, `state` and `iss` leave the address
+/// bar and the history; then announces it (see [`set_path`]).
+pub fn replace_path(path: &str) {
+    set_path(path, false);
+}
+
+/// Adds a history entry for the same-origin `path` and announces it.
+pub fn push_path(path: &str) {
+    set_path(path, true);
+}
+
+/// Changes the URL through the History API, then dispatches a `popstate` event so that
+/// whatever router the app uses (its own, or leptos_router) renders the new path: the
+/// auth module needs no router of its own.
+fn set_path(path: &str, push: bool) {
+    let Some(window) = web_sys::window() else { return };
+    if let Ok(history) = window.history() {
+        let _ = if push {
+            history.push_state_with_url(&JsValue::NULL, "", Some(path))
+        } else {
+            history.replace_state_with_url(&JsValue::NULL, "", Some(path))
+        };
+    }
+    if let Ok(event) = web_sys::PopStateEvent::new("popstate") {
+        let _ = window.dispatch_event(&event);
+    }
+}

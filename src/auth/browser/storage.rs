@@ -1,0 +1,66 @@
+//! sessionStorage, namespaced. Only two kinds of value live here: pending sign-ins
+//! (each under its own `state`, until its one use) and the provider's public metadata.
+//! Tokens never do.
+
+use web_sys::Storage;
+
+/// Every key this module writes starts with this, so it never collides with the app's.
+pub const NAMESPACE: &str = "leptos-oidc:";
+const PENDING: &str = "leptos-oidc:pending:";
+const METADATA: &str = "leptos-oidc:metadata";
+
+fn session() -> Option<Storage> {
+    web_sys::window()?.session_storage().ok().flatten()
+}
+
+/// Stores a pending sign-in under its state. False if storage is unavailable or full.
+pub fn put_pending(state: &str, record: &str) -> bool {
+    session().is_some_and(|s| s.set_item(&format!("{PENDING}{state}"), record).is_ok())
+}
+
+/// Takes the pending sign-in stored under `state` out of storage: it is returned once
+/// and deleted, so a replayed callback finds nothing.
+pub fn take_pending(state: &str) -> Option<String> {
+    let storage = session()?;
+    let key = format!("{PENDING}{state}");
+    let record = storage.get_item(&key).ok().flatten();
+    let _ = storage.remove_item(&key);
+    record
+}
+
+/// Every pending sign-in still stored, as (state, record) pairs.
+pub fn pending_records() -> Vec<(String, String)> {
+    let Some(storage) = session() else { return Vec::new() };
+    let count = storage.length().unwrap_or(0);
+    let keys: Vec<String> = (0..count).filter_map(|i| storage.key(i).ok().flatten()).collect();
+    keys.into_iter()
+        .filter_map(|key| {
+            let state = key.strip_prefix(PENDING)?.to_owned();
+            Some((state, storage.get_item(&key).ok().flatten()?))
+        })
+        .collect()
+}
+
+/// Removes the pending sign-in stored under `state`.
+pub fn remove_pending(state: &str) {
+    if let Some(storage) = session() {
+        let _ = storage.remove_item(&format!("{PENDING}{state}"));
+    }
+}
+
+/// The cached metadata document (public information), if any.
+pub fn cached_metadata() -> Option<String> {
+    session()?.get_item(METADATA).ok().flatten()
+}
+
+pub fn cache_metadata(document: &str) {
+    if let Some(storage) = session() {
+        let _ = storage.set_item(METADATA, document);
+    }
+}
+
+pub fn forget_metadata() {
+    if let Some(storage) = session() {
+        let _ = storage.remove_item(METADATA);
+    }
+}

@@ -1,0 +1,308 @@
+//! The auth module's Leptos face: one state the UI reads, a handle to act on it, and a
+//! guard for protected routes. Router-agnostic: it changes the URL through the History
+//! API and announces it with `popstate`, which every router listens to.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use super::browser::location;
+use super::flow;
+use super::oauth::{AuthError, ClientConfig, ProviderMetadata, TokenSet, UserInfo};
+
+/// Everything the UI needs to know about sign-in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthState {
+    /// Reading the configuration; nobody is signed in yet.
+    Starting,
+    SignedOut,
+    /// On the way to the provider's sign-in page.
+    Redirecting,
+    /// Back from the provider, checking the response and exchanging the code.
+    Exchanging,
+    SignedIn(User),
+    /// On the way to the provider's sign-out page.
+    SigningOut,
+    Failed(AuthError),
+}
+
+/// The signed-in person. Starts from the ID token and is completed from UserInfo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub sub: String,
+    pub name: Option<String>,
+    pub email: Option<String>,
+    /// True once the UserInfo endpoint has answered (or there is none to ask).
+    pub profile_loaded: bool,
+}
+
+impl User {
+    /// The name to show: the person's name, else their email, else their subject id.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().or(self.email.as_deref()).unwrap_or(&self.sub)
+    }
+
+    fn from_userinfo(info: UserInfo) -> User {
+        User {
+            name: info.name.or(info.preferred_username),
+            email: info.email,
+            sub: info.sub,
+            profile_loaded: true,
+        }
+    }
+}
+
+/// What lives only in memory: the tokens above all.
+#[derive(Default)]
+struct Memory {
+    config: Option<ClientConfig>,
+    metadata: Option<ProviderMetadata>,
+    tokens: Option<TokenSet>,
+    /// The person signed out in this page's life: a guard then asks before signing in again.
+    signed_out_by_user: bool,
+}
+
+/// A handle to sign-in: cheap to copy, available anywhere below [`provide_auth`].
+#[derive(Clone, Copy)]
+pub struct Auth {
+    state: RwSignal<AuthState>,
+    memory: StoredValue<Memory>,
+    config_url: StoredValue<String>,
+}
+
+/// Sets up sign-in for the app and returns the handle (also provided as context). On
+/// the callback route it finishes the sign-in in progress. `config_url` is where the
+/// deployed `config.json` is served, usually `"/config.json"`.
+pub fn provide_auth(config_url: &str) -> Auth {
+    let auth = Auth {
+        state: RwSignal::new(AuthState::Starting),
+        memory: StoredValue::new(Memory::default()),
+        config_url: StoredValue::new(config_url.to_owned()),
+    };
+    provide_context(auth);
+    // A page restored from the back-forward cache after leaving for the provider would
+    // otherwise keep saying "Redirecting".
+    let _ = window_event_listener(leptos::ev::pageshow, move |_| {
+        if matches!(auth.state.get_untracked(), AuthState::Redirecting | AuthState::SigningOut) {
+            auth.state.set(AuthState::SignedOut);
+        }
+    });
+    spawn_local(auth.start());
+    auth
+}
+
+/// The [`Auth`] handle provided by [`provide_auth`].
+pub fn use_auth() -> Auth {
+    expect_context::<Auth>()
+}
+
+impl Auth {
+    /// The current state (tracked: reading it in a view re-renders on change).
+    pub fn state(&self) -> AuthState {
+        self.state.get()
+    }
+
+    /// The signed-in person, if any (tracked).
+    pub fn user(&self) -> Option<User> {
+        self.state.with(|s| match s {
+            AuthState::SignedIn(user) => Some(user.clone()),
+            _ => None,
+        })
+    }
+
+    /// Whether the person signed out during this page's life.
+    pub fn signed_out_by_user(&self) -> bool {
+        self.memory.with_value(|m| m.signed_out_by_user)
+    }
+
+    /// The current access token for an `Authorization: Bearer` header, or `None` when
+    /// signed out or expired. Use it for the request at hand; do not keep or store it.
+    pub fn access_token(&self) -> Option<String> {
+        let now = super::browser::now_secs();
+        self.memory.with_value(|m| {
+            m.tokens.as_ref().filter(|t| !t.is_expired(now)).map(|t| t.access_token.expose().to_owned())
+        })
+    }
+
+    async fn start(self) {
+        let config = match self.config().await {
+            Ok(config) => config,
+            Err(error) => return self.state.set(AuthState::Failed(error)),
+        };
+        if location::path() == config.callback_path() {
+            self.finish(config).await;
+        } else {
+            if self.state.get_untracked() == AuthState::Starting {
+                self.state.set(AuthState::SignedOut);
+            }
+            // Warm the metadata now, so that "Sign in" leaves at once when clicked.
+            let _ = self.provider().await;
+        }
+    }
+
+    async fn config(&self) -> Result<ClientConfig, AuthError> {
+        if let Some(config) = self.memory.with_value(|m| m.config.clone()) {
+            return Ok(config);
+        }
+        let url = self.config_url.get_value();
+        let config = flow::load_config(&url, &location::origin()).await?;
+        self.memory.update_value(|m| m.config = Some(config.clone()));
+        Ok(config)
+    }
+
+    async fn provider(&self) -> Result<(ClientConfig, ProviderMetadata), AuthError> {
+        let config = self.config().await?;
+        if let Some(metadata) = self.memory.with_value(|m| m.metadata.clone()) {
+            return Ok((config, metadata));
+        }
+        let metadata = flow::load_metadata(&config).await?;
+        self.memory.update_value(|m| m.metadata = Some(metadata.clone()));
+        Ok((config, metadata))
+    }
+
+    /// Sends the browser to the provider to sign in; afterwards the app comes back to
+    /// `return_to` (a same-origin path; anything else means `/`).
+    pub fn sign_in(&self, return_to: &str) {
+        let auth = *self;
+        let return_to = return_to.to_owned();
+        self.state.set(AuthState::Redirecting);
+        spawn_local(async move {
+            let url = auth.provider().await.and_then(|(config, metadata)| flow::start_sign_in(&config, &metadata, &return_to));
+            match url {
+                Ok(url) => location::go_to(&url),
+                Err(error) => auth.state.set(AuthState::Failed(error)),
+            }
+        });
+    }
+
+    async fn finish(self, config: ClientConfig) {
+        self.state.set(AuthState::Exchanging);
+        let query = location::query();
+        // The response is read once; whatever the outcome, its code and state leave the
+        // address bar and history now.
+        location::replace_path(config.callback_path());
+        match flow::finish_sign_in(&config, &query).await {
+            Ok(signed_in) => {
+                let claims = signed_in.tokens.id_claims.clone();
+                let user = User {
+                    sub: claims.as_ref().map(|c| c.sub.clone()).unwrap_or_default(),
+                    name: claims.as_ref().and_then(|c| c.name.clone()),
+                    email: claims.as_ref().and_then(|c| c.email.clone()),
+                    profile_loaded: signed_in.metadata.userinfo_endpoint.is_none(),
+                };
+                self.memory.update_value(|m| {
+                    m.metadata = Some(signed_in.metadata);
+                    m.tokens = Some(signed_in.tokens);
+                    m.signed_out_by_user = false;
+                });
+                location::replace_path(&signed_in.return_to);
+                self.state.set(AuthState::SignedIn(user));
+                // The page is already painted as signed in; the profile fills in after.
+                let _ = self.reload_profile().await;
+            }
+            Err(error) => self.state.set(AuthState::Failed(error)),
+        }
+    }
+
+    /// Asks the UserInfo endpoint for the person again (an API call with the access
+    /// token) and updates the state with the answer.
+    pub async fn reload_profile(&self) -> Result<User, AuthError> {
+        let (_, metadata) = self.provider().await?;
+        let (token, sub) = self.memory.with_value(|m| {
+            let tokens = m.tokens.as_ref();
+            (
+                tokens.map(|t| t.access_token.expose().to_owned()),
+                tokens.and_then(|t| t.id_claims.as_ref()).map(|c| c.sub.clone()),
+            )
+        });
+        let token = token.ok_or(AuthError::NoSignInInProgress)?;
+        let user = User::from_userinfo(flow::load_user(&metadata, &token, sub.as_deref()).await?);
+        // Only if still signed in: the person may have signed out meanwhile.
+        if matches!(self.state.get_untracked(), AuthState::SignedIn(_)) {
+            self.state.set(AuthState::SignedIn(user.clone()));
+        }
+        Ok(user)
+    }
+
+    /// Forgets the tokens and, when the provider supports it, ends the provider's session
+    /// too (RP-Initiated Logout), which comes back to the app's signed-out home page.
+    pub fn sign_out(&self) {
+        let (tokens, config, metadata) = self.memory.try_update_value(|m| {
+            m.signed_out_by_user = true;
+            (m.tokens.take(), m.config.clone(), m.metadata.clone())
+        }).unwrap_or_default();
+        let url = match (&config, &metadata) {
+            (Some(config), Some(metadata)) => flow::sign_out_url(config, metadata, tokens.as_ref()),
+            _ => None,
+        };
+        drop(tokens);
+        match url {
+            Some(url) => {
+                self.state.set(AuthState::SigningOut);
+                location::go_to(&url);
+            }
+            None => {
+                location::replace_path("/");
+                self.state.set(AuthState::SignedOut);
+            }
+        }
+    }
+}
+
+/// Shows `children` only to a signed-in person. Signed out, it starts sign-in and comes
+/// back to this page afterwards; if the person signed out themselves, it asks first.
+#[component]
+pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    // What the guard shows changes only with this, not with every state change: a
+    // profile update must not rebuild the protected page (and lose its own state).
+    let gate = Memo::new(move |_| match auth.state() {
+        AuthState::SignedIn(_) => Gate::Open,
+        AuthState::Failed(error) => Gate::Failed(error),
+        AuthState::SignedOut if auth.signed_out_by_user() => Gate::AskToSignIn,
+        AuthState::SignedOut => Gate::SignInNow,
+        _ => Gate::Waiting,
+    });
+    Effect::new(move |_| {
+        if gate.get() == Gate::SignInNow {
+            auth.sign_in(&location::path_query_fragment());
+        }
+    });
+    move || match gate.get() {
+        Gate::Open => children().into_any(),
+        Gate::Failed(error) => view! { <AuthFailure error/> }.into_any(),
+        Gate::AskToSignIn => view! {
+            <section class="card">
+                <p>"You are signed out. Sign in to see this page."</p>
+                <button class="primary" on:click=move |_| auth.sign_in(&location::path_query_fragment())>"Sign in"</button>
+            </section>
+        }
+        .into_any(),
+        Gate::SignInNow | Gate::Waiting => view! { <p class="status" role="status">"Taking you to sign in…"</p> }.into_any(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Gate {
+    Open,
+    Failed(AuthError),
+    AskToSignIn,
+    SignInNow,
+    Waiting,
+}
+
+/// What went wrong, as text (never markup), with a way forward.
+#[component]
+pub fn AuthFailure(error: AuthError) -> impl IntoView {
+    let auth = use_auth();
+    let (heading, action) = match &error {
+        AuthError::NoSignInInProgress => ("No sign-in in progress", "Sign in"),
+        _ => ("Sign-in did not work", "Try again"),
+    };
+    view! {
+        <section class="card error" role="alert" data-error-code=error.code()>
+            <h2>{heading}</h2>
+            <p class="message">{error.message()}</p>
+            <button class="primary" on:click=move |_| auth.sign_in("/")>{action}</button>
+        </section>
+    }
+}

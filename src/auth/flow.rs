@@ -1,0 +1,119 @@
+//! The sign-in steps as plain async functions: each joins the browser layer's I/O to the
+//! protocol core's decisions, in the order the specs give. No Leptos here; `context.rs`
+//! turns these results into the state the UI shows.
+
+use super::browser::http::{send, HttpRequest};
+use super::browser::{fill_random, now_secs, storage};
+use super::oauth::{
+    authorization_url, discovery_urls, end_session_url, process_token_response, process_userinfo, token_request,
+    validate_callback, AuthError, CallbackExpectations, CallbackParams, ClientConfig, PendingSignIn, ProviderMetadata,
+    SignInRandomness, TokenSet, UserInfo,
+};
+
+/// Reads the app's `config.json`.
+pub async fn load_config(url: &str, page_origin: &str) -> Result<ClientConfig, AuthError> {
+    let response = send(HttpRequest::Get { url }).await?;
+    if response.status != 200 {
+        return Err(AuthError::Config(format!("{url} answered HTTP {}", response.status)));
+    }
+    ClientConfig::parse(&response.body, page_origin)
+}
+
+/// The provider's metadata: from this tab's cache when it is there and still for the
+/// configured issuer, otherwise by discovery (OIDC Discovery §4, then RFC 8414 §3),
+/// which is then cached. Metadata is public, so sessionStorage is a fine cache, and it
+/// spares the callback a discovery round trip.
+pub async fn load_metadata(config: &ClientConfig) -> Result<ProviderMetadata, AuthError> {
+    if let Some(cached) = storage::cached_metadata() {
+        if let Ok(metadata) = ProviderMetadata::parse(&cached, &config.issuer) {
+            return Ok(metadata);
+        }
+        storage::forget_metadata();
+    }
+    let mut first_error = None;
+    for url in discovery_urls(&config.issuer) {
+        let outcome = match send(HttpRequest::Get { url: &url }).await {
+            Ok(response) if response.status == 200 => ProviderMetadata::parse(&response.body, &config.issuer).map(|m| (m, response.body)),
+            Ok(response) => Err(AuthError::Discovery(format!("{url} answered HTTP {}", response.status))),
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok((metadata, document)) => {
+                storage::cache_metadata(&document);
+                return Ok(metadata);
+            }
+            Err(error) => {
+                first_error.get_or_insert(error);
+            }
+        }
+    }
+    Err(first_error.unwrap_or_else(|| AuthError::Discovery("no metadata".into())))
+}
+
+/// Starts a sign-in: makes and stores the pending record, and returns the URL of the
+/// provider's authorization endpoint to send the browser to.
+pub fn start_sign_in(config: &ClientConfig, metadata: &ProviderMetadata, return_to: &str) -> Result<String, AuthError> {
+    let now = now_secs();
+    forget_stale_sign_ins(now);
+    let mut random = SignInRandomness { verifier: [0; 32], state: [0; 32], nonce: [0; 32] };
+    if !(fill_random(&mut random.verifier) && fill_random(&mut random.state) && fill_random(&mut random.nonce)) {
+        return Err(AuthError::Storage);
+    }
+    let pending = PendingSignIn::new(&random, return_to, now);
+    if !storage::put_pending(&pending.state, &pending.to_json()) {
+        return Err(AuthError::Storage);
+    }
+    Ok(authorization_url(metadata, config, &pending))
+}
+
+/// Drops pending sign-ins that are unreadable or expired, so storage does not grow with
+/// abandoned attempts.
+fn forget_stale_sign_ins(now: u64) {
+    for (state, record) in storage::pending_records() {
+        if PendingSignIn::from_json(&record).is_none_or(|p| p.is_expired(now)) {
+            storage::remove_pending(&state);
+        }
+    }
+}
+
+/// A finished sign-in.
+pub struct SignedIn {
+    pub tokens: TokenSet,
+    pub metadata: ProviderMetadata,
+    pub return_to: String,
+}
+
+/// Finishes a sign-in on the callback route: reads and validates the authorization
+/// response (RFC 6749 §4.1.2, RFC 9207), then exchanges the code (RFC 6749 §4.1.3).
+pub async fn finish_sign_in(config: &ClientConfig, query: &str) -> Result<SignedIn, AuthError> {
+    let params = CallbackParams::parse(query)?;
+    if params.is_empty() {
+        return Err(AuthError::NoSignInInProgress);
+    }
+    let metadata = load_metadata(config).await?;
+    let now = now_secs();
+    // Taking the record deletes it: whatever happens next, this response is used once.
+    let pending = params.state.as_deref().and_then(storage::take_pending).and_then(|r| PendingSignIn::from_json(&r));
+    forget_stale_sign_ins(now);
+    let other_pending = !storage::pending_records().is_empty();
+    let expect = CallbackExpectations { issuer: &config.issuer, iss_required: metadata.iss_parameter_supported, now };
+    let callback = validate_callback(params, pending, other_pending, &expect)?;
+
+    let (request, expect) = token_request(&metadata, config, callback);
+    let response = send(HttpRequest::PostForm { url: &request.url, body: request.body.expose() }).await?;
+    let tokens = process_token_response(response.status, &response.body, &expect, now_secs())?;
+    Ok(SignedIn { tokens, metadata, return_to: expect.return_to })
+}
+
+/// Loads the signed-in person from the UserInfo endpoint (OIDC Core §5.3), checking it
+/// is the person the ID token names.
+pub async fn load_user(metadata: &ProviderMetadata, access_token: &str, id_sub: Option<&str>) -> Result<UserInfo, AuthError> {
+    let url = metadata.userinfo_endpoint.as_deref().ok_or_else(|| AuthError::InvalidUserInfo("the provider has no userinfo endpoint".into()))?;
+    let response = send(HttpRequest::GetWithBearer { url, token: access_token }).await?;
+    process_userinfo(response.status, &response.content_type, &response.body, id_sub)
+}
+
+/// Where to send the browser to sign out at the provider, if it supports that.
+pub fn sign_out_url(config: &ClientConfig, metadata: &ProviderMetadata, tokens: Option<&TokenSet>) -> Option<String> {
+    end_session_url(metadata, config, tokens.and_then(|t| t.id_token.as_ref()))
+}

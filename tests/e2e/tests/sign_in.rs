@@ -1,0 +1,131 @@
+//! A person signing in, in a real browser, against the real provider and the release build.
+
+mod support;
+
+use support::{app_url, provider_url, with_browser, Browser};
+
+/// After sign-in: nothing but public metadata is stored anywhere, and the URL is clean.
+async fn assert_no_secret_left_behind(browser: &Browser) {
+    let url = browser.url().await;
+    for param in ["code=", "state=", "iss=", "access_token", "id_token"] {
+        assert!(!url.contains(param), "{param} left in the URL {url}");
+    }
+    let stored = browser.stored_state().await;
+    assert_eq!(stored["local"], serde_json::json!({}), "localStorage must stay empty: {stored}");
+    assert_eq!(stored["cookies"], "", "the app must set no cookies: {stored}");
+    let session = stored["session"].as_object().expect("sessionStorage dump");
+    let keys: Vec<&String> = session.keys().collect();
+    assert_eq!(keys, ["leptos-oidc:metadata"], "only the public metadata may stay in sessionStorage");
+    let metadata = session["leptos-oidc:metadata"].as_str().unwrap_or_default();
+    assert!(metadata.contains("\"issuer\""), "the metadata entry is the discovery document");
+    for secret_marker in ["access_token\":", "refresh_token\":", "verifier", "eyJ"] {
+        assert!(!metadata.contains(secret_marker), "{secret_marker} found in sessionStorage");
+    }
+}
+
+#[tokio::test]
+async fn signs_in_through_login_and_consent_and_shows_the_person() {
+    with_browser("sign_in", |browser| async move {
+        browser.goto("/").await;
+        browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        browser.sign_in_as_alice().await;
+        browser.wait_for_text(".header-email", "alice@example.test").await;
+        browser.wait_for_text("h1", "Welcome, Alice Liddell").await;
+        assert_eq!(browser.url().await, format!("{}/", app_url()));
+        assert_no_secret_left_behind(&browser).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn protected_page_visited_signed_out_comes_back_after_sign_in() {
+    with_browser("protected_page", |browser| async move {
+        browser.goto("/profile").await;
+        // The guard starts sign-in by itself.
+        browser.log_in_at_provider("alice", "wonderland").await;
+        browser.consent_at_provider().await;
+        browser.wait_for_url(&format!("{}/profile", app_url())).await;
+        browser.wait_for_text("dd.person-name", "Alice Liddell").await;
+        browser.wait_for_text("dd.person-email", "alice@example.test").await;
+        // The access token works against an API: the UserInfo endpoint, called again.
+        browser.click_button("Call the UserInfo API again").await;
+        browser.wait_for_text("p.ok", "The API answered for Alice Liddell.").await;
+        assert_no_secret_left_behind(&browser).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
+    with_browser("sign_out", |browser| async move {
+        browser.goto("/").await;
+        browser.sign_in_as_alice().await;
+        browser.click_button("Sign out").await;
+        browser.wait_for_url(&format!("{}/session/end", provider_url())).await;
+        browser.click_button("Yes, sign me out").await;
+        browser.wait_for_url(&format!("{}/", app_url())).await;
+        browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        let header = browser.run_js("return document.querySelector('header').innerText").await;
+        assert!(!header.as_str().unwrap_or_default().contains("Alice"), "still shows the person: {header}");
+        // The provider's session ended too: signing in again asks for the password.
+        browser.click_button("Sign in").await;
+        browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+        browser.wait_for_text("button", "Sign-in").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn cancel_at_the_provider_shows_a_message_and_a_way_to_try_again() {
+    with_browser("cancel", |browser| async move {
+        browser.goto("/").await;
+        browser.click_button("Sign in").await;
+        browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+        browser.click_link("Cancel").await;
+        browser.wait_for_text("[role=alert] h2", "Sign-in did not work").await;
+        browser.wait_for_text("[role=alert] .message", "The sign-in was cancelled or access was refused. (access_denied").await;
+        let url = browser.url().await;
+        assert_eq!(url, format!("{}/callback", app_url()), "error parameters must leave the address bar");
+        browser.click_button("Try again").await;
+        browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn callback_opened_directly_says_no_sign_in_is_in_progress() {
+    with_browser("direct_callback", |browser| async move {
+        browser.goto("/callback").await;
+        browser.wait_for_text("[role=alert] h2", "No sign-in in progress").await;
+        let code = browser.run_js("return document.querySelector('[role=alert]').dataset.errorCode").await;
+        assert_eq!(code, "no_sign_in_in_progress");
+        browser.click_button("Sign in").await;
+        browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_code_the_provider_refuses_shows_its_reason() {
+    with_browser("refused_exchange", |browser| async move {
+        // A sign-in in progress, as the app stores it, answered with a code the provider
+        // never issued: the real token endpoint refuses it with invalid_grant.
+        browser.goto("/").await;
+        browser.wait_for_text("h1", "Sign in").await;
+        let now = browser.run_js("return Math.floor(Date.now() / 1000)").await;
+        let record = serde_json::json!({
+            "state": "e2e-state", "nonce": "e2e-nonce",
+            "verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            "return_to": "/", "created_at": now,
+        });
+        browser
+            .run_js(&format!("sessionStorage.setItem('leptos-oidc:pending:e2e-state', {:?}); return true", record.to_string()))
+            .await;
+        let iss = "http%3A%2F%2F127.0.0.1%3A9000";
+        browser.goto(&format!("/callback?code=forged-code&state=e2e-state&iss={iss}")).await;
+        browser.wait_for_text("[role=alert] .message", "The sign-in service refused to complete the sign-in. (invalid_grant").await;
+        let stored = browser.stored_state().await;
+        assert!(stored["session"].get("leptos-oidc:pending:e2e-state").is_none(), "the pending sign-in is used once");
+    })
+    .await;
+}

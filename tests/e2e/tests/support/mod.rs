@@ -1,0 +1,182 @@
+//! Page-object helpers over WebDriver: a fresh headless Chromium per test, and the steps
+//! a person takes (click "Sign in", fill the provider's login form, consent, sign out).
+//!
+//! The services come from tools/test.sh, which starts them and sets:
+//! APP_URL (the release build), PROVIDER_URL (oidc-provider), WEBDRIVER_URL (chromedriver),
+//! E2E_DIR (a scratch folder for browser profiles and failure screenshots).
+
+#![allow(dead_code)]
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
+
+pub const WAIT: Duration = Duration::from_secs(15);
+
+fn env(name: &str, default: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| default.to_owned())
+}
+
+pub fn app_url() -> String {
+    env("APP_URL", "http://localhost:8080")
+}
+
+pub fn provider_url() -> String {
+    env("PROVIDER_URL", "http://127.0.0.1:9000")
+}
+
+#[derive(Clone)]
+pub struct Browser {
+    pub client: Client,
+}
+
+static SESSIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// Runs `test` in a fresh browser (its own profile: cold cache, no cookies), closes the
+/// browser afterwards whatever happens, and keeps a screenshot when the test fails.
+pub async fn with_browser<F, Fut>(name: &str, test: F)
+where
+    F: FnOnce(Browser) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    let browser = Browser::open().await;
+    let outcome = tokio::spawn(test(browser.clone())).await;
+    if outcome.is_err() {
+        if let Ok(png) = browser.client.screenshot().await {
+            let dir = env("E2E_DIR", "target/e2e");
+            let _ = std::fs::create_dir_all(&dir);
+            let _ = std::fs::write(format!("{dir}/failure-{name}.png"), png);
+        }
+        if let Ok(url) = browser.client.current_url().await {
+            eprintln!("[{name}] failed at {url}");
+        }
+    }
+    let _ = browser.client.close().await;
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+impl Browser {
+    pub async fn open() -> Browser {
+        let dir = env("E2E_DIR", "target/e2e");
+        let profile = format!("{dir}/profile-{}-{}", std::process::id(), SESSIONS.fetch_add(1, Ordering::SeqCst));
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            json!({
+                "binary": env("CHROMIUM", "/usr/bin/chromium"),
+                "args": [
+                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                    "--disable-quic", "--no-first-run", "--disable-background-networking",
+                    "--disable-component-update", "--disable-sync", "--window-size=1200,900",
+                    format!("--user-data-dir={profile}"),
+                ]
+            }),
+        );
+        let client = ClientBuilder::new(HttpConnector::new())
+            .capabilities(caps)
+            .connect(&env("WEBDRIVER_URL", "http://127.0.0.1:9515"))
+            .await
+            .expect("WebDriver session (is chromedriver running? tools/test.sh starts it)");
+        Browser { client }
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.client.goto(&format!("{}{path}", app_url())).await.expect("navigate");
+    }
+
+    pub async fn url(&self) -> String {
+        self.client.current_url().await.expect("current url").to_string()
+    }
+
+    /// Waits until an element matching `css` shows text containing `expected`.
+    pub async fn wait_for_text(&self, css: &str, expected: &str) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let mut last = String::new();
+        loop {
+            if let Ok(elements) = self.client.find_all(Locator::Css(css)).await {
+                for element in elements {
+                    if let Ok(text) = element.text().await {
+                        if text.contains(expected) {
+                            return text;
+                        }
+                        last = text;
+                    }
+                }
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("no {css} with text {expected:?} (last seen {last:?}) at {}", self.url().await);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Waits until the URL starts with `prefix`.
+    pub async fn wait_for_url(&self, prefix: &str) -> String {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let url = self.url().await;
+            if url.starts_with(prefix) {
+                return url;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("URL never started with {prefix}; it is {url}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// Clicks the first button whose text contains `label`, waiting for it to appear.
+    pub async fn click_button(&self, label: &str) {
+        let xpath = format!("//button[contains(normalize-space(.), '{label}')]");
+        let button = self.client.wait().at_most(WAIT).for_element(Locator::XPath(&xpath)).await.expect(label);
+        button.click().await.unwrap_or_else(|e| panic!("click {label}: {e}"));
+    }
+
+    pub async fn click_link(&self, label: &str) {
+        let xpath = format!("//a[contains(normalize-space(.), '{label}')]");
+        let link = self.client.wait().at_most(WAIT).for_element(Locator::XPath(&xpath)).await.expect(label);
+        link.click().await.unwrap_or_else(|e| panic!("click {label}: {e}"));
+    }
+
+    /// On the provider's login page: types the login and password and submits.
+    pub async fn log_in_at_provider(&self, login: &str, password: &str) {
+        self.wait_for_url(&provider_url()).await;
+        let field = self.client.wait().at_most(WAIT).for_element(Locator::Css("input[name=login]")).await.expect("login field");
+        field.send_keys(login).await.expect("type login");
+        self.client.find(Locator::Css("input[name=password]")).await.expect("password field").send_keys(password).await.expect("type password");
+        self.click_button("Sign-in").await;
+    }
+
+    /// On the provider's consent page: agrees.
+    pub async fn consent_at_provider(&self) {
+        self.wait_for_text("button", "Continue").await;
+        self.click_button("Continue").await;
+    }
+
+    /// The whole sign-in from the app's "Sign in" button to the signed-in page.
+    pub async fn sign_in_as_alice(&self) {
+        self.click_button("Sign in").await;
+        self.log_in_at_provider("alice", "wonderland").await;
+        self.consent_at_provider().await;
+        self.wait_for_text(".header-name", "Alice Liddell").await;
+    }
+
+    pub async fn run_js(&self, script: &str) -> Value {
+        self.client.execute(script, vec![]).await.expect("script")
+    }
+
+    /// Everything the app's origin keeps outside memory: both storages and its cookies.
+    pub async fn stored_state(&self) -> Value {
+        self.run_js(
+            "const dump = (s) => Object.fromEntries(Array.from({length: s.length}, (_, i) => [s.key(i), s.getItem(s.key(i))]));
+             return { local: dump(localStorage), session: dump(sessionStorage), cookies: document.cookie };",
+        )
+        .await
+    }
+}

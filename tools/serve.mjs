@@ -1,0 +1,58 @@
+// Serves the release build (dist/) on loopback, as a static host would: files by path,
+// and index.html for every other path (the SPA's routes, /callback included).
+// Usage: node tools/serve.mjs [dist-dir] [port]
+import { createServer } from 'node:http';
+import { readFile, stat } from 'node:fs/promises';
+import { extname, join, normalize, resolve, sep } from 'node:path';
+
+const root = resolve(process.argv[2] ?? 'dist');
+const port = Number(process.argv[3] ?? process.env.APP_PORT ?? 8080);
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+};
+
+async function fileFor(urlPath) {
+  const clean = normalize(decodeURIComponent(urlPath)).replace(/^([/\\])+/, '');
+  const full = join(root, clean);
+  if (full !== root && !full.startsWith(root + sep)) return null;
+  try {
+    if ((await stat(full)).isFile()) return full;
+  } catch { /* not there: fall through */ }
+  return null;
+}
+
+async function handle(req, res) {
+  const url = new URL(req.url, 'http://app.invalid');
+  let path = await fileFor(url.pathname).catch(() => null);
+  // An asset that is missing is a 404; any other path is a route of the app.
+  if (!path && extname(url.pathname) === '') path = join(root, 'index.html');
+  if (!path) {
+    res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
+    return;
+  }
+  const body = await readFile(path);
+  const isHtml = path.endsWith('.html');
+  res.writeHead(200, {
+    'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+    // Trunk names assets by content hash, so they can be cached for good; the page cannot.
+    'cache-control': isHtml || path.endsWith('config.json') ? 'no-cache' : 'public, max-age=31536000, immutable',
+    'referrer-policy': 'no-referrer',
+    'x-content-type-options': 'nosniff',
+  });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+const onRequest = (req, res) => handle(req, res).catch(() => res.writeHead(500).end());
+// localhost may resolve to ::1 or to 127.0.0.1: answer on both.
+createServer(onRequest).listen(port, '127.0.0.1', () => {
+  console.log(`Serving ${root} at http://localhost:${port}`);
+});
+createServer(onRequest).listen(port, '::1').on('error', () => { /* no IPv6 loopback: fine */ });
