@@ -90,6 +90,19 @@ pub fn provide_auth(config_url: &str) -> Auth {
     auth
 }
 
+/// Provides an [`Auth`] that is already in `state` and starts nothing (no config, no
+/// network): for testing components that read the auth context.
+#[doc(hidden)]
+pub fn provide_auth_in_state(state: AuthState) -> Auth {
+    let auth = Auth {
+        state: RwSignal::new(state),
+        memory: StoredValue::new(Memory::default()),
+        config_url: StoredValue::new(String::new()),
+    };
+    provide_context(auth);
+    auth
+}
+
 /// The [`Auth`] handle provided by [`provide_auth`].
 pub fn use_auth() -> Auth {
     expect_context::<Auth>()

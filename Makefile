@@ -1,0 +1,14 @@
+# The two commands of the README's quick start, and their parts.
+.PHONY: run test setup build
+
+run:     ## install what is missing, build, and run the app with the local provider
+	bash tools/run.sh
+
+test:    ## install what is missing, and run every test (native, browser, end-to-end)
+	bash tools/test.sh
+
+setup:
+	bash tools/setup.sh --test
+
+build:
+	bash -c 'source tools/env.sh && cd "$$ROOT" && trunk build --release'

@@ -1,0 +1,165 @@
+//! The browser layer and the auth components, in headless Chrome (wasm-bindgen-test).
+//! Run by tools/test.sh as `cargo test --target wasm32-unknown-unknown --test browser`.
+#![cfg(target_arch = "wasm32")]
+
+use leptos::prelude::*;
+use leptos_oidc_spa::auth::browser::{http, location, storage};
+use leptos_oidc_spa::auth::{provide_auth, provide_auth_in_state, AuthError, AuthFailure, AuthState, RequireAuth, User};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn window() -> web_sys::Window {
+    web_sys::window().expect("window")
+}
+
+fn session() -> web_sys::Storage {
+    window().session_storage().expect("storage").expect("sessionStorage")
+}
+
+/// A fresh element to mount into.
+fn container() -> web_sys::HtmlElement {
+    let document = window().document().expect("document");
+    let div = document.create_element("div").expect("div");
+    document.body().expect("body").append_child(&div).expect("append");
+    div.unchecked_into()
+}
+
+async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("timer");
+    });
+    wasm_bindgen_futures::JsFuture::from(promise).await.expect("sleep");
+}
+
+/// Waits (up to 10 s) until `selector` matches inside `root`.
+async fn wait_for(root: &web_sys::HtmlElement, selector: &str) -> web_sys::Element {
+    for _ in 0..200 {
+        if let Ok(Some(found)) = root.query_selector(selector) {
+            return found;
+        }
+        sleep(50).await;
+    }
+    panic!("{selector} never appeared; the DOM is {}", root.inner_html());
+}
+
+#[wasm_bindgen_test]
+fn a_pending_sign_in_is_taken_exactly_once() {
+    assert!(storage::put_pending("state-one", "{\"record\":1}"));
+    assert!(storage::pending_records().contains(&("state-one".to_owned(), "{\"record\":1}".to_owned())));
+    assert_eq!(storage::take_pending("state-one").as_deref(), Some("{\"record\":1}"));
+    assert_eq!(storage::take_pending("state-one"), None, "a second take finds nothing");
+    assert!(!storage::pending_records().iter().any(|(state, _)| state == "state-one"));
+}
+
+#[wasm_bindgen_test]
+fn storage_keys_are_namespaced_and_separate_per_state() {
+    storage::put_pending("state-a", "a");
+    storage::put_pending("state-b", "b");
+    let session = session();
+    assert_eq!(session.get_item(&format!("{}pending:state-a", storage::NAMESPACE)).unwrap().as_deref(), Some("a"));
+    assert_eq!(storage::take_pending("state-b").as_deref(), Some("b"));
+    assert_eq!(storage::take_pending("state-a").as_deref(), Some("a"), "taking one leaves the other");
+}
+
+#[wasm_bindgen_test]
+fn metadata_cache_round_trips_and_can_be_forgotten() {
+    storage::cache_metadata("{\"issuer\":\"x\"}");
+    assert_eq!(storage::cached_metadata().as_deref(), Some("{\"issuer\":\"x\"}"));
+    storage::forget_metadata();
+    assert_eq!(storage::cached_metadata(), None);
+}
+
+#[wasm_bindgen_test]
+fn replace_path_scrubs_the_callback_query_and_announces_it() {
+    let history = window().history().expect("history");
+    let before = history.length().expect("length");
+    history.push_state_with_url(&JsValue::NULL, "", Some("/callback?code=c0de&state=st4te&iss=x")).expect("push");
+    let heard = std::rc::Rc::new(std::cell::Cell::new(0));
+    let counter = heard.clone();
+    let listener = Closure::<dyn Fn()>::new(move || counter.set(counter.get() + 1));
+    window().add_event_listener_with_callback("popstate", listener.as_ref().unchecked_ref()).expect("listen");
+
+    location::replace_path("/callback");
+
+    let href = window().location().href().expect("href");
+    assert!(href.ends_with("/callback"), "{href}");
+    assert!(!href.contains("c0de") && !href.contains("st4te"));
+    assert_eq!(location::query(), "");
+    assert_eq!(history.length().expect("length"), before + 1, "replaced, not pushed");
+    assert_eq!(heard.get(), 1, "routers hear about it through popstate");
+    window().remove_event_listener_with_callback("popstate", listener.as_ref().unchecked_ref()).expect("unlisten");
+}
+
+#[wasm_bindgen_test]
+async fn a_dead_server_is_a_network_error_not_a_panic() {
+    let outcome = http::send(http::HttpRequest::Get { url: "http://127.0.0.1:9/.well-known/openid-configuration" }).await;
+    assert!(matches!(outcome, Err(AuthError::Network(_))), "{:?}", outcome.err());
+}
+
+#[wasm_bindgen_test]
+async fn guard_shows_its_content_to_a_signed_in_person() {
+    let root = container();
+    let user = User { sub: "alice".into(), name: Some("Alice Liddell".into()), email: None, profile_loaded: true };
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        provide_auth_in_state(AuthState::SignedIn(user));
+        view! { <RequireAuth><p id="protected">"for Alice"</p></RequireAuth> }
+    });
+    leptos::task::tick().await;
+    assert_eq!(wait_for(&root, "#protected").await.text_content().as_deref(), Some("for Alice"));
+}
+
+#[wasm_bindgen_test]
+async fn guard_keeps_content_hidden_and_explains_when_the_provider_is_unreachable() {
+    let root = container();
+    // The tests share one page: be on an ordinary route, not the callback.
+    location::replace_path("/profile");
+    // A real config, pointing at a port where nothing listens.
+    let config = "data:application/json,%7B%22issuer%22%3A%22http%3A%2F%2F127.0.0.1%3A9%22%2C%22client_id%22%3A%22c%22%7D";
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        provide_auth(config);
+        view! { <RequireAuth><p id="protected">"secret"</p></RequireAuth> }
+    });
+    let alert = wait_for(&root, "[role=alert]").await;
+    assert_eq!(alert.get_attribute("data-error-code").as_deref(), Some("network"));
+    assert!(root.text_content().unwrap_or_default().contains("could not be reached"));
+    assert!(root.query_selector("#protected").unwrap().is_none(), "content stays hidden");
+    assert!(root.text_content().unwrap_or_default().contains("Try again"));
+}
+
+#[wasm_bindgen_test]
+async fn guard_asks_before_signing_in_again_after_sign_out() {
+    let root = container();
+    let user = User { sub: "alice".into(), name: None, email: None, profile_loaded: true };
+    let owner = Owner::new();
+    let auth = owner.with(|| provide_auth_in_state(AuthState::SignedIn(user)));
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        provide_context(auth);
+        view! { <RequireAuth><p id="protected">"secret"</p></RequireAuth> }
+    });
+    wait_for(&root, "#protected").await;
+    auth.sign_out();
+    leptos::task::tick().await;
+    let text = wait_for(&root, "section.card").await.text_content().unwrap_or_default();
+    assert!(text.contains("You are signed out"), "{text}");
+    assert!(root.query_selector("#protected").unwrap().is_none());
+    assert_eq!(auth.access_token(), None);
+}
+
+#[wasm_bindgen_test]
+async fn a_provider_error_is_shown_as_text_never_as_markup() {
+    let root = container();
+    let error = AuthError::Provider {
+        error: "access_denied".into(),
+        description: Some("<img id=injected src=x onerror=alert(1)>".into()),
+    };
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        provide_auth_in_state(AuthState::Failed(error.clone()));
+        view! { <AuthFailure error/> }
+    });
+    let message = wait_for(&root, ".message").await;
+    assert!(message.text_content().unwrap_or_default().contains("<img id=injected"));
+    assert!(root.query_selector("#injected").unwrap().is_none(), "no element was created from the text");
+}

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Installs whatever is missing, then runs every test:
+#   1. native unit tests of the protocol core (cargo test)
+#   2. browser-layer tests in headless Chrome (wasm-bindgen-test)
+#   3. end-to-end tests: real headless Chromium (WebDriver) against the release build
+#      and the local OpenID provider
+# It starts the provider, a server for the release build and chromedriver itself, and
+# stops them on the way out, whether the tests pass, fail or are interrupted.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+APP_PORT=8080
+PROVIDER_PORT=9000
+WEBDRIVER_PORT=9515
+SCRATCH="$ROOT/.e2e"
+
+say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+bash tools/setup.sh --test
+
+say "Native tests (protocol core)"
+cargo test --quiet
+
+say "Browser tests (wasm-bindgen-test in headless Chrome)"
+cargo test --target wasm32-unknown-unknown --test browser
+
+say "Release build"
+trunk build --release
+
+for port in $APP_PORT $PROVIDER_PORT $WEBDRIVER_PORT; do
+  if port_open "$port"; then
+    echo "error: port $port is in use (is 'make run' still running?). Stop it and try again." >&2
+    exit 1
+  fi
+done
+
+rm -rf "$SCRATCH"
+mkdir -p "$SCRATCH"
+pids=()
+cleanup() {
+  local status=$?
+  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  # Browsers that chromedriver started, should any outlive it: they all use profiles here.
+  pkill -f -- "--user-data-dir=$SCRATCH/" 2>/dev/null || true
+  wait 2>/dev/null || true
+  if [ "$status" -ne 0 ]; then
+    for log in "$SCRATCH"/*.log; do
+      [ -f "$log" ] && { echo "--- last lines of $log"; tail -n 20 "$log"; }
+    done
+    echo "Failure screenshots, if any: $SCRATCH/failure-*.png"
+  fi
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# Each service in its own process group, so that stopping it stops its children too.
+setsid node provider/server.mjs >"$SCRATCH/provider.log" 2>&1 & pids+=($!)
+setsid node tools/serve.mjs dist "$APP_PORT" >"$SCRATCH/app.log" 2>&1 & pids+=($!)
+setsid chromedriver --port="$WEBDRIVER_PORT" >"$SCRATCH/chromedriver.log" 2>&1 & pids+=($!)
+
+for port in $APP_PORT $PROVIDER_PORT $WEBDRIVER_PORT; do
+  for _ in $(seq 100); do port_open "$port" && break; sleep 0.1; done
+  port_open "$port" || { echo "error: nothing listens on port $port" >&2; exit 1; }
+done
+
+say "End-to-end tests (headless Chromium, release build, local provider)"
+APP_URL="http://localhost:$APP_PORT" \
+PROVIDER_URL="http://127.0.0.1:$PROVIDER_PORT" \
+WEBDRIVER_URL="http://127.0.0.1:$WEBDRIVER_PORT" \
+E2E_DIR="$SCRATCH" \
+  cargo test --quiet -p e2e -- --test-threads=1
+
+say "All tests passed"
