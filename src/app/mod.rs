@@ -50,8 +50,7 @@ fn Header() -> impl IntoView {
                     }
                     .into_any(),
                     AuthState::SigningOut => view! { <span class="status">"Signing out…"</span> }.into_any(),
-                    AuthState::Starting | AuthState::SignedOut => view! { <SignInButton/> }.into_any(),
-                    _ => ().into_any(),
+                    _ => view! { <SignInButton/> }.into_any(),
                 }}
             </div>
         </header>

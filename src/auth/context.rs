@@ -307,12 +307,13 @@ enum Gate {
 #[component]
 pub fn AuthFailure(error: AuthError) -> impl IntoView {
     let auth = use_auth();
-    let (heading, action) = match &error {
-        AuthError::NoSignInInProgress => ("No sign-in in progress", "Sign in"),
-        _ => ("Sign-in did not work", "Try again"),
+    // Finding no sign-in in progress (a reload, a replayed link) is news, not an error.
+    let (heading, action, class) = match &error {
+        AuthError::NoSignInInProgress => ("No sign-in in progress", "Sign in", "card notice"),
+        _ => ("Sign-in did not work", "Try again", "card error"),
     };
     view! {
-        <section class="card error" role="alert" data-error-code=error.code()>
+        <section class=class role="alert" data-error-code=error.code()>
             <h2>{heading}</h2>
             <p class="message">{error.message()}</p>
             <button class="primary" on:click=move |_| auth.sign_in("/")>{action}</button>

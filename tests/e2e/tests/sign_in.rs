@@ -28,9 +28,11 @@ async fn signs_in_through_login_and_consent_and_shows_the_person() {
     with_browser("sign_in", |browser| async move {
         browser.goto("/").await;
         browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        browser.snapshot("1-home-signed-out").await;
         browser.sign_in_as_alice().await;
         browser.wait_for_text(".header-email", "alice@example.test").await;
         browser.wait_for_text("h1", "Welcome, Alice Liddell").await;
+        browser.snapshot("2-home-signed-in").await;
         assert_eq!(browser.url().await, format!("{}/", app_url()));
         assert_no_secret_left_behind(&browser).await;
     })
@@ -50,6 +52,7 @@ async fn protected_page_visited_signed_out_comes_back_after_sign_in() {
         // The access token works against an API: the UserInfo endpoint, called again.
         browser.click_button("Call the UserInfo API again").await;
         browser.wait_for_text("p.ok", "The API answered for Alice Liddell.").await;
+        browser.snapshot("3-profile").await;
         assert_no_secret_left_behind(&browser).await;
     })
     .await;
@@ -62,9 +65,11 @@ async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
         browser.sign_in_as_alice().await;
         browser.click_button("Sign out").await;
         browser.wait_for_url(&format!("{}/session/end", provider_url())).await;
+        browser.snapshot("4-provider-logout").await;
         browser.click_button("Yes, sign me out").await;
         browser.wait_for_url(&format!("{}/", app_url())).await;
         browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        browser.snapshot("5-home-after-sign-out").await;
         let header = browser.run_js("return document.querySelector('header').innerText").await;
         assert!(!header.as_str().unwrap_or_default().contains("Alice"), "still shows the person: {header}");
         // The provider's session ended too: signing in again asks for the password.
@@ -84,6 +89,7 @@ async fn cancel_at_the_provider_shows_a_message_and_a_way_to_try_again() {
         browser.click_link("Cancel").await;
         browser.wait_for_text("[role=alert] h2", "Sign-in did not work").await;
         browser.wait_for_text("[role=alert] .message", "The sign-in was cancelled or access was refused. (access_denied").await;
+        browser.snapshot("6-cancelled").await;
         let url = browser.url().await;
         assert_eq!(url, format!("{}/callback", app_url()), "error parameters must leave the address bar");
         browser.click_button("Try again").await;
@@ -97,6 +103,7 @@ async fn callback_opened_directly_says_no_sign_in_is_in_progress() {
     with_browser("direct_callback", |browser| async move {
         browser.goto("/callback").await;
         browser.wait_for_text("[role=alert] h2", "No sign-in in progress").await;
+        browser.snapshot("7-no-sign-in-in-progress").await;
         let code = browser.run_js("return document.querySelector('[role=alert]').dataset.errorCode").await;
         assert_eq!(code, "no_sign_in_in_progress");
         browser.click_button("Sign in").await;
@@ -124,6 +131,7 @@ async fn a_code_the_provider_refuses_shows_its_reason() {
         let iss = "http%3A%2F%2F127.0.0.1%3A9000";
         browser.goto(&format!("/callback?code=forged-code&state=e2e-state&iss={iss}")).await;
         browser.wait_for_text("[role=alert] .message", "The sign-in service refused to complete the sign-in. (invalid_grant").await;
+        browser.snapshot("8-refused-code").await;
         let stored = browser.stored_state().await;
         assert!(stored["session"].get("leptos-oidc:pending:e2e-state").is_none(), "the pending sign-in is used once");
     })

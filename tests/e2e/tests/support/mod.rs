@@ -167,6 +167,17 @@ impl Browser {
         self.wait_for_text(".header-name", "Alice Liddell").await;
     }
 
+    /// Saves a screenshot as `<E2E_SCREENSHOTS>/<name>.png` when that variable is set:
+    /// how the pages look to a person, for review.
+    pub async fn snapshot(&self, name: &str) {
+        if let Ok(dir) = std::env::var("E2E_SCREENSHOTS") {
+            let _ = std::fs::create_dir_all(&dir);
+            if let Ok(png) = self.client.screenshot().await {
+                let _ = std::fs::write(format!("{dir}/{name}.png"), png);
+            }
+        }
+    }
+
     pub async fn run_js(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.expect("script")
     }
