@@ -13,6 +13,9 @@ async fn assert_no_secret_left_behind(browser: &Browser) {
     let stored = browser.stored_state().await;
     assert_eq!(stored["local"], serde_json::json!({}), "localStorage must stay empty: {stored}");
     assert_eq!(stored["cookies"], "", "the app must set no cookies: {stored}");
+    // WebDriver sees HttpOnly cookies too, which document.cookie hides.
+    let cookies = browser.client.get_all_cookies().await.expect("cookies");
+    assert!(cookies.is_empty(), "the app's origin has cookies: {:?}", cookies.iter().map(|c| c.name().to_owned()).collect::<Vec<_>>());
     let session = stored["session"].as_object().expect("sessionStorage dump");
     let keys: Vec<&String> = session.keys().collect();
     assert_eq!(keys, ["leptos-oidc:metadata"], "only the public metadata may stay in sessionStorage");
