@@ -14,21 +14,32 @@ const USERS = {
   bob: { password: 'builder', name: 'Bob Builder', given_name: 'Bob', family_name: 'Builder', email: 'bob@example.test' },
 };
 
+// Benchmark mode (bench/run.sh): sign this person in and consent at once, with no pages,
+// and count requests by method so that CORS preflights can be measured.
+const AUTO_LOGIN = process.env.PROVIDER_AUTO_LOGIN;
+// The React + oidc-client-ts baseline of the benchmark, when it is served.
+const BASELINE_ORIGINS = (process.env.BASELINE_ORIGINS ?? '').split(',').filter(Boolean);
+
+const spaClient = (client_id, origins) => ({
+  client_id,
+  application_type: 'web',
+  // A public client: no secret (RFC 6749 §2.1); PKCE protects its code.
+  token_endpoint_auth_method: 'none',
+  grant_types: ['authorization_code', 'refresh_token'],
+  response_types: ['code'],
+  redirect_uris: origins.map((origin) => `${origin}/callback`),
+  post_logout_redirect_uris: origins.map((origin) => `${origin}/`),
+});
+
 const configuration = {
-  clients: [{
-    client_id: 'leptos-spa',
-    client_name: 'Leptos OIDC demo',
-    application_type: 'web',
-    // A public client: no secret (RFC 6749 §2.1); PKCE protects its code.
-    token_endpoint_auth_method: 'none',
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    redirect_uris: APP_ORIGINS.map((origin) => `${origin}/callback`),
-    post_logout_redirect_uris: APP_ORIGINS.map((origin) => `${origin}/`),
-  }],
+  clients: [
+    { ...spaClient('leptos-spa', APP_ORIGINS), client_name: 'Leptos OIDC demo' },
+    ...(BASELINE_ORIGINS.length ? [{ ...spaClient('react-baseline', BASELINE_ORIGINS), client_name: 'React baseline' }] : []),
+  ],
   pkce: { required: () => true },
   clientBasedCORS(ctx, origin, client) {
-    return client.clientId === 'leptos-spa' && APP_ORIGINS.includes(origin);
+    const allowed = client.clientId === 'react-baseline' ? BASELINE_ORIGINS : APP_ORIGINS;
+    return allowed.includes(origin);
   },
   features: {
     devInteractions: { enabled: true },
@@ -93,6 +104,35 @@ provider.use(async (ctx, next) => {
   }
   await next();
 });
+
+if (AUTO_LOGIN) {
+  const counts = {};
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/__bench/counts') {
+      ctx.body = { ...counts };
+      for (const key of Object.keys(counts)) delete counts[key];
+      return;
+    }
+    counts[ctx.method] = (counts[ctx.method] ?? 0) + 1;
+    counts[`${ctx.method} ${ctx.path}`] = (counts[`${ctx.method} ${ctx.path}`] ?? 0) + 1;
+    if (ctx.method === 'GET' && /^\/interaction\/[^/]+$/.test(ctx.path)) {
+      const { prompt, params, session } = await provider.interactionDetails(ctx.req, ctx.res);
+      if (prompt.name === 'login') {
+        await provider.interactionFinished(ctx.req, ctx.res, { login: { accountId: AUTO_LOGIN } }, { mergeWithLastSubmission: false });
+        return;
+      }
+      if (prompt.name === 'consent') {
+        const grant = new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+        if (prompt.details.missingOIDCScope) grant.addOIDCScope(prompt.details.missingOIDCScope.join(' '));
+        if (prompt.details.missingOIDCClaims) grant.addOIDCClaims(prompt.details.missingOIDCClaims);
+        const result = { consent: { grantId: await grant.save() } };
+        await provider.interactionFinished(ctx.req, ctx.res, result, { mergeWithLastSubmission: true });
+        return;
+      }
+    }
+    await next();
+  });
+}
 
 const server = provider.listen(PORT, '127.0.0.1', () => {
   console.log(`OpenID provider at ${ISSUER} (demo logins: alice / wonderland, bob / builder)`);
