@@ -1,5 +1,5 @@
 # The two commands of the README's quick start, and their parts.
-.PHONY: run test setup build
+.PHONY: run test setup build bench
 
 run:     ## install what is missing, build, and run the app with the local provider
 	bash tools/run.sh
@@ -12,3 +12,6 @@ setup:
 
 build:
 	bash -c 'source tools/env.sh && cd "$$ROOT" && trunk build --release'
+
+bench:   ## benchmark: bytes and timings, ours against React + oidc-client-ts (BENCH_RUNS=15)
+	bash bench/run.sh

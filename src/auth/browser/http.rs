@@ -1,10 +1,12 @@
-//! `fetch`, with the settings every request of this client wants: CORS mode, no cookies,
-//! no referrer, no cache, and a time limit after which the request is aborted.
+//! `fetch`, with the settings every request of this client wants: CORS mode, no referrer,
+//! no cache, and a time limit after which the request is aborted. Credentials stay at the
+//! default, `same-origin`: no cookie goes to the provider, and the request matches the
+//! `<link rel=preload crossorigin=anonymous>` of config.json, so that preload is used.
 
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, ReferrerPolicy, Request, RequestCache, RequestCredentials, RequestInit, RequestMode, Response};
+use web_sys::{AbortController, Headers, ReferrerPolicy, Request, RequestCache, RequestInit, RequestMode, Response};
 
 use crate::auth::oauth::AuthError;
 
@@ -35,7 +37,6 @@ pub async fn send(request: HttpRequest<'_>) -> Result<HttpResponse, AuthError> {
     let window = web_sys::window().ok_or_else(|| AuthError::Network("no window".into()))?;
     let init = RequestInit::new();
     init.set_mode(RequestMode::Cors);
-    init.set_credentials(RequestCredentials::Omit);
     init.set_cache(RequestCache::NoStore);
     init.set_referrer_policy(ReferrerPolicy::NoReferrer);
     let headers = Headers::new().map_err(network)?;
