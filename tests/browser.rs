@@ -163,3 +163,10 @@ async fn a_provider_error_is_shown_as_text_never_as_markup() {
     assert!(message.text_content().unwrap_or_default().contains("<img id=injected"));
     assert!(root.query_selector("#injected").unwrap().is_none(), "no element was created from the text");
 }
+
+#[wasm_bindgen_test]
+async fn webcrypto_sha256_matches_the_fips_180_2_vector() {
+    let digest = leptos_oidc_spa::auth::browser::sha256("abc").await.expect("WebCrypto digest");
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}

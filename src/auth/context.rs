@@ -179,7 +179,10 @@ impl Auth {
         let return_to = return_to.to_owned();
         self.state.set(AuthState::Redirecting);
         spawn_local(async move {
-            let url = auth.provider().await.and_then(|(config, metadata)| flow::start_sign_in(&config, &metadata, &return_to));
+            let url = match auth.provider().await {
+                Ok((config, metadata)) => flow::start_sign_in(&config, &metadata, &return_to).await,
+                Err(error) => Err(error),
+            };
             match url {
                 Ok(url) => location::go_to(&url),
                 Err(error) => auth.state.set(AuthState::Failed(error)),

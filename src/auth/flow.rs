@@ -3,7 +3,7 @@
 //! turns these results into the state the UI shows.
 
 use super::browser::http::{send, HttpRequest};
-use super::browser::{fill_random, now_secs, storage};
+use super::browser::{fill_random, now_secs, sha256, storage};
 use super::oauth::{
     authorization_url, discovery_urls, end_session_url, process_token_response, process_userinfo, token_request,
     validate_callback, AuthError, CallbackExpectations, CallbackParams, ClientConfig, PendingSignIn, ProviderMetadata,
@@ -52,7 +52,7 @@ pub async fn load_metadata(config: &ClientConfig) -> Result<ProviderMetadata, Au
 
 /// Starts a sign-in: makes and stores the pending record, and returns the URL of the
 /// provider's authorization endpoint to send the browser to.
-pub fn start_sign_in(config: &ClientConfig, metadata: &ProviderMetadata, return_to: &str) -> Result<String, AuthError> {
+pub async fn start_sign_in(config: &ClientConfig, metadata: &ProviderMetadata, return_to: &str) -> Result<String, AuthError> {
     let now = now_secs();
     forget_stale_sign_ins(now);
     let mut random = SignInRandomness { verifier: [0; 32], state: [0; 32], nonce: [0; 32] };
@@ -60,10 +60,11 @@ pub fn start_sign_in(config: &ClientConfig, metadata: &ProviderMetadata, return_
         return Err(AuthError::Storage);
     }
     let pending = PendingSignIn::new(&random, return_to, now);
+    let digest = sha256(pending.verifier.expose()).await.ok_or(AuthError::Storage)?;
     if !storage::put_pending(&pending.state, &pending.to_json()) {
         return Err(AuthError::Storage);
     }
-    Ok(authorization_url(metadata, config, &pending))
+    Ok(authorization_url(metadata, config, &pending, &digest))
 }
 
 /// Drops pending sign-ins that are unreadable or expired, so storage does not grow with

@@ -89,9 +89,14 @@ impl PendingSignIn {
 }
 
 /// The URL that sends the browser to the provider (RFC 6749 §4.1.1, RFC 7636 §4.3,
-/// OpenID Connect Core §3.1.2.1).
-pub fn authorization_url(metadata: &ProviderMetadata, config: &ClientConfig, pending: &PendingSignIn) -> String {
-    let challenge = pending.verifier.challenge_s256();
+/// OpenID Connect Core §3.1.2.1). `verifier_sha256` is SHA-256 of the pending verifier.
+pub fn authorization_url(
+    metadata: &ProviderMetadata,
+    config: &ClientConfig,
+    pending: &PendingSignIn,
+    verifier_sha256: &[u8; 32],
+) -> String {
+    let challenge = PkceVerifier::challenge_s256(verifier_sha256);
     let mut pairs = vec![
         ("response_type", "code"),
         ("client_id", config.client_id.as_str()),
@@ -123,6 +128,7 @@ pub fn safe_return_to(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::oauth::pkce::tests::sha256;
     use crate::auth::oauth::url::parse_query;
 
     fn fixture() -> (ProviderMetadata, ClientConfig, PendingSignIn) {
@@ -143,7 +149,8 @@ mod tests {
     #[test]
     fn authorization_url_carries_every_parameter_encoded() {
         let (metadata, config, pending) = fixture();
-        let url = authorization_url(&metadata, &config, &pending);
+        let digest = sha256(pending.verifier.expose());
+        let url = authorization_url(&metadata, &config, &pending, &digest);
         let (endpoint, query) = url.split_once('?').unwrap();
         assert_eq!(endpoint, "http://127.0.0.1:9000/auth");
         assert!(query.contains("redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback"));
@@ -156,7 +163,7 @@ mod tests {
         assert_eq!(get("scope"), Some("openid profile email"));
         assert_eq!(get("state"), Some(pending.state.as_str()));
         assert_eq!(get("nonce"), Some(pending.nonce.as_str()));
-        assert_eq!(get("code_challenge"), Some(pending.verifier.challenge_s256().as_str()));
+        assert_eq!(get("code_challenge"), Some(PkceVerifier::challenge_s256(&digest).as_str()));
         assert_eq!(get("code_challenge_method"), Some("S256"));
         assert_eq!(pairs.len(), 8);
         // The verifier itself never leaves the browser before the token request.

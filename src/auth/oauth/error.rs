@@ -40,7 +40,7 @@ pub enum AuthError {
     /// The userinfo response is unusable (OpenID Connect Core §5.3.2, §5.3.4).
     InvalidUserInfo(String),
     /// The browser refused to store the sign-in in progress (sessionStorage blocked or full),
-    /// or has no secure random numbers.
+    /// or has no secure random numbers or WebCrypto (a page not on HTTPS).
     Storage,
     /// The request did not reach the server, or its answer did not reach us.
     Network(String),

@@ -1,7 +1,5 @@
 //! PKCE (RFC 7636) and the other one-time random values of a sign-in.
 
-use sha2::{Digest, Sha256};
-
 use super::base64url;
 use super::secret::Secret;
 
@@ -25,8 +23,10 @@ impl PkceVerifier {
     }
 
     /// `code_challenge` for method S256: BASE64URL(SHA256(ASCII(code_verifier))) (RFC 7636 §4.2).
-    pub fn challenge_s256(&self) -> String {
-        base64url::encode(&Sha256::digest(self.0.expose().as_bytes()))
+    /// `sha256` is SHA256(ASCII(code_verifier)), computed by the caller: the browser's
+    /// WebCrypto in the app, which costs no bundle bytes.
+    pub fn challenge_s256(sha256: &[u8; 32]) -> String {
+        base64url::encode(sha256)
     }
 
     pub fn expose(&self) -> &str {
@@ -41,8 +41,14 @@ pub fn random_value(bytes: &[u8; 32]) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+    use sha2::{Digest, Sha256};
+
+    /// SHA-256 for native tests (the app uses WebCrypto).
+    pub fn sha256(text: &str) -> [u8; 32] {
+        Sha256::digest(text.as_bytes()).into()
+    }
 
     /// RFC 7636 Appendix B: the verifier's octets, the verifier, and its S256 challenge.
     #[test]
@@ -53,7 +59,7 @@ mod tests {
         ];
         let verifier = PkceVerifier::from_random(&octets);
         assert_eq!(verifier.expose(), "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
-        assert_eq!(verifier.challenge_s256(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
+        assert_eq!(PkceVerifier::challenge_s256(&sha256(verifier.expose())), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     }
 
     #[test]
