@@ -4,6 +4,7 @@
 mod pages;
 mod routes;
 
+use leptos::either::{EitherOf3, EitherOf4};
 use leptos::prelude::*;
 
 use crate::auth::{provide_auth, use_auth, AuthState, RequireAuth};
@@ -18,10 +19,10 @@ pub fn App() -> impl IntoView {
         <Header/>
         <main>
             {move || match path.0.get().as_str() {
-                "/" => view! { <Home/> }.into_any(),
-                "/profile" => view! { <RequireAuth><Profile/></RequireAuth> }.into_any(),
-                "/callback" => view! { <Callback/> }.into_any(),
-                _ => view! { <NotFound/> }.into_any(),
+                "/" => EitherOf4::A(view! { <Home/> }),
+                "/profile" => EitherOf4::B(view! { <RequireAuth><Profile/></RequireAuth> }),
+                "/callback" => EitherOf4::C(view! { <Callback/> }),
+                _ => EitherOf4::D(view! { <NotFound/> }),
             }}
         </main>
     }
@@ -39,7 +40,7 @@ fn Header() -> impl IntoView {
             </nav>
             <div class="account">
                 {move || match auth.state() {
-                    AuthState::SignedIn(user) => view! {
+                    AuthState::SignedIn(user) => EitherOf3::A(view! {
                         <span class="who">
                             <span class="header-name">
                                 {if user.name.is_some() || user.profile_loaded { user.display_name().to_owned() } else { "Signed in".to_owned() }}
@@ -47,10 +48,9 @@ fn Header() -> impl IntoView {
                             {user.email.clone().map(|email| view! { <span class="header-email">{email}</span> })}
                         </span>
                         <button on:click=move |_| auth.sign_out()>"Sign out"</button>
-                    }
-                    .into_any(),
-                    AuthState::SigningOut => view! { <span class="status">"Signing out…"</span> }.into_any(),
-                    _ => view! { <SignInButton/> }.into_any(),
+                    }),
+                    AuthState::SigningOut => EitherOf3::B(view! { <span class="status">"Signing out…"</span> }),
+                    _ => EitherOf3::C(view! { <SignInButton/> }),
                 }}
             </div>
         </header>

@@ -1,6 +1,8 @@
 //! The demo's pages.
 
+use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use super::routes::Link;
 use crate::auth::browser::location;
@@ -10,24 +12,22 @@ use crate::auth::{use_auth, AuthFailure, AuthState};
 pub fn Home() -> impl IntoView {
     let auth = use_auth();
     move || match auth.state() {
-        AuthState::SignedIn(user) => view! {
+        AuthState::SignedIn(user) => EitherOf3::A(view! {
             <section class="card">
                 <h1>"Welcome, " <span class="person-name">{user.display_name().to_owned()}</span></h1>
                 <p>"You are signed in. Your access token is held in this page's memory only."</p>
                 <p><Link href="/profile">"See your profile"</Link></p>
             </section>
-        }
-        .into_any(),
-        AuthState::Failed(error) => view! { <AuthFailure error/> }.into_any(),
-        _ => view! {
+        }),
+        AuthState::Failed(error) => EitherOf3::B(view! { <AuthFailure error/> }),
+        _ => EitherOf3::C(view! {
             <section class="card hero">
                 <h1>"Sign in with your identity provider"</h1>
                 <p>"This app signs you in with OpenID Connect, using the authorization code flow with PKCE. "
                    "Your password goes only to the provider; this app keeps its tokens in memory only."</p>
                 <SignInButton/>
             </section>
-        }
-        .into_any(),
+        }),
     }
 }
 
@@ -36,12 +36,11 @@ pub fn Home() -> impl IntoView {
 pub fn SignInButton() -> impl IntoView {
     let auth = use_auth();
     move || match auth.state() {
-        AuthState::Redirecting => view! { <button class="primary" disabled>"Redirecting…"</button> }.into_any(),
-        AuthState::Exchanging => view! { <button class="primary" disabled>"Signing in…"</button> }.into_any(),
-        _ => view! {
+        AuthState::Redirecting => EitherOf3::A(view! { <button class="primary" disabled>"Redirecting…"</button> }),
+        AuthState::Exchanging => EitherOf3::B(view! { <button class="primary" disabled>"Signing in…"</button> }),
+        _ => EitherOf3::C(view! {
             <button class="primary" on:click=move |_| auth.sign_in(&location::path_query_fragment())>"Sign in"</button>
-        }
-        .into_any(),
+        }),
     }
 }
 
@@ -49,7 +48,16 @@ pub fn SignInButton() -> impl IntoView {
 #[component]
 pub fn Profile() -> impl IntoView {
     let auth = use_auth();
-    let call = Action::new_local(move |_: &()| async move { auth.reload_profile().await });
+    // The last API call: None while none has answered; then its outcome.
+    let (outcome, set_outcome) = signal(None::<Result<crate::auth::User, crate::auth::AuthError>>);
+    let (calling, set_calling) = signal(false);
+    let call = move |_| {
+        set_calling.set(true);
+        spawn_local(async move {
+            set_outcome.set(Some(auth.reload_profile().await));
+            set_calling.set(false);
+        });
+    };
     let user = move || auth.user();
     view! {
         <section class="card">
@@ -62,12 +70,12 @@ pub fn Profile() -> impl IntoView {
                 </dl>
                 {(!user.profile_loaded).then(|| view! { <p class="status" role="status">"Loading your profile…"</p> })}
             })}
-            <button on:click=move |_| { call.dispatch(()); } disabled=move || call.pending().get()>
+            <button on:click=call disabled=calling>
                 "Call the UserInfo API again"
             </button>
-            {move || call.value().get().map(|outcome| match outcome {
-                Ok(user) => view! { <p class="ok" role="status">"The API answered for " {user.display_name().to_owned()} "."</p> }.into_any(),
-                Err(error) => view! { <p class="error-text" role="alert">{error.message()}</p> }.into_any(),
+            {move || outcome.get().map(|outcome| match outcome {
+                Ok(user) => Either::Left(view! { <p class="ok" role="status">"The API answered for " {user.display_name().to_owned()} "."</p> }),
+                Err(error) => Either::Right(view! { <p class="error-text" role="alert">{error.message()}</p> }),
             })}
         </section>
     }
@@ -78,8 +86,8 @@ pub fn Profile() -> impl IntoView {
 pub fn Callback() -> impl IntoView {
     let auth = use_auth();
     move || match auth.state() {
-        AuthState::Failed(error) => view! { <AuthFailure error/> }.into_any(),
-        _ => view! { <p class="status" role="status">"Signing you in…"</p> }.into_any(),
+        AuthState::Failed(error) => Either::Left(view! { <AuthFailure error/> }),
+        _ => Either::Right(view! { <p class="status" role="status">"Signing you in…"</p> }),
     }
 }
 

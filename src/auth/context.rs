@@ -2,6 +2,7 @@
 //! guard for protected routes. Router-agnostic: it changes the URL through the History
 //! API and announces it with `popstate`, which every router listens to.
 
+use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -284,16 +285,15 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
         }
     });
     move || match gate.get() {
-        Gate::Open => children().into_any(),
-        Gate::Failed(error) => view! { <AuthFailure error/> }.into_any(),
-        Gate::AskToSignIn => view! {
+        Gate::Open => EitherOf4::A(children()),
+        Gate::Failed(error) => EitherOf4::B(view! { <AuthFailure error/> }),
+        Gate::AskToSignIn => EitherOf4::C(view! {
             <section class="card">
                 <p>"You are signed out. Sign in to see this page."</p>
                 <button class="primary" on:click=move |_| auth.sign_in(&location::path_query_fragment())>"Sign in"</button>
             </section>
-        }
-        .into_any(),
-        Gate::SignInNow | Gate::Waiting => view! { <p class="status" role="status">"Taking you to sign in…"</p> }.into_any(),
+        }),
+        Gate::SignInNow | Gate::Waiting => EitherOf4::D(view! { <p class="status" role="status">"Taking you to sign in…"</p> }),
     }
 }
 
