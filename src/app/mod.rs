@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 use crate::auth::{provide_auth, use_auth, AuthState, RequireAuth};
 use pages::{Callback, Home, NotFound, Profile, SignInButton};
-use routes::{provide_current_path, Link};
+use routes::provide_current_path;
 
 #[component]
 pub fn App() -> impl IntoView {
@@ -33,10 +33,10 @@ fn Header() -> impl IntoView {
     let auth = use_auth();
     view! {
         <header class="bar">
-            <Link href="/"><span class="brand">"Leptos " <b>"OIDC"</b></span></Link>
+            <a href="/"><span class="brand">"Leptos " <b>"OIDC"</b></span></a>
             <nav>
-                <Link href="/">"Home"</Link>
-                <Link href="/profile">"Profile"</Link>
+                <a href="/">"Home"</a>
+                <a href="/profile">"Profile"</a>
             </nav>
             <div class="account">
                 {move || match auth.state() {

@@ -4,7 +4,6 @@ use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::routes::Link;
 use crate::auth::browser::location;
 use crate::auth::{use_auth, AuthFailure, AuthState};
 
@@ -16,7 +15,7 @@ pub fn Home() -> impl IntoView {
             <section class="card">
                 <h1>"Welcome, " <span class="person-name">{user.display_name().to_owned()}</span></h1>
                 <p>"You are signed in. Your access token is held in this page's memory only."</p>
-                <p><Link href="/profile">"See your profile"</Link></p>
+                <p><a href="/profile">"See your profile"</a></p>
             </section>
         }),
         AuthState::Failed(error) => EitherOf3::B(view! { <AuthFailure error/> }),
@@ -96,7 +95,7 @@ pub fn NotFound() -> impl IntoView {
     view! {
         <section class="card">
             <h1>"Page not found"</h1>
-            <p><Link href="/">"Go to the home page"</Link></p>
+            <p><a href="/">"Go to the home page"</a></p>
         </section>
     }
 }

@@ -38,6 +38,14 @@ async fn signs_in_through_login_and_consent_and_shows_the_person() {
         browser.snapshot("2-home-signed-in").await;
         assert_eq!(browser.url().await, format!("{}/", app_url()));
         assert_no_secret_left_behind(&browser).await;
+
+        // In-app links change the page without reloading it: a reload would lose the
+        // tokens, which live in this page's memory only.
+        browser.run_js("window.__same_page = true; return true").await;
+        browser.click_link("Profile").await;
+        browser.wait_for_url(&format!("{}/profile", app_url())).await;
+        browser.wait_for_text("dd.person-name", "Alice Liddell").await;
+        assert_eq!(browser.run_js("return window.__same_page === true").await, true, "the page reloaded");
     })
     .await;
 }
