@@ -4,9 +4,11 @@
 
 use leptos::prelude::*;
 use leptos_oidc_spa::auth::browser::{http, location, storage};
-use leptos_oidc_spa::auth::{provide_auth, provide_auth_in_state, AuthError, AuthFailure, AuthState, RequireAuth, User};
-use wasm_bindgen::prelude::*;
+use leptos_oidc_spa::auth::{
+    AuthError, AuthFailure, AuthState, RequireAuth, User, provide_auth, provide_auth_in_state,
+};
 use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -95,7 +97,8 @@ fn replace_path_scrubs_the_callback_query_and_announces_it() {
 
 #[wasm_bindgen_test]
 async fn a_dead_server_is_a_network_error_not_a_panic() {
-    let outcome = http::send(http::HttpRequest::Get { url: "http://127.0.0.1:9/.well-known/openid-configuration" }).await;
+    let outcome =
+        http::send(http::HttpRequest::Get { url: "http://127.0.0.1:9/.well-known/openid-configuration" }).await;
     assert!(matches!(outcome, Err(AuthError::Network(_))), "{:?}", outcome.err());
 }
 
@@ -117,7 +120,8 @@ async fn guard_keeps_content_hidden_and_explains_when_the_provider_is_unreachabl
     // The tests share one page: be on an ordinary route, not the callback.
     location::replace_path("/profile");
     // A real config, pointing at a port where nothing listens.
-    let config = "data:application/json,%7B%22issuer%22%3A%22http%3A%2F%2F127.0.0.1%3A9%22%2C%22client_id%22%3A%22c%22%7D";
+    let config =
+        "data:application/json,%7B%22issuer%22%3A%22http%3A%2F%2F127.0.0.1%3A9%22%2C%22client_id%22%3A%22c%22%7D";
     let _mounted = leptos::mount::mount_to(root.clone(), move || {
         provide_auth(config);
         view! { <RequireAuth><p id="protected">"secret"</p></RequireAuth> }

@@ -7,7 +7,7 @@ mod routes;
 use leptos::either::{EitherOf3, EitherOf4};
 use leptos::prelude::*;
 
-use crate::auth::{provide_auth, use_auth, AuthState, RequireAuth};
+use crate::auth::{AuthState, RequireAuth, provide_auth, use_auth};
 use pages::{Callback, Home, NotFound, Profile, SignInButton};
 use routes::provide_current_path;
 

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::auth::browser::location;
-use crate::auth::{use_auth, AuthFailure, AuthState};
+use crate::auth::{AuthFailure, AuthState, use_auth};
 
 #[component]
 pub fn Home() -> impl IntoView {

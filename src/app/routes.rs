@@ -27,7 +27,13 @@ pub fn provide_current_path() -> CurrentPath {
 /// links with a `target` or `download`, and links to other origins behave as usual.
 fn handle_in_app_links() {
     let _ = window_event_listener(leptos::ev::click, move |ev: MouseEvent| {
-        if ev.default_prevented() || ev.button() != 0 || ev.ctrl_key() || ev.meta_key() || ev.shift_key() || ev.alt_key() {
+        if ev.default_prevented()
+            || ev.button() != 0
+            || ev.ctrl_key()
+            || ev.meta_key()
+            || ev.shift_key()
+            || ev.alt_key()
+        {
             return;
         }
         let Some(anchor) = ev

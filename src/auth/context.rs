@@ -43,12 +43,7 @@ impl User {
     }
 
     fn from_userinfo(info: UserInfo) -> User {
-        User {
-            name: info.name.or(info.preferred_username),
-            email: info.email,
-            sub: info.sub,
-            profile_loaded: true,
-        }
+        User { name: info.name.or(info.preferred_username), email: info.email, sub: info.sub, profile_loaded: true }
     }
 }
 
@@ -243,10 +238,13 @@ impl Auth {
     /// Forgets the tokens and, when the provider supports it, ends the provider's session
     /// too (RP-Initiated Logout), which comes back to the app's signed-out home page.
     pub fn sign_out(&self) {
-        let (tokens, config, metadata) = self.memory.try_update_value(|m| {
-            m.signed_out_by_user = true;
-            (m.tokens.take(), m.config.clone(), m.metadata.clone())
-        }).unwrap_or_default();
+        let (tokens, config, metadata) = self
+            .memory
+            .try_update_value(|m| {
+                m.signed_out_by_user = true;
+                (m.tokens.take(), m.config.clone(), m.metadata.clone())
+            })
+            .unwrap_or_default();
         let url = match (&config, &metadata) {
             (Some(config), Some(metadata)) => flow::sign_out_url(config, metadata, tokens.as_ref()),
             _ => None,
@@ -293,7 +291,9 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
                 <button class="primary" on:click=move |_| auth.sign_in(&location::path_query_fragment())>"Sign in"</button>
             </section>
         }),
-        Gate::SignInNow | Gate::Waiting => EitherOf4::D(view! { <p class="status" role="status">"Taking you to sign in…"</p> }),
+        Gate::SignInNow | Gate::Waiting => {
+            EitherOf4::D(view! { <p class="status" role="status">"Taking you to sign in…"</p> })
+        }
     }
 }
 

@@ -2,19 +2,20 @@
 //! protocol core's decisions, in the order the specs give. No Leptos here; `context.rs`
 //! turns these results into the state the UI shows.
 
-use super::browser::http::{send, HttpRequest};
+use super::browser::http::{HttpRequest, send};
 use super::browser::{fill_random, now_secs, sha256, storage};
+use super::oauth::text::{concat, decimal};
 use super::oauth::{
-    authorization_url, discovery_urls, end_session_url, process_token_response, process_userinfo, token_request,
-    validate_callback, AuthError, CallbackExpectations, CallbackParams, ClientConfig, PendingSignIn, ProviderMetadata,
-    SignInRandomness, TokenSet, UserInfo,
+    AuthError, CallbackExpectations, CallbackParams, ClientConfig, PendingSignIn, ProviderMetadata, SignInRandomness,
+    TokenSet, UserInfo, authorization_url, discovery_urls, end_session_url, process_token_response, process_userinfo,
+    token_request, validate_callback,
 };
 
 /// Reads the app's `config.json`.
 pub async fn load_config(url: &str, page_origin: &str) -> Result<ClientConfig, AuthError> {
     let response = send(HttpRequest::Get { url }).await?;
     if response.status != 200 {
-        return Err(AuthError::Config(format!("{url} answered HTTP {}", response.status)));
+        return Err(AuthError::Config(concat(&[url, " answered HTTP ", &decimal(response.status.into())])));
     }
     ClientConfig::parse(&response.body, page_origin)
 }
@@ -33,8 +34,12 @@ pub async fn load_metadata(config: &ClientConfig) -> Result<ProviderMetadata, Au
     let mut first_error = None;
     for url in discovery_urls(&config.issuer) {
         let outcome = match send(HttpRequest::Get { url: &url }).await {
-            Ok(response) if response.status == 200 => ProviderMetadata::parse(&response.body, &config.issuer).map(|m| (m, response.body)),
-            Ok(response) => Err(AuthError::Discovery(format!("{url} answered HTTP {}", response.status))),
+            Ok(response) if response.status == 200 => {
+                ProviderMetadata::parse(&response.body, &config.issuer).map(|m| (m, response.body))
+            }
+            Ok(response) => {
+                Err(AuthError::Discovery(concat(&[&url, " answered HTTP ", &decimal(response.status.into())])))
+            }
             Err(error) => Err(error),
         };
         match outcome {
@@ -52,7 +57,11 @@ pub async fn load_metadata(config: &ClientConfig) -> Result<ProviderMetadata, Au
 
 /// Starts a sign-in: makes and stores the pending record, and returns the URL of the
 /// provider's authorization endpoint to send the browser to.
-pub async fn start_sign_in(config: &ClientConfig, metadata: &ProviderMetadata, return_to: &str) -> Result<String, AuthError> {
+pub async fn start_sign_in(
+    config: &ClientConfig,
+    metadata: &ProviderMetadata,
+    return_to: &str,
+) -> Result<String, AuthError> {
     let now = now_secs();
     forget_stale_sign_ins(now);
     let mut random = SignInRandomness { verifier: [0; 32], state: [0; 32], nonce: [0; 32] };
@@ -108,8 +117,15 @@ pub async fn finish_sign_in(config: &ClientConfig, query: &str) -> Result<Signed
 
 /// Loads the signed-in person from the UserInfo endpoint (OIDC Core §5.3), checking it
 /// is the person the ID token names.
-pub async fn load_user(metadata: &ProviderMetadata, access_token: &str, id_sub: Option<&str>) -> Result<UserInfo, AuthError> {
-    let url = metadata.userinfo_endpoint.as_deref().ok_or_else(|| AuthError::InvalidUserInfo("the provider has no userinfo endpoint".into()))?;
+pub async fn load_user(
+    metadata: &ProviderMetadata,
+    access_token: &str,
+    id_sub: Option<&str>,
+) -> Result<UserInfo, AuthError> {
+    let url = metadata
+        .userinfo_endpoint
+        .as_deref()
+        .ok_or_else(|| AuthError::InvalidUserInfo("the provider has no userinfo endpoint".into()))?;
     let response = send(HttpRequest::GetWithBearer { url, token: access_token }).await?;
     process_userinfo(response.status, &response.content_type, &response.body, id_sub)
 }

@@ -16,5 +16,5 @@ pub mod context;
 pub mod flow;
 pub mod oauth;
 
-pub use context::{provide_auth, provide_auth_in_state, use_auth, Auth, AuthFailure, AuthState, RequireAuth, User};
+pub use context::{Auth, AuthFailure, AuthState, RequireAuth, User, provide_auth, provide_auth_in_state, use_auth};
 pub use oauth::AuthError;

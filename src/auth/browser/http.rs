@@ -3,6 +3,7 @@
 //! default, `same-origin`: no cookie goes to the provider, and the request matches the
 //! `<link rel=preload crossorigin=anonymous>` of config.json, so that preload is used.
 
+use crate::auth::oauth::text::concat;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -49,7 +50,7 @@ pub async fn send(request: HttpRequest<'_>) -> Result<HttpResponse, AuthError> {
             url
         }
         HttpRequest::GetWithBearer { url, token } => {
-            headers.set("Authorization", &format!("Bearer {token}")).map_err(network)?;
+            headers.set("Authorization", &concat(&["Bearer ", token])).map_err(network)?;
             url
         }
     };
@@ -83,9 +84,7 @@ pub async fn send(request: HttpRequest<'_>) -> Result<HttpResponse, AuthError> {
 /// The browser's reason, which for a failed fetch is deliberately vague ("Failed to
 /// fetch"): CORS refusals and dead servers look the same to a page.
 fn network(error: JsValue) -> AuthError {
-    let reason = error
-        .dyn_ref::<js_sys::Error>()
-        .map(|e| String::from(e.message()))
-        .unwrap_or_else(|| "request failed".into());
+    let reason =
+        error.dyn_ref::<js_sys::Error>().map(|e| String::from(e.message())).unwrap_or_else(|| "request failed".into());
     AuthError::Network(reason)
 }

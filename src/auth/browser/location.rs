@@ -1,5 +1,6 @@
 //! The address bar and navigation.
 
+use crate::auth::oauth::text::concat;
 use wasm_bindgen::JsValue;
 
 fn location() -> Option<web_sys::Location> {
@@ -19,7 +20,7 @@ pub fn path() -> String {
 /// Path, query and fragment: what a return-to value records.
 pub fn path_query_fragment() -> String {
     let Some(l) = location() else { return "/".into() };
-    format!("{}{}{}", l.pathname().unwrap_or_default(), l.search().unwrap_or_default(), l.hash().unwrap_or_default())
+    concat(&[&l.pathname().unwrap_or_default(), &l.search().unwrap_or_default(), &l.hash().unwrap_or_default()])
 }
 
 /// The query without its leading `?`.

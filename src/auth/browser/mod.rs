@@ -16,8 +16,7 @@ pub fn fill_random(bytes: &mut [u8]) -> bool {
 /// HTTPS and localhost pages. `None` if the browser refuses.
 pub async fn sha256(text: &str) -> Option<[u8; 32]> {
     let subtle = web_sys::window()?.crypto().ok()?.subtle();
-    let mut bytes = text.as_bytes().to_vec();
-    let promise = subtle.digest_with_str_and_u8_array("SHA-256", &mut bytes).ok()?;
+    let promise = subtle.digest_with_str_and_u8_array("SHA-256", text.as_bytes()).ok()?;
     let buffer = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
     js_sys::Uint8Array::new(&buffer).to_vec().try_into().ok()
 }

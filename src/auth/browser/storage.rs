@@ -2,6 +2,7 @@
 //! (each under its own `state`, until its one use) and the provider's public metadata.
 //! Tokens never do.
 
+use crate::auth::oauth::text::concat;
 use web_sys::Storage;
 
 /// Every key this module writes starts with this, so it never collides with the app's.
@@ -15,14 +16,14 @@ fn session() -> Option<Storage> {
 
 /// Stores a pending sign-in under its state. False if storage is unavailable or full.
 pub fn put_pending(state: &str, record: &str) -> bool {
-    session().is_some_and(|s| s.set_item(&format!("{PENDING}{state}"), record).is_ok())
+    session().is_some_and(|s| s.set_item(&concat(&[PENDING, state]), record).is_ok())
 }
 
 /// Takes the pending sign-in stored under `state` out of storage: it is returned once
 /// and deleted, so a replayed callback finds nothing.
 pub fn take_pending(state: &str) -> Option<String> {
     let storage = session()?;
-    let key = format!("{PENDING}{state}");
+    let key = concat(&[PENDING, state]);
     let record = storage.get_item(&key).ok().flatten();
     let _ = storage.remove_item(&key);
     record
@@ -44,7 +45,7 @@ pub fn pending_records() -> Vec<(String, String)> {
 /// Removes the pending sign-in stored under `state`.
 pub fn remove_pending(state: &str) {
     if let Some(storage) = session() {
-        let _ = storage.remove_item(&format!("{PENDING}{state}"));
+        let _ = storage.remove_item(&concat(&[PENDING, state]));
     }
 }
 

@@ -2,9 +2,10 @@
 //! request (RFC 6749 §4.1.1 with PKCE, RFC 7636 §4.3; OpenID Connect Core §3.1.2.1).
 
 use super::config::ClientConfig;
-use super::json::{write_string, Json};
+use super::json::{Json, write_string};
 use super::metadata::ProviderMetadata;
-use super::pkce::{random_value, PkceVerifier};
+use super::pkce::{PkceVerifier, random_value};
+use super::text::decimal;
 use super::url::{form_encode, with_query};
 
 /// How long a started sign-in stays valid, in seconds.
@@ -69,7 +70,7 @@ impl PendingSignIn {
             write_string(&mut out, value);
         }
         out.push_str(",\"created_at\":");
-        out.push_str(&self.created_at.to_string());
+        out.push_str(&decimal(self.created_at));
         out.push('}');
         out
     }
@@ -141,7 +142,11 @@ mod tests {
             revocation_endpoint: None,
             iss_parameter_supported: true,
         };
-        let config = ClientConfig::parse(r#"{"issuer":"http://127.0.0.1:9000","client_id":"leptos spa"}"#, "http://localhost:8080").unwrap();
+        let config = ClientConfig::parse(
+            r#"{"issuer":"http://127.0.0.1:9000","client_id":"leptos spa"}"#,
+            "http://localhost:8080",
+        )
+        .unwrap();
         let random = SignInRandomness { verifier: [1; 32], state: [2; 32], nonce: [3; 32] };
         (metadata, config, PendingSignIn::new(&random, "/profile?tab=1", 1_000))
     }

@@ -5,8 +5,9 @@
 
 use super::authorize::PendingSignIn;
 use super::error::AuthError;
-use super::secret::{constant_time_eq, Secret};
-use super::url::{parse_query, QueryError};
+use super::secret::{Secret, constant_time_eq};
+use super::text::concat;
+use super::url::{QueryError, parse_query};
 
 /// The longest query accepted. Real responses are a few hundred bytes.
 pub const MAX_CALLBACK_QUERY: usize = 16 * 1024;
@@ -64,7 +65,7 @@ impl CallbackParams {
 }
 
 fn duplicate(name: &str) -> AuthError {
-    AuthError::MalformedCallback(format!("\"{name}\" appears more than once"))
+    AuthError::MalformedCallback(concat(&["\"", name, "\" appears more than once"]))
 }
 
 /// What the callback is checked against.
@@ -144,7 +145,12 @@ mod tests {
         PendingSignIn::new(&SignInRandomness { verifier: [1; 32], state: [2; 32], nonce: [3; 32] }, "/profile", NOW - 5)
     }
 
-    fn run(query: &str, iss_required: bool, stored: Option<PendingSignIn>, others: bool) -> Result<ValidatedCallback, AuthError> {
+    fn run(
+        query: &str,
+        iss_required: bool,
+        stored: Option<PendingSignIn>,
+        others: bool,
+    ) -> Result<ValidatedCallback, AuthError> {
         let expect = CallbackExpectations { issuer: ISSUER, iss_required, now: NOW };
         validate_callback(CallbackParams::parse(query)?, stored, others, &expect)
     }
@@ -181,7 +187,13 @@ mod tests {
             (format!("code=&state={s}&{iss}"), true, true, false, "code_missing"),
             (format!("error=access_denied&state={s}&{iss}"), true, true, false, "provider_error"),
             // The error is not believed before the state is checked.
-            ("error=access_denied&state=forged&iss=http%3A%2F%2F127.0.0.1%3A9000".into(), true, false, true, "state_mismatch"),
+            (
+                "error=access_denied&state=forged&iss=http%3A%2F%2F127.0.0.1%3A9000".into(),
+                true,
+                false,
+                true,
+                "state_mismatch",
+            ),
             ("error=access_denied&iss=http%3A%2F%2F127.0.0.1%3A9000".into(), true, true, false, "state_missing"),
             (format!("code=%ZZ&state={s}"), true, true, false, "malformed_callback"),
             (format!("code=%FF&state={s}"), true, true, false, "malformed_callback"),

@@ -3,6 +3,7 @@
 
 use super::error::AuthError;
 use super::json::Json;
+use super::text::concat;
 use super::url::{is_secure_endpoint, origin_of};
 
 /// Provider and client settings, validated.
@@ -24,7 +25,7 @@ impl ClientConfig {
     /// supplies the defaults `<origin>/callback` and `<origin>/`; explicit URIs must be on
     /// that origin, because only this app can finish a sign-in it started.
     pub fn parse(text: &str, page_origin: &str) -> Result<ClientConfig, AuthError> {
-        let doc = Json::parse(text).map_err(|e| AuthError::Config(format!("config.json is not valid JSON: {e}")))?;
+        let doc = Json::parse(text).map_err(|e| AuthError::Config(concat(&["config.json is not valid JSON: ", &e])))?;
         if !doc.is_object() {
             return Err(AuthError::Config("config.json must hold a JSON object".into()));
         }
@@ -32,10 +33,11 @@ impl ClientConfig {
             match doc.get(name) {
                 None | Some(Json::Null) => Ok(None),
                 Some(Json::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
-                Some(_) => Err(AuthError::Config(format!("\"{name}\" must be a non-empty string"))),
+                Some(_) => Err(AuthError::Config(concat(&["\"", name, "\" must be a non-empty string"]))),
             }
         };
-        let required = |name: &str| field(name)?.ok_or_else(|| AuthError::Config(format!("\"{name}\" is missing")));
+        let required =
+            |name: &str| field(name)?.ok_or_else(|| AuthError::Config(concat(&["\"", name, "\" is missing"])));
         let issuer = required("issuer")?;
         if !is_secure_endpoint(&issuer) || issuer.contains('?') {
             return Err(AuthError::Config(
@@ -45,9 +47,14 @@ impl ClientConfig {
         let client_id = required("client_id")?;
         let scope = field("scope")?.unwrap_or_else(|| "openid profile email".into());
         let on_this_origin = |name: &str, default_path: &str| -> Result<String, AuthError> {
-            let uri = field(name)?.unwrap_or_else(|| format!("{page_origin}{default_path}"));
+            let uri = field(name)?.unwrap_or_else(|| concat(&[page_origin, default_path]));
             if origin_of(&uri) != Some(page_origin) || uri.contains('#') {
-                return Err(AuthError::Config(format!("\"{name}\" must be a URL on this app's origin {page_origin}")));
+                return Err(AuthError::Config(concat(&[
+                    "\"",
+                    name,
+                    "\" must be a URL on this app's origin ",
+                    page_origin,
+                ])));
             }
             Ok(uri)
         };
@@ -81,7 +88,8 @@ mod tests {
 
     #[test]
     fn defaults_come_from_the_page_origin() {
-        let config = ClientConfig::parse(r#"{"issuer":"http://127.0.0.1:9000","client_id":"leptos-spa"}"#, ORIGIN).unwrap();
+        let config =
+            ClientConfig::parse(r#"{"issuer":"http://127.0.0.1:9000","client_id":"leptos-spa"}"#, ORIGIN).unwrap();
         assert_eq!(config.redirect_uri, "http://localhost:8080/callback");
         assert_eq!(config.post_logout_redirect_uri, "http://localhost:8080/");
         assert_eq!(config.scope, "openid profile email");

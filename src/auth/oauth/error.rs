@@ -5,6 +5,7 @@
 //! be accepted (everything else). No variant carries a token, code or verifier, so an
 //! error can be shown or logged as it is.
 
+use super::text::{concat, decimal};
 use core::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,12 +78,12 @@ impl AuthError {
     /// text is included verbatim; the UI must render it as text, never as markup.
     pub fn message(&self) -> String {
         match self {
-            AuthError::Config(detail) => format!("This app is not set up correctly ({detail})."),
+            AuthError::Config(detail) => concat(&["This app is not set up correctly (", detail, ")."]),
             AuthError::Discovery(detail) => {
-                format!("The sign-in service could not be reached or answered unexpectedly ({detail}).")
+                concat(&["The sign-in service could not be reached or answered unexpectedly (", detail, ")."])
             }
             AuthError::MalformedCallback(detail) => {
-                format!("The sign-in response could not be read ({detail}), so it was not accepted.")
+                concat(&["The sign-in response could not be read (", detail, "), so it was not accepted."])
             }
             AuthError::IssuerMismatch => {
                 "The sign-in response came from a different sign-in service than expected, so it was not accepted."
@@ -113,15 +114,15 @@ impl AuthError {
             AuthError::CodeMissing => "The sign-in response carried no authorization code.".into(),
             AuthError::TokenRejected { status, error, description } => match error {
                 Some(error) => with_detail("The sign-in service refused to complete the sign-in.", error, description.as_deref()),
-                None => format!("The sign-in service refused to complete the sign-in (HTTP {status})."),
+                None => concat(&["The sign-in service refused to complete the sign-in (HTTP ", &decimal((*status).into()), ")."]),
             },
             AuthError::InvalidTokenResponse(detail) => {
-                format!("The sign-in service sent an invalid answer ({detail}).")
+                concat(&["The sign-in service sent an invalid answer (", detail, ")."])
             }
             AuthError::InvalidIdToken(detail) => {
-                format!("The sign-in service sent an identity that could not be verified ({detail}).")
+                concat(&["The sign-in service sent an identity that could not be verified (", detail, ")."])
             }
-            AuthError::InvalidUserInfo(detail) => format!("Your profile could not be loaded ({detail})."),
+            AuthError::InvalidUserInfo(detail) => concat(&["Your profile could not be loaded (", detail, ")."]),
             AuthError::Storage => {
                 "Your browser did not let this site keep the sign-in in progress. Allow site data for this site and try again."
                     .into()
@@ -136,8 +137,8 @@ impl AuthError {
 
 fn with_detail(what: &str, error: &str, description: Option<&str>) -> String {
     match description {
-        Some(description) if !description.is_empty() => format!("{what} ({error}: {description})"),
-        _ => format!("{what} ({error})"),
+        Some(description) if !description.is_empty() => concat(&[what, " (", error, ": ", description, ")"]),
+        _ => concat(&[what, " (", error, ")"]),
     }
 }
 
@@ -153,10 +154,8 @@ mod tests {
 
     #[test]
     fn provider_error_message_keeps_description_as_given() {
-        let error = AuthError::Provider {
-            error: "access_denied".into(),
-            description: Some("<script>x</script>".into()),
-        };
+        let error =
+            AuthError::Provider { error: "access_denied".into(), description: Some("<script>x</script>".into()) };
         assert_eq!(error.code(), "provider_error");
         assert_eq!(
             error.message(),

@@ -7,6 +7,8 @@
 //! lets an attacker who controls one copy win), nesting is bounded, and numbers are kept
 //! as their validated text so that no float parser is linked in.
 
+use super::text::{concat, decimal};
+
 /// A parsed JSON value. Objects keep member order; names are unique.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Json {
@@ -29,7 +31,7 @@ impl Json {
         let value = reader.value(0)?;
         reader.skip_whitespace();
         if reader.pos != reader.bytes.len() {
-            return Err(format!("unexpected text after the JSON value at byte {}", reader.pos));
+            return Err(concat(&["unexpected text after the JSON value at byte ", &decimal(reader.pos as u64)]));
         }
         Ok(value)
     }
@@ -105,7 +107,7 @@ impl Reader<'_> {
     }
 
     fn error<T>(&self, what: &str) -> Result<T, String> {
-        Err(format!("{what} at byte {}", self.pos))
+        Err(concat(&[what, " at byte ", &decimal(self.pos as u64)]))
     }
 
     fn expect_literal(&mut self, literal: &str, value: Json) -> Result<Json, String> {

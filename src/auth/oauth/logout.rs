@@ -7,9 +7,14 @@ use super::url::{form_encode, with_query};
 
 /// The URL that ends the provider's session and comes back to `post_logout_redirect_uri`,
 /// or `None` when the provider has no `end_session_endpoint`.
-pub fn end_session_url(metadata: &ProviderMetadata, config: &ClientConfig, id_token: Option<&Secret>) -> Option<String> {
+pub fn end_session_url(
+    metadata: &ProviderMetadata,
+    config: &ClientConfig,
+    id_token: Option<&Secret>,
+) -> Option<String> {
     let endpoint = metadata.end_session_endpoint.as_deref()?;
-    let mut pairs = vec![("client_id", config.client_id.as_str()), ("post_logout_redirect_uri", &config.post_logout_redirect_uri)];
+    let mut pairs =
+        vec![("client_id", config.client_id.as_str()), ("post_logout_redirect_uri", &config.post_logout_redirect_uri)];
     if let Some(id_token) = id_token {
         pairs.insert(0, ("id_token_hint", id_token.expose()));
     }
@@ -31,7 +36,9 @@ mod tests {
             revocation_endpoint: None,
             iss_parameter_supported: false,
         };
-        let config = ClientConfig::parse(r#"{"issuer":"https://id.example.com","client_id":"c"}"#, "https://app.example").unwrap();
+        let config =
+            ClientConfig::parse(r#"{"issuer":"https://id.example.com","client_id":"c"}"#, "https://app.example")
+                .unwrap();
         let url = end_session_url(&metadata, &config, Some(&Secret::new("h.i.j".into()))).unwrap();
         assert_eq!(
             url,

@@ -2,6 +2,7 @@
 
 use super::error::AuthError;
 use super::json::Json;
+use super::text::concat;
 use super::url::{is_secure_endpoint, origin_of};
 
 /// The endpoints and capabilities this client uses.
@@ -22,10 +23,10 @@ pub struct ProviderMetadata {
 /// inserted between the host and the issuer's path).
 pub fn discovery_urls(issuer: &str) -> [String; 2] {
     let trimmed = issuer.trim_end_matches('/');
-    let oidc = format!("{trimmed}/.well-known/openid-configuration");
+    let oidc = concat(&[trimmed, "/.well-known/openid-configuration"]);
     let origin = origin_of(trimmed).unwrap_or(trimmed);
     let path = &trimmed[origin.len()..];
-    let rfc8414 = format!("{origin}/.well-known/oauth-authorization-server{path}");
+    let rfc8414 = concat(&[origin, "/.well-known/oauth-authorization-server", path]);
     [oidc, rfc8414]
 }
 
@@ -33,24 +34,28 @@ impl ProviderMetadata {
     /// Reads a metadata document and checks it belongs to `expected_issuer`
     /// (OIDC Discovery §4.3, RFC 8414 §3.3: the `issuer` value must be identical).
     pub fn parse(text: &str, expected_issuer: &str) -> Result<ProviderMetadata, AuthError> {
-        let doc = Json::parse(text).map_err(|e| AuthError::Discovery(format!("metadata is not valid JSON: {e}")))?;
+        let doc = Json::parse(text).map_err(|e| AuthError::Discovery(concat(&["metadata is not valid JSON: ", &e])))?;
         if !doc.is_object() {
             return Err(AuthError::Discovery("metadata is not a JSON object".into()));
         }
         let issuer = doc.get("issuer").and_then(Json::as_str).unwrap_or_default();
         if issuer != expected_issuer {
-            return Err(AuthError::Discovery(format!(
-                "metadata is for issuer \"{issuer}\", not the configured \"{expected_issuer}\""
-            )));
+            return Err(AuthError::Discovery(concat(&[
+                "metadata is for issuer \"",
+                issuer,
+                "\", not the configured \"",
+                expected_issuer,
+                "\"",
+            ])));
         }
         let endpoint = |name: &str| -> Result<Option<String>, AuthError> {
             match doc.get(name) {
                 None | Some(Json::Null) => Ok(None),
                 Some(Json::String(url)) if is_secure_endpoint(url) => Ok(Some(url.clone())),
-                Some(_) => Err(AuthError::Discovery(format!("{name} is not an https URL"))),
+                Some(_) => Err(AuthError::Discovery(concat(&[name, " is not an https URL"]))),
             }
         };
-        let required = |name: &str| endpoint(name)?.ok_or_else(|| AuthError::Discovery(format!("{name} is missing")));
+        let required = |name: &str| endpoint(name)?.ok_or_else(|| AuthError::Discovery(concat(&[name, " is missing"])));
         Ok(ProviderMetadata {
             issuer: issuer.to_owned(),
             authorization_endpoint: required("authorization_endpoint")?,
@@ -99,9 +104,19 @@ mod tests {
     #[test]
     fn refuses_missing_or_insecure_endpoints() {
         let no_token = DOC.replace("\"token_endpoint\"", "\"x_token_endpoint\"");
-        assert!(ProviderMetadata::parse(&no_token, "http://127.0.0.1:9000").unwrap_err().message().contains("token_endpoint is missing"));
+        assert!(
+            ProviderMetadata::parse(&no_token, "http://127.0.0.1:9000")
+                .unwrap_err()
+                .message()
+                .contains("token_endpoint is missing")
+        );
         let insecure = r#"{"issuer":"https://id.example.com","authorization_endpoint":"http://id.example.com/a","token_endpoint":"https://id.example.com/t"}"#;
-        assert!(ProviderMetadata::parse(insecure, "https://id.example.com").unwrap_err().message().contains("authorization_endpoint is not an https URL"));
+        assert!(
+            ProviderMetadata::parse(insecure, "https://id.example.com")
+                .unwrap_err()
+                .message()
+                .contains("authorization_endpoint is not an https URL")
+        );
     }
 
     #[test]
@@ -114,7 +129,10 @@ mod tests {
     fn discovery_urls_follow_both_specs() {
         assert_eq!(
             discovery_urls("https://id.example.com"),
-            ["https://id.example.com/.well-known/openid-configuration", "https://id.example.com/.well-known/oauth-authorization-server"]
+            [
+                "https://id.example.com/.well-known/openid-configuration",
+                "https://id.example.com/.well-known/oauth-authorization-server"
+            ]
         );
         assert_eq!(
             discovery_urls("https://id.example.com/tenant/"),

@@ -8,7 +8,8 @@ use super::config::ClientConfig;
 use super::error::AuthError;
 use super::json::Json;
 use super::metadata::ProviderMetadata;
-use super::secret::{constant_time_eq, Secret};
+use super::secret::{Secret, constant_time_eq};
+use super::text::concat;
 use super::url::form_encode;
 
 /// How far the provider's clock may be ahead of or behind ours, in seconds.
@@ -93,12 +94,17 @@ fn optional_string(doc: &Json, name: &str) -> Result<Option<String>, AuthError> 
     match doc.get(name) {
         None => Ok(None),
         Some(Json::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(invalid(&format!("{name} is not a string"))),
+        Some(_) => Err(invalid(&concat(&[name, " is not a string"]))),
     }
 }
 
 /// Processes the token endpoint's answer (RFC 6749 §5.1 success, §5.2 error).
-pub fn process_token_response(status: u16, body: &str, expect: &TokenExpectations, now: u64) -> Result<TokenSet, AuthError> {
+pub fn process_token_response(
+    status: u16,
+    body: &str,
+    expect: &TokenExpectations,
+    now: u64,
+) -> Result<TokenSet, AuthError> {
     let doc = Json::parse(body).ok().filter(Json::is_object);
     let error_of = |doc: &Json| doc.get("error").and_then(Json::as_str).map(str::to_owned);
     if status != 200 {
@@ -160,7 +166,8 @@ fn segment(text: &str) -> Option<Json> {
 /// from the token endpoint over TLS (steps 2-3, 9-11).
 pub fn validate_id_token(jwt: &str, expect: &TokenExpectations, now: u64) -> Result<IdTokenClaims, AuthError> {
     let mut parts = jwt.split('.');
-    let (Some(header), Some(payload), Some(_signature), None) = (parts.next(), parts.next(), parts.next(), parts.next())
+    let (Some(header), Some(payload), Some(_signature), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return Err(id_error("not a signed JWT"));
     };
@@ -266,22 +273,77 @@ pub(crate) mod tests {
     fn token_response_table() {
         let id = jwt(r#"{"alg":"RS256"}"#, &good_claims());
         let cases: Vec<(u16, String, &str, &str)> = vec![
-            (400, r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#.into(), "token_rejected", "invalid_grant: grant request is invalid"),
+            (
+                400,
+                r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#.into(),
+                "token_rejected",
+                "invalid_grant: grant request is invalid",
+            ),
             (401, r#"{"error":"invalid_client"}"#.into(), "token_rejected", "(invalid_client)"),
             (500, "<html>oops</html>".into(), "token_rejected", "HTTP 500"),
             (200, "not json".into(), "invalid_token_response", "not a JSON object"),
             (200, "[1]".into(), "invalid_token_response", "not a JSON object"),
             (200, r#"{"error":"invalid_grant"}"#.into(), "token_rejected", "invalid_grant"),
-            (200, format!(r#"{{"token_type":"Bearer","id_token":"{id}"}}"#), "invalid_token_response", "access_token is missing"),
-            (200, format!(r#"{{"access_token":"","token_type":"Bearer","id_token":"{id}"}}"#), "invalid_token_response", "access_token is missing"),
-            (200, format!(r#"{{"access_token":5,"token_type":"Bearer","id_token":"{id}"}}"#), "invalid_token_response", "access_token is not a string"),
-            (200, format!(r#"{{"access_token":"at","token_type":"DPoP","id_token":"{id}"}}"#), "invalid_token_response", "token_type is not Bearer"),
-            (200, format!(r#"{{"access_token":"at","id_token":"{id}"}}"#), "invalid_token_response", "token_type is missing"),
-            (200, format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":-1,"id_token":"{id}"}}"#), "invalid_token_response", "expires_in"),
-            (200, format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":"3600","id_token":"{id}"}}"#), "invalid_token_response", "expires_in"),
-            (200, format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":1.5,"id_token":"{id}"}}"#), "invalid_token_response", "expires_in"),
-            (200, r#"{"access_token":"at","token_type":"Bearer"}"#.into(), "invalid_token_response", "id_token is missing"),
-            (200, format!(r#"{{"access_token":"at","access_token":"x","token_type":"Bearer","id_token":"{id}"}}"#), "invalid_token_response", "not a JSON object"),
+            (
+                200,
+                format!(r#"{{"token_type":"Bearer","id_token":"{id}"}}"#),
+                "invalid_token_response",
+                "access_token is missing",
+            ),
+            (
+                200,
+                format!(r#"{{"access_token":"","token_type":"Bearer","id_token":"{id}"}}"#),
+                "invalid_token_response",
+                "access_token is missing",
+            ),
+            (
+                200,
+                format!(r#"{{"access_token":5,"token_type":"Bearer","id_token":"{id}"}}"#),
+                "invalid_token_response",
+                "access_token is not a string",
+            ),
+            (
+                200,
+                format!(r#"{{"access_token":"at","token_type":"DPoP","id_token":"{id}"}}"#),
+                "invalid_token_response",
+                "token_type is not Bearer",
+            ),
+            (
+                200,
+                format!(r#"{{"access_token":"at","id_token":"{id}"}}"#),
+                "invalid_token_response",
+                "token_type is missing",
+            ),
+            (
+                200,
+                format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":-1,"id_token":"{id}"}}"#),
+                "invalid_token_response",
+                "expires_in",
+            ),
+            (
+                200,
+                format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":"3600","id_token":"{id}"}}"#),
+                "invalid_token_response",
+                "expires_in",
+            ),
+            (
+                200,
+                format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":1.5,"id_token":"{id}"}}"#),
+                "invalid_token_response",
+                "expires_in",
+            ),
+            (
+                200,
+                r#"{"access_token":"at","token_type":"Bearer"}"#.into(),
+                "invalid_token_response",
+                "id_token is missing",
+            ),
+            (
+                200,
+                format!(r#"{{"access_token":"at","access_token":"x","token_type":"Bearer","id_token":"{id}"}}"#),
+                "invalid_token_response",
+                "not a JSON object",
+            ),
         ];
         for (status, body, code, detail) in cases {
             let err = process_token_response(status, &body, &expectations(), NOW).unwrap_err();
@@ -302,12 +364,36 @@ pub(crate) mod tests {
             ("a.b.c.d".into(), "not a signed JWT"),
             ("!!.!!.!!".into(), "header is not valid"),
             (jwt(r#"{"alg":"RS256"}"#, "[]"), "claims are not valid"),
-            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("http://127.0.0.1:9000", "https://evil.example"))), "iss is not the issuer"),
-            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"aud\":\"leptos-spa\"", "\"aud\":\"other\""))), "aud does not include"),
-            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"aud\":\"leptos-spa\"", "\"aud\":[\"leptos-spa\",\"other\"]"))), "no azp"),
-            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"aud\":\"leptos-spa\"", "\"aud\":\"leptos-spa\",\"azp\":\"other\""))), "azp is another client"),
-            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(&(NOW + 3600).to_string(), &(NOW - 61).to_string()))), "expired"),
-            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"nonce\":\"n-123\"", "\"nonce\":\"n-999\""))), "nonce does not match"),
+            (
+                jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("http://127.0.0.1:9000", "https://evil.example"))),
+                "iss is not the issuer",
+            ),
+            (
+                jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"aud\":\"leptos-spa\"", "\"aud\":\"other\""))),
+                "aud does not include",
+            ),
+            (
+                jwt(
+                    r#"{"alg":"RS256"}"#,
+                    &claims(&|c| c.replace("\"aud\":\"leptos-spa\"", "\"aud\":[\"leptos-spa\",\"other\"]")),
+                ),
+                "no azp",
+            ),
+            (
+                jwt(
+                    r#"{"alg":"RS256"}"#,
+                    &claims(&|c| c.replace("\"aud\":\"leptos-spa\"", "\"aud\":\"leptos-spa\",\"azp\":\"other\"")),
+                ),
+                "azp is another client",
+            ),
+            (
+                jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(&(NOW + 3600).to_string(), &(NOW - 61).to_string()))),
+                "expired",
+            ),
+            (
+                jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"nonce\":\"n-123\"", "\"nonce\":\"n-999\""))),
+                "nonce does not match",
+            ),
             (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(",\"nonce\":\"n-123\"", ""))), "nonce is missing"),
             (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"sub\":\"alice\",", ""))), "sub is missing"),
             (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(&format!(",\"iat\":{NOW}"), ""))), "iat is missing"),
@@ -321,7 +407,8 @@ pub(crate) mod tests {
 
     #[test]
     fn multiple_audiences_with_our_azp_are_accepted() {
-        let claims = good_claims().replace("\"aud\":\"leptos-spa\"", "\"aud\":[\"api\",\"leptos-spa\"],\"azp\":\"leptos-spa\"");
+        let claims =
+            good_claims().replace("\"aud\":\"leptos-spa\"", "\"aud\":[\"api\",\"leptos-spa\"],\"azp\":\"leptos-spa\"");
         let body = response_with(&jwt(r#"{"alg":"ES256"}"#, &claims));
         assert!(process_token_response(200, &body, &expectations(), NOW).is_ok());
     }
@@ -330,7 +417,8 @@ pub(crate) mod tests {
     fn id_token_optional_for_plain_oauth() {
         let mut expect = expectations();
         expect.id_token_required = false;
-        let tokens = process_token_response(200, r#"{"access_token":"at","token_type":"Bearer"}"#, &expect, NOW).unwrap();
+        let tokens =
+            process_token_response(200, r#"{"access_token":"at","token_type":"Bearer"}"#, &expect, NOW).unwrap();
         assert!(tokens.id_claims.is_none());
         assert_eq!(tokens.expires_at, None);
     }

@@ -2,6 +2,8 @@
 //! (RFC 6749 Appendix B), query strings on endpoints (RFC 6749 §3.1), and the
 //! "is this endpoint safe to use" rule (TLS, RFC 6749 §3.1 and §3.2).
 
+use super::text::concat;
+
 /// Appends `name=value` to a form-urlencoded string, percent-encoding both
 /// (WHATWG URL's urlencoded serializer: space becomes `+`).
 pub fn push_form_pair(out: &mut String, name: &str, value: &str) {
@@ -86,8 +88,8 @@ pub fn parse_query(query: &str) -> Result<Vec<(String, String)>, QueryError> {
 /// `endpoint` with `query` appended, keeping a query the endpoint already has
 /// (RFC 6749 §3.1: "MUST be retained").
 pub fn with_query(endpoint: &str, query: &str) -> String {
-    let separator = if endpoint.contains('?') { '&' } else { '?' };
-    format!("{endpoint}{separator}{query}")
+    let separator = if endpoint.contains('?') { "&" } else { "?" };
+    concat(&[endpoint, separator, query])
 }
 
 /// True for an absolute `https` URL, or plain `http` on a loopback host (for local
@@ -112,7 +114,8 @@ pub fn is_secure_endpoint(url: &str) -> bool {
 fn is_loopback(host_port: &str) -> bool {
     ["127.0.0.1", "localhost", "[::1]"].iter().any(|host| {
         host_port.strip_prefix(host).is_some_and(|port| {
-            port.is_empty() || port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
+            port.is_empty()
+                || port.strip_prefix(':').is_some_and(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()))
         })
     })
 }

@@ -2,6 +2,7 @@
 
 use super::error::AuthError;
 use super::json::Json;
+use super::text::{concat, decimal};
 
 /// Who is signed in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,25 +16,27 @@ pub struct UserInfo {
 impl UserInfo {
     /// The best name to greet the person with.
     pub fn display_name(&self) -> &str {
-        self.name
-            .as_deref()
-            .or(self.preferred_username.as_deref())
-            .or(self.email.as_deref())
-            .unwrap_or(&self.sub)
+        self.name.as_deref().or(self.preferred_username.as_deref()).or(self.email.as_deref()).unwrap_or(&self.sub)
     }
 }
 
 /// Processes a UserInfo response (OIDC Core §5.3.2). `expected_sub` is the ID token's
 /// `sub`: the two must be equal (§5.3.4), or the response is for someone else.
-pub fn process_userinfo(status: u16, content_type: &str, body: &str, expected_sub: Option<&str>) -> Result<UserInfo, AuthError> {
+pub fn process_userinfo(
+    status: u16,
+    content_type: &str,
+    body: &str,
+    expected_sub: Option<&str>,
+) -> Result<UserInfo, AuthError> {
     let invalid = |detail: &str| AuthError::InvalidUserInfo(detail.into());
     if status != 200 {
-        return Err(invalid(&format!("HTTP {status}")));
+        return Err(invalid(&concat(&["HTTP ", &decimal(status.into())])));
     }
     if !content_type.trim_start().to_ascii_lowercase().starts_with("application/json") {
         return Err(invalid("the answer is not JSON"));
     }
-    let doc = Json::parse(body).ok().filter(Json::is_object).ok_or_else(|| invalid("the answer is not a JSON object"))?;
+    let doc =
+        Json::parse(body).ok().filter(Json::is_object).ok_or_else(|| invalid("the answer is not a JSON object"))?;
     let text = |name: &str| doc.get(name).and_then(Json::as_str).map(str::to_owned);
     let sub = text("sub").filter(|s| !s.is_empty()).ok_or_else(|| invalid("sub is missing"))?;
     if expected_sub.is_some_and(|expected| expected != sub) {

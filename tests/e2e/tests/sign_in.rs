@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{app_url, provider_url, with_browser, Browser};
+use support::{Browser, app_url, provider_url, with_browser};
 
 /// After sign-in: nothing but public metadata is stored anywhere, and the URL is clean.
 async fn assert_no_secret_left_behind(browser: &Browser) {
@@ -15,7 +15,11 @@ async fn assert_no_secret_left_behind(browser: &Browser) {
     assert_eq!(stored["cookies"], "", "the app must set no cookies: {stored}");
     // WebDriver sees HttpOnly cookies too, which document.cookie hides.
     let cookies = browser.client.get_all_cookies().await.expect("cookies");
-    assert!(cookies.is_empty(), "the app's origin has cookies: {:?}", cookies.iter().map(|c| c.name().to_owned()).collect::<Vec<_>>());
+    assert!(
+        cookies.is_empty(),
+        "the app's origin has cookies: {:?}",
+        cookies.iter().map(|c| c.name().to_owned()).collect::<Vec<_>>()
+    );
     let session = stored["session"].as_object().expect("sessionStorage dump");
     let keys: Vec<&String> = session.keys().collect();
     assert_eq!(keys, ["leptos-oidc:metadata"], "only the public metadata may stay in sessionStorage");
@@ -99,7 +103,9 @@ async fn cancel_at_the_provider_shows_a_message_and_a_way_to_try_again() {
         browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
         browser.click_link("Cancel").await;
         browser.wait_for_text("[role=alert] h2", "Sign-in did not work").await;
-        browser.wait_for_text("[role=alert] .message", "The sign-in was cancelled or access was refused. (access_denied").await;
+        browser
+            .wait_for_text("[role=alert] .message", "The sign-in was cancelled or access was refused. (access_denied")
+            .await;
         browser.snapshot("6-cancelled").await;
         let url = browser.url().await;
         assert_eq!(url, format!("{}/callback", app_url()), "error parameters must leave the address bar");
@@ -137,11 +143,19 @@ async fn a_code_the_provider_refuses_shows_its_reason() {
             "return_to": "/", "created_at": now,
         });
         browser
-            .run_js(&format!("sessionStorage.setItem('leptos-oidc:pending:e2e-state', {:?}); return true", record.to_string()))
+            .run_js(&format!(
+                "sessionStorage.setItem('leptos-oidc:pending:e2e-state', {:?}); return true",
+                record.to_string()
+            ))
             .await;
         let iss = "http%3A%2F%2F127.0.0.1%3A9000";
         browser.goto(&format!("/callback?code=forged-code&state=e2e-state&iss={iss}")).await;
-        browser.wait_for_text("[role=alert] .message", "The sign-in service refused to complete the sign-in. (invalid_grant").await;
+        browser
+            .wait_for_text(
+                "[role=alert] .message",
+                "The sign-in service refused to complete the sign-in. (invalid_grant",
+            )
+            .await;
         browser.snapshot("8-refused-code").await;
         let stored = browser.stored_state().await;
         assert!(stored["session"].get("leptos-oidc:pending:e2e-state").is_none(), "the pending sign-in is used once");

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub const WAIT: Duration = Duration::from_secs(15);
 
@@ -147,9 +147,16 @@ impl Browser {
     /// On the provider's login page: types the login and password and submits.
     pub async fn log_in_at_provider(&self, login: &str, password: &str) {
         self.wait_for_url(&provider_url()).await;
-        let field = self.client.wait().at_most(WAIT).for_element(Locator::Css("input[name=login]")).await.expect("login field");
+        let field =
+            self.client.wait().at_most(WAIT).for_element(Locator::Css("input[name=login]")).await.expect("login field");
         field.send_keys(login).await.expect("type login");
-        self.client.find(Locator::Css("input[name=password]")).await.expect("password field").send_keys(password).await.expect("type password");
+        self.client
+            .find(Locator::Css("input[name=password]"))
+            .await
+            .expect("password field")
+            .send_keys(password)
+            .await
+            .expect("type password");
         self.click_button("Sign-in").await;
     }
 
