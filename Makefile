@@ -13,5 +13,5 @@ setup:
 build:
 	bash -c 'source tools/env.sh && cd "$$ROOT" && trunk build --release'
 
-bench:   ## benchmark: bytes and timings, ours against React + oidc-client-ts (BENCH_RUNS=15)
+bench:   ## benchmark: bytes and timings, ours against React + oidc-client-ts (BENCH_RUNS=21)
 	bash bench/run.sh

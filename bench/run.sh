@@ -2,12 +2,12 @@
 # The benchmark (make bench): builds the release bundle, the React + oidc-client-ts baseline
 # and a Leptos reference without auth; serves them with the local provider in benchmark mode
 # (automatic login and consent); and measures them side by side in headless Chromium.
-# BENCH_RUNS sets the runs per app (default 15). Results: table on stdout, JSON in
+# BENCH_RUNS sets the runs per app (default 21). Results: table on stdout, JSON in
 # target/bench/results.json.
 set -euo pipefail
 source "$(dirname "$0")/../tools/env.sh"
 cd "$ROOT"
-RUNS="${BENCH_RUNS:-15}"
+RUNS="${BENCH_RUNS:-21}"
 
 say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -174,3 +174,15 @@ async fn webcrypto_sha256_matches_the_fips_180_2_vector() {
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
+
+#[wasm_bindgen_test]
+fn the_callback_reuses_the_config_this_tab_signed_in_with() {
+    use leptos_oidc_spa::auth::flow::config_for_callback;
+    let origin = location::origin();
+    storage::cache_config(r#"{"issuer":"https://id.example.com","client_id":"cached-client"}"#);
+    let config = config_for_callback(&origin, "/callback").expect("the callback route uses the cached config");
+    assert_eq!(config.client_id, "cached-client");
+    assert!(config_for_callback(&origin, "/profile").is_none(), "other routes load config.json afresh");
+    storage::cache_config("{broken");
+    assert!(config_for_callback(&origin, "/callback").is_none(), "an unreadable copy is ignored");
+}

@@ -133,6 +133,10 @@ impl Auth {
     }
 
     async fn start(self) {
+        if let Some(config) = flow::config_for_callback(&location::origin(), &location::path()) {
+            self.memory.update_value(|m| m.config = Some(config.clone()));
+            return self.finish(config).await;
+        }
         let config = match self.config().await {
             Ok(config) => config,
             Err(error) => return self.state.set(AuthState::Failed(error)),

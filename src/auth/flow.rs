@@ -11,13 +11,24 @@ use super::oauth::{
     token_request, validate_callback,
 };
 
-/// Reads the app's `config.json`.
+/// Reads the app's `config.json`, and keeps its text in this tab for the callback.
 pub async fn load_config(url: &str, page_origin: &str) -> Result<ClientConfig, AuthError> {
     let response = send(HttpRequest::Get { url }).await?;
     if response.status != 200 {
         return Err(AuthError::Config(concat(&[url, " answered HTTP ", &decimal(response.status.into())])));
     }
-    ClientConfig::parse(&response.body, page_origin)
+    let config = ClientConfig::parse(&response.body, page_origin)?;
+    storage::cache_config(&response.body);
+    Ok(config)
+}
+
+/// On the way back from the provider, the config this tab signed in with: the token
+/// request must repeat the authorization request's `client_id` and `redirect_uri`
+/// (RFC 6749 §4.1.3), and reusing it spares the callback a fetch. `None` unless `path`
+/// is that config's callback route.
+pub fn config_for_callback(page_origin: &str, path: &str) -> Option<ClientConfig> {
+    let config = ClientConfig::parse(&storage::cached_config()?, page_origin).ok()?;
+    (config.callback_path() == path).then_some(config)
 }
 
 /// The provider's metadata: from this tab's cache when it is there and still for the

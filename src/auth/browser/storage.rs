@@ -1,6 +1,6 @@
-//! sessionStorage, namespaced. Only two kinds of value live here: pending sign-ins
-//! (each under its own `state`, until its one use) and the provider's public metadata.
-//! Tokens never do.
+//! sessionStorage, namespaced. Only these live here: pending sign-ins (each under its own
+//! `state`, until its one use), and two public documents: the app's config and the
+//! provider's metadata. Tokens never do.
 
 use crate::auth::oauth::text::concat;
 use web_sys::Storage;
@@ -9,6 +9,7 @@ use web_sys::Storage;
 pub const NAMESPACE: &str = "leptos-oidc:";
 const PENDING: &str = "leptos-oidc:pending:";
 const METADATA: &str = "leptos-oidc:metadata";
+const CONFIG: &str = "leptos-oidc:config";
 
 fn session() -> Option<Storage> {
     web_sys::window()?.session_storage().ok().flatten()
@@ -57,6 +58,17 @@ pub fn cached_metadata() -> Option<String> {
 pub fn cache_metadata(document: &str) {
     if let Some(storage) = session() {
         let _ = storage.set_item(METADATA, document);
+    }
+}
+
+/// The config document this tab last loaded, if any.
+pub fn cached_config() -> Option<String> {
+    session()?.get_item(CONFIG).ok().flatten()
+}
+
+pub fn cache_config(document: &str) {
+    if let Some(storage) = session() {
+        let _ = storage.set_item(CONFIG, document);
     }
 }
 

@@ -21,12 +21,16 @@ async fn assert_no_secret_left_behind(browser: &Browser) {
         cookies.iter().map(|c| c.name().to_owned()).collect::<Vec<_>>()
     );
     let session = stored["session"].as_object().expect("sessionStorage dump");
-    let keys: Vec<&String> = session.keys().collect();
-    assert_eq!(keys, ["leptos-oidc:metadata"], "only the public metadata may stay in sessionStorage");
-    let metadata = session["leptos-oidc:metadata"].as_str().unwrap_or_default();
-    assert!(metadata.contains("\"issuer\""), "the metadata entry is the discovery document");
-    for secret_marker in ["access_token\":", "refresh_token\":", "verifier", "eyJ"] {
-        assert!(!metadata.contains(secret_marker), "{secret_marker} found in sessionStorage");
+    let mut keys: Vec<&String> = session.keys().collect();
+    keys.sort();
+    assert_eq!(keys, ["leptos-oidc:config", "leptos-oidc:metadata"], "only public documents may stay in sessionStorage");
+    assert!(session["leptos-oidc:metadata"].as_str().unwrap_or_default().contains("\"authorization_endpoint\""));
+    assert!(session["leptos-oidc:config"].as_str().unwrap_or_default().contains("\"client_id\""));
+    for (key, value) in session {
+        let value = value.as_str().unwrap_or_default();
+        for secret_marker in ["access_token\":", "refresh_token\":", "verifier", "code=", "eyJ"] {
+            assert!(!value.contains(secret_marker), "{secret_marker} found in sessionStorage under {key}");
+        }
     }
 }
 
