@@ -69,7 +69,8 @@ const configuration = {
   },
   rotateRefreshToken: () => true,
   ttl: {
-    AccessToken: 600,
+    // The tests shorten it (PROVIDER_ACCESS_TOKEN_TTL) to see the app renew tokens.
+    AccessToken: Number(process.env.PROVIDER_ACCESS_TOKEN_TTL ?? 600),
     AuthorizationCode: 60,
     IdToken: 600,
     RefreshToken: 86400,

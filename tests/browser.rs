@@ -149,7 +149,7 @@ async fn guard_asks_before_signing_in_again_after_sign_out() {
     let text = wait_for(&root, "section.card").await.text_content().unwrap_or_default();
     assert!(text.contains("You are signed out"), "{text}");
     assert!(root.query_selector("#protected").unwrap().is_none());
-    assert_eq!(auth.access_token(), None);
+    assert_eq!(auth.access_token().await, Err(AuthError::NotSignedIn));
 }
 
 #[wasm_bindgen_test]

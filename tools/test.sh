@@ -57,7 +57,9 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Each service in its own process group, so that stopping it stops its children too.
-setsid node provider/server.mjs >"$SCRATCH/provider.log" 2>&1 & pids+=($!)
+# Access tokens live 33 s here, so that 3 s after sign-in the app is inside its 30 s
+# renewal margin: the end-to-end tests see refresh-token rotation for real.
+PROVIDER_ACCESS_TOKEN_TTL=33 setsid node provider/server.mjs >"$SCRATCH/provider.log" 2>&1 & pids+=($!)
 setsid node tools/serve.mjs dist "$APP_PORT" >"$SCRATCH/app.log" 2>&1 & pids+=($!)
 setsid chromedriver --port="$WEBDRIVER_PORT" >"$SCRATCH/chromedriver.log" 2>&1 & pids+=($!)
 

@@ -8,7 +8,10 @@ use leptos::task::spawn_local;
 
 use super::browser::location;
 use super::flow;
-use super::oauth::{AuthError, ClientConfig, ProviderMetadata, TokenSet, UserInfo};
+use super::oauth::{
+    AuthError, ClientConfig, ProviderMetadata, REFRESH_MARGIN_SECS, TokenExpectations, TokenRequest, TokenSet,
+    UserInfo, refresh_request, revocation_request,
+};
 
 /// Everything the UI needs to know about sign-in.
 #[derive(Debug, Clone, PartialEq)]
@@ -55,6 +58,9 @@ struct Memory {
     tokens: Option<TokenSet>,
     /// The person signed out in this page's life: a guard then asks before signing in again.
     signed_out_by_user: bool,
+    /// A refresh is under way: a second one would present a rotated refresh token, which
+    /// the provider takes for theft and answers by revoking the grant (RFC 9700 §4.14.2).
+    refreshing: bool,
 }
 
 /// A handle to sign-in: cheap to copy, available anywhere below [`provide_auth`].
@@ -63,6 +69,14 @@ pub struct Auth {
     state: RwSignal<AuthState>,
     memory: StoredValue<Memory>,
     config_url: StoredValue<String>,
+}
+
+/// What [`Auth::access_token`] does next.
+enum Next {
+    Ready(String),
+    Wait,
+    Refresh((TokenRequest, TokenExpectations)),
+    Fail(AuthError),
 }
 
 /// Sets up sign-in for the app and returns the handle (also provided as context). On
@@ -123,13 +137,69 @@ impl Auth {
         self.memory.with_value(|m| m.signed_out_by_user)
     }
 
-    /// The current access token for an `Authorization: Bearer` header, or `None` when
-    /// signed out or expired. Use it for the request at hand; do not keep or store it.
-    pub fn access_token(&self) -> Option<String> {
-        let now = super::browser::now_secs();
-        self.memory.with_value(|m| {
-            m.tokens.as_ref().filter(|t| !t.is_expired(now)).map(|t| t.access_token.expose().to_owned())
-        })
+    /// A valid access token for an `Authorization: Bearer` header, renewed with the refresh
+    /// token first when it expires within [`REFRESH_MARGIN_SECS`]. Use it for the request at
+    /// hand; do not keep or store it. If the provider no longer renews the session, the
+    /// person is signed out and this answers [`AuthError::SessionExpired`].
+    pub async fn access_token(&self) -> Result<String, AuthError> {
+        // Bounded: one refresh at a time, each bounded by the request time-out.
+        for _ in 0..400 {
+            let now = super::browser::now_secs();
+            let next = self
+                .memory
+                .try_update_value(|m| {
+                    let Some(tokens) = m.tokens.as_ref() else { return Next::Fail(AuthError::NotSignedIn) };
+                    if !tokens.expires_within(now, REFRESH_MARGIN_SECS) {
+                        return Next::Ready(tokens.access_token.expose().to_owned());
+                    }
+                    if m.refreshing {
+                        return Next::Wait;
+                    }
+                    let request = match (&m.config, &m.metadata) {
+                        (Some(config), Some(metadata)) => refresh_request(metadata, config, tokens),
+                        _ => None,
+                    };
+                    match request {
+                        Some(request) => {
+                            m.refreshing = true;
+                            Next::Refresh(request)
+                        }
+                        None if !tokens.is_expired(now) => Next::Ready(tokens.access_token.expose().to_owned()),
+                        None => Next::Fail(AuthError::SessionExpired),
+                    }
+                })
+                .unwrap_or(Next::Fail(AuthError::NotSignedIn));
+            match next {
+                Next::Ready(token) => return Ok(token),
+                Next::Wait => super::browser::sleep(50).await,
+                Next::Refresh((request, expect)) => {
+                    let outcome = flow::refresh(&request, &expect).await;
+                    self.memory.update_value(|m| m.refreshing = false);
+                    match outcome {
+                        // Signed out meanwhile: the tokens are gone, and stay gone.
+                        Ok(new) => {
+                            self.memory.update_value(|m| m.tokens = m.tokens.take().map(|old| old.refreshed(new)))
+                        }
+                        // Not reached, or no answer: the session may still be fine; try again later.
+                        Err(error @ (AuthError::Network(_) | AuthError::Timeout)) => return Err(error),
+                        // Refused or unusable: the provider will not renew this session.
+                        Err(_) => return Err(self.end_session()),
+                    }
+                }
+                Next::Fail(AuthError::SessionExpired) => return Err(self.end_session()),
+                Next::Fail(error) => return Err(error),
+            }
+        }
+        Err(AuthError::Timeout)
+    }
+
+    /// The provider will not renew the session: forget the tokens and sign out here.
+    fn end_session(&self) -> AuthError {
+        self.memory.update_value(|m| m.tokens = None);
+        if matches!(self.state.get_untracked(), AuthState::SignedIn(_)) {
+            self.state.set(AuthState::SignedOut);
+        }
+        AuthError::SessionExpired
     }
 
     async fn start(self) {
@@ -223,14 +293,9 @@ impl Auth {
     /// token) and updates the state with the answer.
     pub async fn reload_profile(&self) -> Result<User, AuthError> {
         let (_, metadata) = self.provider().await?;
-        let (token, sub) = self.memory.with_value(|m| {
-            let tokens = m.tokens.as_ref();
-            (
-                tokens.map(|t| t.access_token.expose().to_owned()),
-                tokens.and_then(|t| t.id_claims.as_ref()).map(|c| c.sub.clone()),
-            )
-        });
-        let token = token.ok_or(AuthError::NoSignInInProgress)?;
+        let token = self.access_token().await?;
+        let sub =
+            self.memory.with_value(|m| m.tokens.as_ref().and_then(|t| t.id_claims.as_ref()).map(|c| c.sub.clone()));
         let user = User::from_userinfo(flow::load_user(&metadata, &token, sub.as_deref()).await?);
         // Only if still signed in: the person may have signed out meanwhile.
         if matches!(self.state.get_untracked(), AuthState::SignedIn(_)) {
@@ -239,8 +304,9 @@ impl Auth {
         Ok(user)
     }
 
-    /// Forgets the tokens and, when the provider supports it, ends the provider's session
-    /// too (RP-Initiated Logout), which comes back to the app's signed-out home page.
+    /// Forgets the tokens, revokes the refresh token (RFC 7009) when the provider can, and,
+    /// when the provider supports it, ends the provider's session too (RP-Initiated
+    /// Logout), which comes back to the app's signed-out home page.
     pub fn sign_out(&self) {
         let (tokens, config, metadata) = self
             .memory
@@ -249,8 +315,14 @@ impl Auth {
                 (m.tokens.take(), m.config.clone(), m.metadata.clone())
             })
             .unwrap_or_default();
-        let url = match (&config, &metadata) {
-            (Some(config), Some(metadata)) => flow::sign_out_url(config, metadata, tokens.as_ref()),
+        let url = match (&config, &metadata, &tokens) {
+            (Some(config), Some(metadata), Some(tokens)) => {
+                if let Some(revocation) = revocation_request(metadata, config, tokens) {
+                    super::browser::http::post_form_and_forget(&revocation.url, revocation.body.expose());
+                }
+                flow::sign_out_url(config, metadata, Some(tokens))
+            }
+            (Some(config), Some(metadata), None) => flow::sign_out_url(config, metadata, None),
             _ => None,
         };
         drop(tokens);

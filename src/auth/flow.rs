@@ -7,8 +7,8 @@ use super::browser::{fill_random, now_secs, sha256, storage};
 use super::oauth::text::{concat, decimal};
 use super::oauth::{
     AuthError, CallbackExpectations, CallbackParams, ClientConfig, PendingSignIn, ProviderMetadata, SignInRandomness,
-    TokenSet, UserInfo, authorization_url, discovery_urls, end_session_url, process_token_response, process_userinfo,
-    token_request, validate_callback,
+    TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url, discovery_urls, end_session_url,
+    process_token_response, process_userinfo, token_request, validate_callback,
 };
 
 /// Reads the app's `config.json`, and keeps its text in this tab for the callback.
@@ -124,6 +124,12 @@ pub async fn finish_sign_in(config: &ClientConfig, query: &str) -> Result<Signed
     let response = send(HttpRequest::PostForm { url: &request.url, body: request.body.expose() }).await?;
     let tokens = process_token_response(response.status, &response.body, &expect, now_secs())?;
     Ok(SignedIn { tokens, metadata, return_to: expect.return_to })
+}
+
+/// Renews the tokens with the refresh token (RFC 6749 §6).
+pub async fn refresh(request: &TokenRequest, expect: &TokenExpectations) -> Result<TokenSet, AuthError> {
+    let response = send(HttpRequest::PostForm { url: &request.url, body: request.body.expose() }).await?;
+    process_token_response(response.status, &response.body, expect, now_secs())
 }
 
 /// Loads the signed-in person from the UserInfo endpoint (OIDC Core §5.3), checking it

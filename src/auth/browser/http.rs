@@ -1,7 +1,6 @@
 //! `fetch`, with the settings every request of this client wants: CORS mode, no referrer,
 //! no cache, and a time limit after which the request is aborted. Credentials stay at the
-//! default, `same-origin`: no cookie goes to the provider, and the request matches the
-//! `<link rel=preload crossorigin=anonymous>` of config.json, so that preload is used.
+//! default, `same-origin`, which sends no cookie to the provider.
 
 use crate::auth::oauth::text::concat;
 use wasm_bindgen::closure::Closure;
@@ -79,6 +78,23 @@ pub async fn send(request: HttpRequest<'_>) -> Result<HttpResponse, AuthError> {
     drop(abort);
 
     outcome.map_err(|error| if controller.signal().aborted() { AuthError::Timeout } else { network(error) })
+}
+
+/// POSTs a form and does not wait for the answer; `keepalive` lets the request outlive the
+/// page, for the last request before leaving it (the revocation at sign-out).
+pub fn post_form_and_forget(url: &str, body: &str) {
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_mode(RequestMode::Cors);
+    // Not in web-sys's bindings yet; RequestInit is a plain object, so set the field.
+    let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
+    init.set_referrer_policy(ReferrerPolicy::NoReferrer);
+    init.set_body(&JsValue::from_str(body));
+    if let (Some(window), Ok(headers)) = (web_sys::window(), Headers::new()) {
+        let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
+        init.set_headers(&headers);
+        let _ = window.fetch_with_str_and_init(url, &init);
+    }
 }
 
 /// The browser's reason, which for a failed fetch is deliberately vague ("Failed to

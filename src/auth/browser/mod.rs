@@ -21,6 +21,16 @@ pub async fn sha256(text: &str) -> Option<[u8; 32]> {
     js_sys::Uint8Array::new(&buffer).to_vec().try_into().ok()
 }
 
+/// Waits `ms` milliseconds without blocking the page.
+pub async fn sleep(ms: i32) {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+}
+
 /// Seconds since the Unix epoch, from the browser's clock.
 pub fn now_secs() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64

@@ -43,6 +43,10 @@ pub enum AuthError {
     /// The browser refused to store the sign-in in progress (sessionStorage blocked or full),
     /// or has no secure random numbers or WebCrypto (a page not on HTTPS).
     Storage,
+    /// An access token was asked for, but nobody is signed in.
+    NotSignedIn,
+    /// The provider no longer renews the session (the refresh token was refused).
+    SessionExpired,
     /// The request did not reach the server, or its answer did not reach us.
     Network(String),
     /// No answer within the time allowed.
@@ -69,6 +73,8 @@ impl AuthError {
             AuthError::InvalidIdToken(_) => "invalid_id_token",
             AuthError::InvalidUserInfo(_) => "invalid_userinfo",
             AuthError::Storage => "storage",
+            AuthError::NotSignedIn => "not_signed_in",
+            AuthError::SessionExpired => "session_expired",
             AuthError::Network(_) => "network",
             AuthError::Timeout => "timeout",
         }
@@ -127,6 +133,8 @@ impl AuthError {
                 "Your browser did not let this site keep the sign-in in progress. Allow site data for this site and try again."
                     .into()
             }
+            AuthError::NotSignedIn => "You are not signed in.".into(),
+            AuthError::SessionExpired => "Your session has ended. Sign in again to continue.".into(),
             AuthError::Network(_) => {
                 "The sign-in service could not be reached. Check your connection.".into()
             }

@@ -24,5 +24,8 @@ pub use error::AuthError;
 pub use logout::end_session_url;
 pub use metadata::{ProviderMetadata, discovery_urls};
 pub use secret::Secret;
-pub use token::{TokenExpectations, TokenRequest, TokenSet, process_token_response, token_request};
+pub use token::{
+    REFRESH_MARGIN_SECS, TokenExpectations, TokenRequest, TokenSet, process_token_response, refresh_request,
+    revocation_request, token_request,
+};
 pub use userinfo::{UserInfo, process_userinfo};

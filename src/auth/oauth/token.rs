@@ -31,6 +31,9 @@ pub struct TokenExpectations {
     pub nonce: String,
     pub id_token_required: bool,
     pub return_to: String,
+    /// When refreshing: the signed-in person's `sub`, which a new ID token must repeat
+    /// (OpenID Connect Core §12.2); its `nonce` may then be absent.
+    pub refreshing_sub: Option<String>,
 }
 
 /// Builds the token request for a validated callback. Consumes the callback, so the code
@@ -55,6 +58,7 @@ pub fn token_request(
         nonce: pending.nonce,
         id_token_required: config.requests_openid(),
         return_to: pending.return_to,
+        refreshing_sub: None,
     };
     (TokenRequest { url: metadata.token_endpoint.clone(), body: Secret::new(body) }, expect)
 }
@@ -78,12 +82,76 @@ pub struct TokenSet {
     pub id_token: Option<Secret>,
     pub id_claims: Option<IdTokenClaims>,
     pub scope: Option<String>,
+    /// The sign-in's nonce, which a refreshed ID token may repeat (OIDC Core §12.2).
+    pub nonce: String,
 }
 
 impl TokenSet {
     pub fn is_expired(&self, now: u64) -> bool {
-        self.expires_at.is_some_and(|at| now >= at)
+        self.expires_within(now, 0)
     }
+
+    /// Whether the access token expires within `margin` seconds: time to refresh it
+    /// before an API call rather than have the call refused.
+    pub fn expires_within(&self, now: u64, margin: u64) -> bool {
+        self.expires_at.is_some_and(|at| now + margin >= at)
+    }
+
+    /// The tokens after a refresh: the new ones, keeping the refresh token and ID token
+    /// when the answer brings none (RFC 6749 §6: a new refresh token is optional).
+    pub fn refreshed(self, new: TokenSet) -> TokenSet {
+        TokenSet {
+            refresh_token: new.refresh_token.or(self.refresh_token),
+            id_claims: if new.id_token.is_some() { new.id_claims } else { self.id_claims },
+            id_token: new.id_token.or(self.id_token),
+            scope: new.scope.or(self.scope),
+            ..new
+        }
+    }
+}
+
+/// How long before expiry the access token is renewed.
+pub const REFRESH_MARGIN_SECS: u64 = 30;
+
+/// A refresh request (RFC 6749 §6) for `tokens`, and what its answer is checked against;
+/// `None` when there is no refresh token.
+pub fn refresh_request(
+    metadata: &ProviderMetadata,
+    config: &ClientConfig,
+    tokens: &TokenSet,
+) -> Option<(TokenRequest, TokenExpectations)> {
+    let refresh_token = tokens.refresh_token.as_ref()?;
+    let body = form_encode(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.expose()),
+        ("client_id", &config.client_id),
+    ]);
+    let expect = TokenExpectations {
+        issuer: metadata.issuer.clone(),
+        client_id: config.client_id.clone(),
+        nonce: tokens.nonce.clone(),
+        id_token_required: false,
+        return_to: String::new(),
+        refreshing_sub: Some(tokens.id_claims.as_ref().map(|c| c.sub.clone()).unwrap_or_default()),
+    };
+    Some((TokenRequest { url: metadata.token_endpoint.clone(), body: Secret::new(body) }, expect))
+}
+
+/// A revocation request for the refresh token (RFC 7009 §2.1), when the provider has a
+/// revocation endpoint and there is a refresh token to revoke.
+pub fn revocation_request(
+    metadata: &ProviderMetadata,
+    config: &ClientConfig,
+    tokens: &TokenSet,
+) -> Option<TokenRequest> {
+    let url = metadata.revocation_endpoint.clone()?;
+    let refresh_token = tokens.refresh_token.as_ref()?;
+    let body = form_encode(&[
+        ("token", refresh_token.expose()),
+        ("token_type_hint", "refresh_token"),
+        ("client_id", &config.client_id),
+    ]);
+    Some(TokenRequest { url, body: Secret::new(body) })
 }
 
 fn invalid(detail: &str) -> AuthError {
@@ -149,6 +217,7 @@ pub fn process_token_response(
         id_token: id_token.map(Secret::new),
         id_claims,
         scope,
+        nonce: expect.nonce.clone(),
     })
 }
 
@@ -208,9 +277,14 @@ pub fn validate_id_token(jwt: &str, expect: &TokenExpectations, now: u64) -> Res
     match text("nonce") {
         Some(nonce) if constant_time_eq(nonce.as_bytes(), expect.nonce.as_bytes()) => {}
         Some(_) => return Err(id_error("nonce does not match this sign-in")),
+        // A refreshed ID token need not repeat the nonce (OIDC Core §12.2).
+        None if expect.refreshing_sub.is_some() => {}
         None => return Err(id_error("nonce is missing")),
     }
     let sub = text("sub").filter(|s| !s.is_empty()).ok_or_else(|| id_error("sub is missing"))?;
+    if expect.refreshing_sub.as_deref().is_some_and(|signed_in| signed_in != sub) {
+        return Err(id_error("it names another person than the one signed in"));
+    }
     Ok(IdTokenClaims {
         sub: sub.to_owned(),
         name: text("name").map(str::to_owned),
@@ -232,6 +306,7 @@ pub(crate) mod tests {
             nonce: "n-123".into(),
             id_token_required: true,
             return_to: "/".into(),
+            refreshing_sub: None,
         }
     }
 
@@ -421,5 +496,94 @@ pub(crate) mod tests {
             process_token_response(200, r#"{"access_token":"at","token_type":"Bearer"}"#, &expect, NOW).unwrap();
         assert!(tokens.id_claims.is_none());
         assert_eq!(tokens.expires_at, None);
+    }
+
+    fn signed_in_tokens() -> TokenSet {
+        let id = jwt(r#"{"alg":"RS256"}"#, &good_claims());
+        let body = format!(
+            r#"{{"access_token":"at1","token_type":"Bearer","expires_in":600,"refresh_token":"rt1","id_token":"{id}"}}"#
+        );
+        process_token_response(200, &body, &expectations(), NOW).unwrap()
+    }
+
+    fn metadata() -> ProviderMetadata {
+        ProviderMetadata {
+            issuer: "http://127.0.0.1:9000".into(),
+            authorization_endpoint: "http://127.0.0.1:9000/auth".into(),
+            token_endpoint: "http://127.0.0.1:9000/token".into(),
+            userinfo_endpoint: None,
+            end_session_endpoint: None,
+            revocation_endpoint: Some("http://127.0.0.1:9000/token/revocation".into()),
+            iss_parameter_supported: true,
+        }
+    }
+
+    fn config() -> ClientConfig {
+        ClientConfig::parse(r#"{"issuer":"http://127.0.0.1:9000","client_id":"leptos-spa"}"#, "http://localhost:8080")
+            .unwrap()
+    }
+
+    #[test]
+    fn refresh_request_sends_the_refresh_token_and_client_id() {
+        let tokens = signed_in_tokens();
+        let (request, expect) = refresh_request(&metadata(), &config(), &tokens).unwrap();
+        assert_eq!(request.url, "http://127.0.0.1:9000/token");
+        assert_eq!(request.body.expose(), "grant_type=refresh_token&refresh_token=rt1&client_id=leptos-spa");
+        assert_eq!(expect.refreshing_sub.as_deref(), Some("alice"));
+        assert!(!expect.id_token_required);
+        let without = TokenSet { refresh_token: None, ..signed_in_tokens() };
+        assert!(refresh_request(&metadata(), &config(), &without).is_none());
+    }
+
+    #[test]
+    fn a_refresh_answer_replaces_tokens_and_keeps_what_it_omits() {
+        let tokens = signed_in_tokens();
+        let (_, expect) = refresh_request(&metadata(), &config(), &tokens).unwrap();
+        let new = process_token_response(
+            200,
+            r#"{"access_token":"at2","token_type":"Bearer","expires_in":600}"#,
+            &expect,
+            NOW + 590,
+        )
+        .unwrap();
+        let merged = tokens.refreshed(new);
+        assert_eq!(merged.access_token.expose(), "at2");
+        assert_eq!(merged.expires_at, Some(NOW + 1190));
+        assert_eq!(merged.refresh_token.as_ref().map(Secret::expose), Some("rt1"), "kept when none came");
+        assert_eq!(merged.id_claims.as_ref().map(|c| c.sub.as_str()), Some("alice"));
+        assert!(merged.id_token.is_some(), "kept for id_token_hint at sign-out");
+    }
+
+    #[test]
+    fn a_refreshed_id_token_must_name_the_same_person_and_may_omit_the_nonce() {
+        let tokens = signed_in_tokens();
+        let (_, expect) = refresh_request(&metadata(), &config(), &tokens).unwrap();
+        let no_nonce = good_claims().replace(",\"nonce\":\"n-123\"", "");
+        let body = response_with(&jwt(r#"{"alg":"RS256"}"#, &no_nonce));
+        assert!(process_token_response(200, &body, &expect, NOW).is_ok());
+        let someone_else = good_claims().replace("\"sub\":\"alice\"", "\"sub\":\"mallory\"");
+        let body = response_with(&jwt(r#"{"alg":"RS256"}"#, &someone_else));
+        let err = process_token_response(200, &body, &expect, NOW).unwrap_err();
+        assert!(err.message().contains("another person"), "{}", err.message());
+        let wrong_nonce = good_claims().replace("n-123", "n-999");
+        let body = response_with(&jwt(r#"{"alg":"RS256"}"#, &wrong_nonce));
+        assert_eq!(process_token_response(200, &body, &expect, NOW).unwrap_err().code(), "invalid_id_token");
+    }
+
+    #[test]
+    fn expiry_margin() {
+        let tokens = signed_in_tokens();
+        assert!(!tokens.expires_within(NOW, REFRESH_MARGIN_SECS));
+        assert!(tokens.expires_within(NOW + 570, REFRESH_MARGIN_SECS));
+        assert!(!tokens.is_expired(NOW + 599));
+    }
+
+    #[test]
+    fn revocation_request_names_the_refresh_token() {
+        let request = revocation_request(&metadata(), &config(), &signed_in_tokens()).unwrap();
+        assert_eq!(request.url, "http://127.0.0.1:9000/token/revocation");
+        assert_eq!(request.body.expose(), "token=rt1&token_type_hint=refresh_token&client_id=leptos-spa");
+        let no_endpoint = ProviderMetadata { revocation_endpoint: None, ..metadata() };
+        assert!(revocation_request(&no_endpoint, &config(), &signed_in_tokens()).is_none());
     }
 }

@@ -23,7 +23,11 @@ async fn assert_no_secret_left_behind(browser: &Browser) {
     let session = stored["session"].as_object().expect("sessionStorage dump");
     let mut keys: Vec<&String> = session.keys().collect();
     keys.sort();
-    assert_eq!(keys, ["leptos-oidc:config", "leptos-oidc:metadata"], "only public documents may stay in sessionStorage");
+    assert_eq!(
+        keys,
+        ["leptos-oidc:config", "leptos-oidc:metadata"],
+        "only public documents may stay in sessionStorage"
+    );
     assert!(session["leptos-oidc:metadata"].as_str().unwrap_or_default().contains("\"authorization_endpoint\""));
     assert!(session["leptos-oidc:config"].as_str().unwrap_or_default().contains("\"client_id\""));
     for (key, value) in session {
@@ -163,6 +167,36 @@ async fn a_code_the_provider_refuses_shows_its_reason() {
         browser.snapshot("8-refused-code").await;
         let stored = browser.stored_state().await;
         assert!(stored["session"].get("leptos-oidc:pending:e2e-state").is_none(), "the pending sign-in is used once");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_expiring_access_token_is_renewed_with_the_rotated_refresh_token() {
+    with_browser("refresh", |browser| async move {
+        // The test provider issues access tokens for 33 s; the app renews within 30 s of
+        // expiry, so each API call below, made 5 s apart, needs a refresh first.
+        browser.goto("/profile").await;
+        browser.log_in_at_provider("alice", "wonderland").await;
+        browser.consent_at_provider().await;
+        browser.wait_for_text("dd.person-name", "Alice Liddell").await;
+        let token_requests =
+            "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/token')).length";
+        assert_eq!(browser.run_js(token_requests).await, 1, "one code exchange so far");
+        for round in 1..=2u64 {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            browser.click_button("Call the UserInfo API again").await;
+            // Exactly one refresh per round. The second round presents the refresh token the
+            // first one received: had the app reused the old one, the provider would have
+            // revoked the whole grant, and the API call would fail.
+            browser.wait_for_js(token_requests, serde_json::json!(1 + round)).await;
+            browser.wait_for_text("p.ok", "The API answered for Alice Liddell.").await;
+            assert!(
+                browser.client.find(fantoccini::Locator::Css("p.error-text")).await.is_err(),
+                "round {round} failed"
+            );
+        }
+        browser.wait_for_text(".header-name", "Alice Liddell").await;
     })
     .await;
 }

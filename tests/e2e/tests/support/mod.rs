@@ -116,6 +116,21 @@ impl Browser {
         }
     }
 
+    /// Waits until `script` returns `expected`.
+    pub async fn wait_for_js(&self, script: &str, expected: Value) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let value = self.run_js(script).await;
+            if value == expected {
+                return;
+            }
+            if tokio::time::Instant::now() > deadline {
+                panic!("{script} returned {value}, not {expected}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Waits until the URL starts with `prefix`.
     pub async fn wait_for_url(&self, prefix: &str) -> String {
         let deadline = tokio::time::Instant::now() + WAIT;
