@@ -200,3 +200,38 @@ async fn an_expiring_access_token_is_renewed_with_the_rotated_refresh_token() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn back_from_the_provider_leaves_a_working_sign_in_button() {
+    with_browser("back_button", |browser| async move {
+        browser.goto("/").await;
+        browser.click_button("Sign in").await;
+        browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+        browser.client.back().await.expect("back");
+        browser.wait_for_url(&format!("{}/", app_url())).await;
+        // Not stuck on a disabled "Redirecting…": the button works again.
+        let enabled = "return [...document.querySelectorAll('main button')].some(b => b.textContent.trim() === 'Sign in' && !b.disabled)";
+        browser.wait_for_js(enabled, serde_json::json!(true)).await;
+        browser.click_button("Sign in").await;
+        browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_reload_signs_in_again_through_the_provider_session_without_a_password() {
+    with_browser("reload", |browser| async move {
+        browser.goto("/profile").await;
+        browser.log_in_at_provider("alice", "wonderland").await;
+        browser.consent_at_provider().await;
+        browser.wait_for_text("dd.person-name", "Alice Liddell").await;
+        // Tokens live in this page's memory only, so a reload starts over; the protected
+        // page sends the person to the provider, whose session brings them straight back.
+        browser.client.refresh().await.expect("reload");
+        browser.wait_for_text("dd.person-name", "Alice Liddell").await;
+        assert_eq!(browser.url().await, format!("{}/profile", app_url()));
+        let token_requests = "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/token')).length";
+        assert_eq!(browser.run_js(token_requests).await, 1, "a new sign-in in the reloaded page");
+    })
+    .await;
+}
