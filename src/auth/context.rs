@@ -269,12 +269,14 @@ impl Auth {
         match flow::finish_sign_in(&config, &query).await {
             Ok(signed_in) => {
                 let claims = signed_in.tokens.id_claims.clone();
+                let token = signed_in.tokens.access_token.expose().to_owned();
                 let user = User {
                     sub: claims.as_ref().map(|c| c.sub.clone()).unwrap_or_default(),
                     name: claims.as_ref().and_then(|c| c.name.clone()),
                     email: claims.as_ref().and_then(|c| c.email.clone()),
                     profile_loaded: signed_in.metadata.userinfo_endpoint.is_none(),
                 };
+                let metadata = signed_in.metadata.clone();
                 self.memory.update_value(|m| {
                     m.metadata = Some(signed_in.metadata);
                     m.tokens = Some(signed_in.tokens);
@@ -282,8 +284,10 @@ impl Auth {
                 });
                 location::replace_path(&signed_in.return_to);
                 self.state.set(AuthState::SignedIn(user));
-                // The page is already painted as signed in; the profile fills in after.
-                let _ = self.reload_profile().await;
+                // The page is already painted as signed in; the profile fills in after. The
+                // token is fresh from the exchange, so no renewal check is needed for it.
+                let sub = claims.map(|c| c.sub);
+                let _ = self.load_profile(&metadata, &token, sub.as_deref()).await;
             }
             Err(error) => self.state.set(AuthState::Failed(error)),
         }
@@ -296,8 +300,13 @@ impl Auth {
         let token = self.access_token().await?;
         let sub =
             self.memory.with_value(|m| m.tokens.as_ref().and_then(|t| t.id_claims.as_ref()).map(|c| c.sub.clone()));
-        let user = User::from_userinfo(flow::load_user(&metadata, &token, sub.as_deref()).await?);
-        // Only if still signed in: the person may have signed out meanwhile.
+        self.load_profile(&metadata, &token, sub.as_deref()).await
+    }
+
+    /// Loads the person with `token` and shows them, if still signed in (the person may
+    /// have signed out meanwhile).
+    async fn load_profile(&self, metadata: &ProviderMetadata, token: &str, sub: Option<&str>) -> Result<User, AuthError> {
+        let user = User::from_userinfo(flow::load_user(metadata, token, sub).await?);
         if matches!(self.state.get_untracked(), AuthState::SignedIn(_)) {
             self.state.set(AuthState::SignedIn(user.clone()));
         }
