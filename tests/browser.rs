@@ -3,7 +3,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use leptos::prelude::*;
-use leptos_oidc_spa::auth::browser::{http, location, storage};
+use leptos_oidc_spa::auth::browser::{http, location, sleep, storage};
 use leptos_oidc_spa::auth::{
     AuthError, AuthFailure, AuthState, RequireAuth, User, provide_auth, provide_auth_in_state,
 };
@@ -27,13 +27,6 @@ fn container() -> web_sys::HtmlElement {
     let div = document.create_element("div").expect("div");
     document.body().expect("body").append_child(&div).expect("append");
     div.unchecked_into()
-}
-
-async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms).expect("timer");
-    });
-    wasm_bindgen_futures::JsFuture::from(promise).await.expect("sleep");
 }
 
 /// Waits (up to 10 s) until `selector` matches inside `root`.

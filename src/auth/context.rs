@@ -305,7 +305,12 @@ impl Auth {
 
     /// Loads the person with `token` and shows them, if still signed in (the person may
     /// have signed out meanwhile).
-    async fn load_profile(&self, metadata: &ProviderMetadata, token: &str, sub: Option<&str>) -> Result<User, AuthError> {
+    async fn load_profile(
+        &self,
+        metadata: &ProviderMetadata,
+        token: &str,
+        sub: Option<&str>,
+    ) -> Result<User, AuthError> {
         let user = User::from_userinfo(flow::load_user(metadata, token, sub).await?);
         if matches!(self.state.get_untracked(), AuthState::SignedIn(_)) {
             self.state.set(AuthState::SignedIn(user.clone()));

@@ -180,16 +180,14 @@ async fn an_expiring_access_token_is_renewed_with_the_rotated_refresh_token() {
         browser.log_in_at_provider("alice", "wonderland").await;
         browser.consent_at_provider().await;
         browser.wait_for_text("dd.person-name", "Alice Liddell").await;
-        let token_requests =
-            "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/token')).length";
-        assert_eq!(browser.run_js(token_requests).await, 1, "one code exchange so far");
+        assert_eq!(browser.token_requests().await, 1, "one code exchange so far");
         for round in 1..=2u64 {
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
             browser.click_button("Call the UserInfo API again").await;
             // Exactly one refresh per round. The second round presents the refresh token the
             // first one received: had the app reused the old one, the provider would have
             // revoked the whole grant, and the API call would fail.
-            browser.wait_for_js(token_requests, serde_json::json!(1 + round)).await;
+            browser.wait_for_js(support::TOKEN_REQUESTS, serde_json::json!(1 + round)).await;
             browser.wait_for_text("p.ok", "The API answered for Alice Liddell.").await;
             assert!(
                 browser.client.find(fantoccini::Locator::Css("p.error-text")).await.is_err(),
@@ -230,8 +228,7 @@ async fn a_reload_signs_in_again_through_the_provider_session_without_a_password
         browser.client.refresh().await.expect("reload");
         browser.wait_for_text("dd.person-name", "Alice Liddell").await;
         assert_eq!(browser.url().await, format!("{}/profile", app_url()));
-        let token_requests = "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/token')).length";
-        assert_eq!(browser.run_js(token_requests).await, 1, "a new sign-in in the reloaded page");
+        assert_eq!(browser.token_requests().await, 1, "a new sign-in in the reloaded page");
     })
     .await;
 }

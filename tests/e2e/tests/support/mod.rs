@@ -17,6 +17,10 @@ use serde_json::{Value, json};
 
 pub const WAIT: Duration = Duration::from_secs(15);
 
+/// Counts the page's requests to a token endpoint.
+pub const TOKEN_REQUESTS: &str =
+    "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/token')).length";
+
 fn env(name: &str, default: &str) -> String {
     std::env::var(name).unwrap_or_else(|_| default.to_owned())
 }
@@ -202,6 +206,12 @@ impl Browser {
 
     pub async fn run_js(&self, script: &str) -> Value {
         self.client.execute(script, vec![]).await.expect("script")
+    }
+
+    /// How many requests this page has made to a token endpoint (code exchanges and
+    /// refreshes), from the Resource Timing entries.
+    pub async fn token_requests(&self) -> Value {
+        self.run_js(TOKEN_REQUESTS).await
     }
 
     /// Everything the app's origin keeps outside memory: both storages and its cookies.
