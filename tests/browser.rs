@@ -179,3 +179,19 @@ fn the_callback_reuses_the_config_this_tab_signed_in_with() {
     storage::cache_config("{broken");
     assert!(config_for_callback(&origin, "/callback").is_none(), "an unreadable copy is ignored");
 }
+
+#[wasm_bindgen_test]
+async fn a_failed_profile_load_does_not_leave_the_person_loading_forever() {
+    let user = User { sub: "alice".into(), name: None, email: None, profile_loaded: false };
+    let owner = Owner::new();
+    // No config can be loaded here, so the UserInfo call fails.
+    let auth = owner.with(|| provide_auth_in_state(AuthState::SignedIn(user)));
+    assert!(auth.reload_profile().await.is_err());
+    match auth.state() {
+        AuthState::SignedIn(user) => {
+            assert!(user.profile_loaded, "still 'loading' after the failure");
+            assert_eq!(user.display_name(), "alice", "shown as the ID token says");
+        }
+        other => panic!("signed out by a failed profile load: {other:?}"),
+    }
+}

@@ -287,7 +287,8 @@ impl Auth {
                 // The page is already painted as signed in; the profile fills in after. The
                 // token is fresh from the exchange, so no renewal check is needed for it.
                 let sub = claims.map(|c| c.sub);
-                let _ = self.load_profile(&metadata, &token, sub.as_deref()).await;
+                let outcome = flow::load_user(&metadata, &token, sub.as_deref()).await.map(User::from_userinfo);
+                self.show_profile(&outcome);
             }
             Err(error) => self.state.set(AuthState::Failed(error)),
         }
@@ -296,26 +297,34 @@ impl Auth {
     /// Asks the UserInfo endpoint for the person again (an API call with the access
     /// token) and updates the state with the answer.
     pub async fn reload_profile(&self) -> Result<User, AuthError> {
-        let (_, metadata) = self.provider().await?;
-        let token = self.access_token().await?;
-        let sub =
-            self.memory.with_value(|m| m.tokens.as_ref().and_then(|t| t.id_claims.as_ref()).map(|c| c.sub.clone()));
-        self.load_profile(&metadata, &token, sub.as_deref()).await
+        let outcome = async {
+            let (_, metadata) = self.provider().await?;
+            let token = self.access_token().await?;
+            let sub = self
+                .memory
+                .with_value(|m| m.tokens.as_ref().and_then(|t| t.id_claims.as_ref()).map(|c| c.sub.clone()));
+            flow::load_user(&metadata, &token, sub.as_deref()).await.map(User::from_userinfo)
+        }
+        .await;
+        self.show_profile(&outcome);
+        outcome
     }
 
-    /// Loads the person with `token` and shows them, if still signed in (the person may
-    /// have signed out meanwhile).
-    async fn load_profile(
-        &self,
-        metadata: &ProviderMetadata,
-        token: &str,
-        sub: Option<&str>,
-    ) -> Result<User, AuthError> {
-        let user = User::from_userinfo(flow::load_user(metadata, token, sub).await?);
-        if matches!(self.state.get_untracked(), AuthState::SignedIn(_)) {
-            self.state.set(AuthState::SignedIn(user.clone()));
+    /// Shows a UserInfo outcome, if still signed in (the person may have signed out
+    /// meanwhile). On failure the person stays signed in as the ID token says, and
+    /// nothing keeps saying "loading".
+    fn show_profile(&self, outcome: &Result<User, AuthError>) {
+        if !matches!(self.state.get_untracked(), AuthState::SignedIn(_)) {
+            return;
         }
-        Ok(user)
+        self.state.update(|state| {
+            if let AuthState::SignedIn(user) = state {
+                match outcome {
+                    Ok(loaded) => *user = loaded.clone(),
+                    Err(_) => user.profile_loaded = true,
+                }
+            }
+        });
     }
 
     /// Forgets the tokens, revokes the refresh token (RFC 7009) when the provider can, and,
