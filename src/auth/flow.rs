@@ -2,7 +2,7 @@
 //! protocol core's decisions, in the order the specs give. No Leptos here; `context.rs`
 //! turns these results into the state the UI shows.
 
-use super::browser::http::{HttpRequest, send};
+use super::browser::http::{HttpRequest, InFlight, send, start};
 use super::browser::{fill_random, now_secs, sha256, storage};
 use super::oauth::text::{concat, decimal};
 use super::oauth::{
@@ -134,16 +134,22 @@ pub async fn refresh(request: &TokenRequest, expect: &TokenExpectations) -> Resu
 
 /// Loads the signed-in person from the UserInfo endpoint (OIDC Core §5.3), checking it
 /// is the person the ID token names.
-pub async fn load_user(
-    metadata: &ProviderMetadata,
-    access_token: &str,
-    id_sub: Option<&str>,
-) -> Result<UserInfo, AuthError> {
+pub async fn load_user(metadata: &ProviderMetadata, access_token: &str, id_sub: Option<&str>) -> Result<UserInfo, AuthError> {
+    user_info(request_user(metadata, access_token)?, id_sub).await
+}
+
+/// Sends the UserInfo request now; [`user_info`] reads its answer.
+pub fn request_user(metadata: &ProviderMetadata, access_token: &str) -> Result<InFlight, AuthError> {
     let url = metadata
         .userinfo_endpoint
         .as_deref()
         .ok_or_else(|| AuthError::InvalidUserInfo("the provider has no userinfo endpoint".into()))?;
-    let response = send(HttpRequest::GetWithBearer { url, token: access_token }).await?;
+    start(HttpRequest::GetWithBearer { url, token: access_token })
+}
+
+/// The person, from a UserInfo request in flight, checked against the ID token's `sub`.
+pub async fn user_info(request: InFlight, id_sub: Option<&str>) -> Result<UserInfo, AuthError> {
+    let response = request.response().await?;
     process_userinfo(response.status, &response.content_type, &response.body, id_sub)
 }
 

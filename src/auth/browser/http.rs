@@ -34,6 +34,21 @@ pub enum HttpRequest<'a> {
 /// Sends `request`. Network failures and time-outs come back as [`AuthError::Network`]
 /// and [`AuthError::Timeout`]; any HTTP status is a response for the caller to judge.
 pub async fn send(request: HttpRequest<'_>) -> Result<HttpResponse, AuthError> {
+    start(request)?.response().await
+}
+
+/// A request that has left: [`start`] issues it at once, so the caller can do other work
+/// (paint the page) while it is in flight, then await [`InFlight::response`].
+pub struct InFlight {
+    window: web_sys::Window,
+    fetch: JsFuture,
+    controller: AbortController,
+    timer: i32,
+    _abort: Closure<dyn FnMut()>,
+}
+
+/// Issues `request` now, with the time limit running.
+pub fn start(request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
     let window = web_sys::window().ok_or_else(|| AuthError::Network("no window".into()))?;
     let init = RequestInit::new();
     init.set_mode(RequestMode::Cors);
@@ -66,18 +81,24 @@ pub async fn send(request: HttpRequest<'_>) -> Result<HttpResponse, AuthError> {
     let timer = window
         .set_timeout_with_callback_and_timeout_and_arguments_0(abort.as_ref().unchecked_ref(), TIMEOUT_MS)
         .map_err(network)?;
+    let fetch = JsFuture::from(window.fetch_with_request(&request));
+    Ok(InFlight { window, fetch, controller, timer, _abort: abort })
+}
 
-    let outcome = async {
-        let response: Response = JsFuture::from(window.fetch_with_request(&request)).await?.dyn_into()?;
-        let body = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
-        let content_type = response.headers().get("content-type").ok().flatten().unwrap_or_default();
-        Ok::<_, JsValue>(HttpResponse { status: response.status(), content_type, body })
+impl InFlight {
+    /// The answer, headers and body, within the time limit.
+    pub async fn response(self) -> Result<HttpResponse, AuthError> {
+        let InFlight { window, fetch, controller, timer, _abort } = self;
+        let outcome = async {
+            let response: Response = fetch.await?.dyn_into()?;
+            let body = JsFuture::from(response.text()?).await?.as_string().unwrap_or_default();
+            let content_type = response.headers().get("content-type").ok().flatten().unwrap_or_default();
+            Ok::<_, JsValue>(HttpResponse { status: response.status(), content_type, body })
+        }
+        .await;
+        window.clear_timeout_with_handle(timer);
+        outcome.map_err(|error| if controller.signal().aborted() { AuthError::Timeout } else { network(error) })
     }
-    .await;
-    window.clear_timeout_with_handle(timer);
-    drop(abort);
-
-    outcome.map_err(|error| if controller.signal().aborted() { AuthError::Timeout } else { network(error) })
 }
 
 /// POSTs a form and does not wait for the answer; `keepalive` lets the request outlive the
