@@ -152,15 +152,26 @@ impl Browser {
 
     /// Clicks the first button whose text contains `label`, waiting for it to appear.
     pub async fn click_button(&self, label: &str) {
-        let xpath = format!("//button[contains(normalize-space(.), '{label}')]");
-        let button = self.client.wait().at_most(WAIT).for_element(Locator::XPath(&xpath)).await.expect(label);
-        button.click().await.unwrap_or_else(|e| panic!("click {label}: {e}"));
+        self.click(&format!("//button[contains(normalize-space(.), '{label}')]"), label).await;
     }
 
     pub async fn click_link(&self, label: &str) {
-        let xpath = format!("//a[contains(normalize-space(.), '{label}')]");
-        let link = self.client.wait().at_most(WAIT).for_element(Locator::XPath(&xpath)).await.expect(label);
-        link.click().await.unwrap_or_else(|e| panic!("click {label}: {e}"));
+        self.click(&format!("//a[contains(normalize-space(.), '{label}')]"), label).await;
+    }
+
+    /// Finds and clicks; an element replaced between the two (a page re-rendering for a
+    /// reason of its own) is found again, a few times at most.
+    async fn click(&self, xpath: &str, label: &str) {
+        for attempt in 1..=3 {
+            let element = self.client.wait().at_most(WAIT).for_element(Locator::XPath(xpath)).await.expect(label);
+            match element.click().await {
+                Ok(()) => return,
+                Err(e) if attempt < 3 && e.to_string().contains("stale element") => {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => panic!("click {label}: {e}"),
+            }
+        }
     }
 
     /// On the provider's login page: types the login and password and submits.
