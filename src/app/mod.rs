@@ -31,13 +31,6 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Header() -> impl IntoView {
     let auth = use_auth();
-    // Re-render only when what the header shows changes: Starting -> SignedOut must not
-    // rebuild the Sign in button under a person's (or a test's) click.
-    let account = Memo::new(move |_| match auth.state() {
-        AuthState::SignedIn(user) => Some(Some(user)),
-        AuthState::SigningOut => Some(None),
-        _ => None,
-    });
     view! {
         <header class="bar">
             <a href="/"><span class="brand">"Leptos " <b>"OIDC"</b></span></a>
@@ -46,8 +39,8 @@ fn Header() -> impl IntoView {
                 <a href="/profile">"Profile"</a>
             </nav>
             <div class="account">
-                {move || match account.get() {
-                    Some(Some(user)) => EitherOf3::A(view! {
+                {move || match auth.state() {
+                    AuthState::SignedIn(user) => EitherOf3::A(view! {
                         <span class="who">
                             <span class="header-name">
                                 {if user.name.is_some() || user.profile_loaded { user.display_name().to_owned() } else { "Signed in".to_owned() }}
@@ -56,8 +49,8 @@ fn Header() -> impl IntoView {
                         </span>
                         <button on:click=move |_| auth.sign_out()>"Sign out"</button>
                     }),
-                    Some(None) => EitherOf3::B(view! { <span class="status">"Signing out…"</span> }),
-                    None => EitherOf3::C(view! { <SignInButton/> }),
+                    AuthState::SigningOut => EitherOf3::B(view! { <span class="status">"Signing out…"</span> }),
+                    _ => EitherOf3::C(view! { <SignInButton/> }),
                 }}
             </div>
         </header>

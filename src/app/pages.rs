@@ -10,22 +10,16 @@ use crate::auth::{AuthFailure, AuthState, use_auth};
 #[component]
 pub fn Home() -> impl IntoView {
     let auth = use_auth();
-    // What the page shows: the person's name, a failure, or (None, None) the sign-in card.
-    let shown = Memo::new(move |_| match auth.state() {
-        AuthState::SignedIn(user) => (Some(user.display_name().to_owned()), None),
-        AuthState::Failed(error) => (None, Some(error)),
-        _ => (None, None),
-    });
-    move || match shown.get() {
-        (Some(name), _) => EitherOf3::A(view! {
+    move || match auth.state() {
+        AuthState::SignedIn(user) => EitherOf3::A(view! {
             <section class="card">
-                <h1>"Welcome, " <span class="person-name">{name}</span></h1>
+                <h1>"Welcome, " <span class="person-name">{user.display_name().to_owned()}</span></h1>
                 <p>"You are signed in. Your access token is held in this page's memory only."</p>
                 <p><a href="/profile">"See your profile"</a></p>
             </section>
         }),
-        (None, Some(error)) => EitherOf3::B(view! { <AuthFailure error/> }),
-        (None, None) => EitherOf3::C(view! {
+        AuthState::Failed(error) => EitherOf3::B(view! { <AuthFailure error/> }),
+        _ => EitherOf3::C(view! {
             <section class="card hero">
                 <h1>"Sign in with your identity provider"</h1>
                 <p>"This app signs you in with OpenID Connect, using the authorization code flow with PKCE. "
@@ -40,16 +34,12 @@ pub fn Home() -> impl IntoView {
 #[component]
 pub fn SignInButton() -> impl IntoView {
     let auth = use_auth();
-    // One button throughout, so a click is never lost to a re-render; only its label and
-    // whether it can be pressed change.
-    let label = Memo::new(move |_| match auth.state() {
-        AuthState::Redirecting => "Redirecting…",
-        AuthState::Exchanging => "Signing in…",
-        _ => "Sign in",
-    });
-    view! {
-        <button class="primary" disabled=move || label.get() != "Sign in"
-            on:click=move |_| auth.sign_in(&location::path_query_fragment())>{label}</button>
+    move || match auth.state() {
+        AuthState::Redirecting => EitherOf3::A(view! { <button class="primary" disabled>"Redirecting…"</button> }),
+        AuthState::Exchanging => EitherOf3::B(view! { <button class="primary" disabled>"Signing in…"</button> }),
+        _ => EitherOf3::C(view! {
+            <button class="primary" on:click=move |_| auth.sign_in(&location::path_query_fragment())>"Sign in"</button>
+        }),
     }
 }
 

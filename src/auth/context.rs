@@ -16,8 +16,10 @@ use super::oauth::{
 /// Everything the UI needs to know about sign-in.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthState {
-    /// Reading the configuration; nobody is signed in yet.
-    Starting,
+    /// Nobody is signed in. Also the state at start-up: the configuration loads in the
+    /// background, and a sign-in started meanwhile waits for it. (No separate "starting"
+    /// state: its change to signed-out would re-render the page for nothing, under a
+    /// person's click.)
     SignedOut,
     /// On the way to the provider's sign-in page.
     Redirecting,
@@ -84,7 +86,7 @@ enum Next {
 /// deployed `config.json` is served, usually `"/config.json"`.
 pub fn provide_auth(config_url: &str) -> Auth {
     let auth = Auth {
-        state: RwSignal::new(AuthState::Starting),
+        state: RwSignal::new(AuthState::SignedOut),
         memory: StoredValue::new(Memory::default()),
         config_url: StoredValue::new(config_url.to_owned()),
     };
@@ -214,9 +216,6 @@ impl Auth {
         if location::path() == config.callback_path() {
             self.finish(config).await;
         } else {
-            if self.state.get_untracked() == AuthState::Starting {
-                self.state.set(AuthState::SignedOut);
-            }
             // Warm the metadata now, so that "Sign in" leaves at once when clicked.
             let _ = self.provider().await;
         }
