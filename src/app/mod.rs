@@ -9,16 +9,16 @@ use leptos::prelude::*;
 
 use crate::auth::{AuthState, RequireAuth, provide_auth, use_auth};
 use pages::{Callback, Home, NotFound, Profile, SignInButton};
-use routes::provide_current_path;
+use routes::current_path;
 
 #[component]
 pub fn App() -> impl IntoView {
     provide_auth("/config.json");
-    let path = provide_current_path();
+    let path = current_path();
     view! {
         <Header/>
         <main>
-            {move || match path.0.get().as_str() {
+            {move || match path.get().as_str() {
                 "/" => EitherOf4::A(view! { <Home/> }),
                 "/profile" => EitherOf4::B(view! { <RequireAuth><Profile/></RequireAuth> }),
                 "/callback" => EitherOf4::C(view! { <Callback/> }),

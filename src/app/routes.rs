@@ -8,18 +8,12 @@ use web_sys::MouseEvent;
 
 use crate::auth::browser::location;
 
-/// The current path, kept in step with the History API.
-#[derive(Clone, Copy)]
-pub struct CurrentPath(pub ReadSignal<String>);
-
-/// Tracks the path and provides it as context.
-pub fn provide_current_path() -> CurrentPath {
+/// The current path, kept in step with the History API, with in-app links handled.
+pub fn current_path() -> ReadSignal<String> {
     let (path, set_path) = signal(location::path());
     let _ = window_event_listener(leptos::ev::popstate, move |_| set_path.set(location::path()));
     handle_in_app_links();
-    let current = CurrentPath(path);
-    provide_context(current);
-    current
+    path
 }
 
 /// Makes plain `<a href="/...">` links navigate inside the app: one listener on the
