@@ -15,18 +15,32 @@ fn session() -> Option<Storage> {
     web_sys::window()?.session_storage().ok().flatten()
 }
 
+fn get(key: &str) -> Option<String> {
+    session()?.get_item(key).ok().flatten()
+}
+
+/// False if storage is unavailable or full.
+fn set(key: &str, value: &str) -> bool {
+    session().is_some_and(|s| s.set_item(key, value).is_ok())
+}
+
+fn remove(key: &str) {
+    if let Some(storage) = session() {
+        let _ = storage.remove_item(key);
+    }
+}
+
 /// Stores a pending sign-in under its state. False if storage is unavailable or full.
 pub fn put_pending(state: &str, record: &str) -> bool {
-    session().is_some_and(|s| s.set_item(&concat(&[PENDING, state]), record).is_ok())
+    set(&concat(&[PENDING, state]), record)
 }
 
 /// Takes the pending sign-in stored under `state` out of storage: it is returned once
 /// and deleted, so a replayed callback finds nothing.
 pub fn take_pending(state: &str) -> Option<String> {
-    let storage = session()?;
     let key = concat(&[PENDING, state]);
-    let record = storage.get_item(&key).ok().flatten();
-    let _ = storage.remove_item(&key);
+    let record = get(&key);
+    remove(&key);
     record
 }
 
@@ -38,42 +52,34 @@ pub fn pending_records() -> Vec<(String, String)> {
     keys.into_iter()
         .filter_map(|key| {
             let state = key.strip_prefix(PENDING)?.to_owned();
-            Some((state, storage.get_item(&key).ok().flatten()?))
+            Some((state, get(&key)?))
         })
         .collect()
 }
 
 /// Removes the pending sign-in stored under `state`.
 pub fn remove_pending(state: &str) {
-    if let Some(storage) = session() {
-        let _ = storage.remove_item(&concat(&[PENDING, state]));
-    }
+    remove(&concat(&[PENDING, state]));
 }
 
 /// The cached metadata document (public information), if any.
 pub fn cached_metadata() -> Option<String> {
-    session()?.get_item(METADATA).ok().flatten()
+    get(METADATA)
 }
 
 pub fn cache_metadata(document: &str) {
-    if let Some(storage) = session() {
-        let _ = storage.set_item(METADATA, document);
-    }
+    set(METADATA, document);
+}
+
+pub fn forget_metadata() {
+    remove(METADATA);
 }
 
 /// The config document this tab last loaded, if any.
 pub fn cached_config() -> Option<String> {
-    session()?.get_item(CONFIG).ok().flatten()
+    get(CONFIG)
 }
 
 pub fn cache_config(document: &str) {
-    if let Some(storage) = session() {
-        let _ = storage.set_item(CONFIG, document);
-    }
-}
-
-pub fn forget_metadata() {
-    if let Some(storage) = session() {
-        let _ = storage.remove_item(METADATA);
-    }
+    set(CONFIG, document);
 }
