@@ -47,9 +47,8 @@ pub struct InFlight {
     _abort: Closure<dyn FnMut()>,
 }
 
-/// Issues `request` now, with the time limit running.
-pub fn start(request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
-    let window = web_sys::window().ok_or_else(|| AuthError::Network("no window".into()))?;
+/// The fetch settings for `request`, and its URL.
+fn request_init(request: HttpRequest<'_>) -> Result<(RequestInit, &str), AuthError> {
     let init = RequestInit::new();
     init.set_mode(RequestMode::Cors);
     init.set_cache(RequestCache::NoStore);
@@ -69,7 +68,13 @@ pub fn start(request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
         }
     };
     init.set_headers(&headers);
+    Ok((init, url))
+}
 
+/// Issues `request` now, with the time limit running.
+pub fn start(request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
+    let window = web_sys::window().ok_or_else(|| AuthError::Network("no window".into()))?;
+    let (init, url) = request_init(request)?;
     let controller = AbortController::new().map_err(network)?;
     init.set_signal(Some(&controller.signal()));
     let request = Request::new_with_str_and_init(url, &init).map_err(network)?;
@@ -104,16 +109,9 @@ impl InFlight {
 /// POSTs a form and does not wait for the answer; `keepalive` lets the request outlive the
 /// page, for the last request before leaving it (the revocation at sign-out).
 pub fn post_form_and_forget(url: &str, body: &str) {
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_mode(RequestMode::Cors);
-    // Not in web-sys's bindings yet; RequestInit is a plain object, so set the field.
-    let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
-    init.set_referrer_policy(ReferrerPolicy::NoReferrer);
-    init.set_body(&JsValue::from_str(body));
-    if let (Some(window), Ok(headers)) = (web_sys::window(), Headers::new()) {
-        let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
-        init.set_headers(&headers);
+    if let (Some(window), Ok((init, url))) = (web_sys::window(), request_init(HttpRequest::PostForm { url, body })) {
+        // Not in web-sys's bindings yet; RequestInit is a plain object, so set the field.
+        let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
         let _ = window.fetch_with_str_and_init(url, &init);
     }
 }
