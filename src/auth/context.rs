@@ -175,7 +175,7 @@ impl Auth {
                 Next::Ready(token) => return Ok(token),
                 Next::Wait => super::browser::sleep(50).await,
                 Next::Refresh((request, expect)) => {
-                    let outcome = flow::refresh(&request, &expect).await;
+                    let outcome = flow::request_tokens(&request, &expect).await;
                     self.memory.update_value(|m| m.refreshing = false);
                     match outcome {
                         // Signed out meanwhile: the tokens are gone, and stay gone.

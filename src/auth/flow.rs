@@ -121,13 +121,13 @@ pub async fn finish_sign_in(config: &ClientConfig, query: &str) -> Result<Signed
     let callback = validate_callback(params, pending, other_pending, &expect)?;
 
     let (request, expect) = token_request(&metadata, config, callback);
-    let response = send(HttpRequest::PostForm { url: &request.url, body: request.body.expose() }).await?;
-    let tokens = process_token_response(response.status, &response.body, &expect, now_secs())?;
+    let tokens = request_tokens(&request, &expect).await?;
     Ok(SignedIn { tokens, metadata, return_to: expect.return_to })
 }
 
-/// Renews the tokens with the refresh token (RFC 6749 §6).
-pub async fn refresh(request: &TokenRequest, expect: &TokenExpectations) -> Result<TokenSet, AuthError> {
+/// Sends a token request, the code exchange (RFC 6749 §4.1.3) or a refresh (§6), and
+/// checks the answer (§5).
+pub async fn request_tokens(request: &TokenRequest, expect: &TokenExpectations) -> Result<TokenSet, AuthError> {
     let response = send(HttpRequest::PostForm { url: &request.url, body: request.body.expose() }).await?;
     process_token_response(response.status, &response.body, expect, now_secs())
 }
