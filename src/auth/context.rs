@@ -340,14 +340,13 @@ impl Auth {
                 (m.tokens.take(), m.config.clone(), m.metadata.clone())
             })
             .unwrap_or_default();
-        let url = match (&config, &metadata, &tokens) {
-            (Some(config), Some(metadata), Some(tokens)) => {
-                if let Some(revocation) = revocation_request(metadata, config, tokens) {
+        let url = match (&config, &metadata) {
+            (Some(config), Some(metadata)) => {
+                if let Some(revocation) = tokens.as_ref().and_then(|t| revocation_request(metadata, config, t)) {
                     super::browser::http::post_form_and_forget(&revocation.url, revocation.body.expose());
                 }
-                flow::sign_out_url(config, metadata, Some(tokens))
+                flow::sign_out_url(config, metadata, tokens.as_ref())
             }
-            (Some(config), Some(metadata), None) => flow::sign_out_url(config, metadata, None),
             _ => None,
         };
         drop(tokens);
