@@ -6,11 +6,9 @@
 # target/bench/results.json.
 set -euo pipefail
 source "$(dirname "$0")/../tools/env.sh"
+source "$(dirname "$0")/../tools/services.sh"
 cd "$ROOT"
 RUNS="${BENCH_RUNS:-21}"
-
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 bash tools/setup.sh --test
 for dir in bench bench/react-baseline; do
@@ -24,27 +22,15 @@ trunk build --release
 (cd bench/leptos-reference && trunk build --release)
 (cd bench/react-baseline && npx vite build --logLevel warn)
 
-for port in 8080 8081 9000; do
-  if port_open "$port"; then echo "error: port $port is in use; stop what runs there and try again." >&2; exit 1; fi
-done
-
-pids=()
-cleanup() {
-  local status=$?
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  exit "$status"
-}
-trap cleanup EXIT
+require_free_ports 8080 8081 9000
+trap stop_services EXIT
 trap 'exit 130' INT TERM
 mkdir -p target/bench
-PROVIDER_AUTO_LOGIN=alice BASELINE_ORIGINS=http://localhost:8081 \
-  setsid node provider/server.mjs >target/bench/provider.log 2>&1 & pids+=($!)
-setsid node tools/serve.mjs dist 8080 >target/bench/app.log 2>&1 & pids+=($!)
-setsid node tools/serve.mjs bench/react-baseline/dist 8081 >target/bench/baseline.log 2>&1 & pids+=($!)
-for port in 8080 8081 9000; do
-  for _ in $(seq 100); do port_open "$port" && break; sleep 0.1; done
-done
+start_service target/bench/provider.log \
+  env PROVIDER_AUTO_LOGIN=alice BASELINE_ORIGINS=http://localhost:8081 node provider/server.mjs
+start_service target/bench/app.log node tools/serve.mjs dist 8080
+start_service target/bench/baseline.log node tools/serve.mjs bench/react-baseline/dist 8081
+wait_for_ports 8080 8081 9000
 
 say "Measuring ($RUNS runs each)"
 node bench/bench.mjs "$RUNS" target/bench/results.json \

@@ -2,17 +2,17 @@
 # Builds the release bundle and runs it with the local OpenID provider. Ctrl-C stops both.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+source "$(dirname "$0")/services.sh"
 cd "$ROOT"
 bash tools/setup.sh
 trunk build --release
 
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT INT TERM
-
-node provider/server.mjs & pids+=($!)
-node tools/serve.mjs dist 8080 & pids+=($!)
-sleep 1
+require_free_ports 8080 9000
+trap stop_services EXIT
+trap 'exit 130' INT TERM
+start_service - node provider/server.mjs
+start_service - node tools/serve.mjs dist 8080
+wait_for_ports 8080 9000
 cat <<MSG
 
   The app:      http://localhost:8080

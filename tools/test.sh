@@ -8,15 +8,13 @@
 # stops them on the way out, whether the tests pass, fail or are interrupted.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
+source "$(dirname "$0")/services.sh"
 cd "$ROOT"
 
 APP_PORT=8080
 PROVIDER_PORT=9000
 WEBDRIVER_PORT=9515
 SCRATCH="$ROOT/.e2e"
-
-say() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 bash tools/setup.sh --test
 
@@ -29,22 +27,15 @@ cargo test --target wasm32-unknown-unknown --test browser
 say "Release build"
 trunk build --release
 
-for port in $APP_PORT $PROVIDER_PORT $WEBDRIVER_PORT; do
-  if port_open "$port"; then
-    echo "error: port $port is in use (is 'make run' still running?). Stop it and try again." >&2
-    exit 1
-  fi
-done
+require_free_ports $APP_PORT $PROVIDER_PORT $WEBDRIVER_PORT
 
 rm -rf "$SCRATCH"
 mkdir -p "$SCRATCH"
-pids=()
 cleanup() {
   local status=$?
-  for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || true; done
+  stop_services
   # Browsers that chromedriver started, should any outlive it: they all use profiles here.
   pkill -f -- "--user-data-dir=$SCRATCH/" 2>/dev/null || true
-  wait 2>/dev/null || true
   if [ "$status" -ne 0 ]; then
     for log in "$SCRATCH"/*.log; do
       [ -f "$log" ] && { echo "--- last lines of $log"; tail -n 20 "$log"; }
@@ -56,17 +47,12 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# Each service in its own process group, so that stopping it stops its children too.
 # Access tokens live 33 s here, so that 3 s after sign-in the app is inside its 30 s
 # renewal margin: the end-to-end tests see refresh-token rotation for real.
-PROVIDER_ACCESS_TOKEN_TTL=33 setsid node provider/server.mjs >"$SCRATCH/provider.log" 2>&1 & pids+=($!)
-setsid node tools/serve.mjs dist "$APP_PORT" >"$SCRATCH/app.log" 2>&1 & pids+=($!)
-setsid chromedriver --port="$WEBDRIVER_PORT" >"$SCRATCH/chromedriver.log" 2>&1 & pids+=($!)
-
-for port in $APP_PORT $PROVIDER_PORT $WEBDRIVER_PORT; do
-  for _ in $(seq 100); do port_open "$port" && break; sleep 0.1; done
-  port_open "$port" || { echo "error: nothing listens on port $port" >&2; exit 1; }
-done
+start_service "$SCRATCH/provider.log" env PROVIDER_ACCESS_TOKEN_TTL=33 node provider/server.mjs
+start_service "$SCRATCH/app.log" node tools/serve.mjs dist "$APP_PORT"
+start_service "$SCRATCH/chromedriver.log" chromedriver --port="$WEBDRIVER_PORT"
+wait_for_ports $APP_PORT $PROVIDER_PORT $WEBDRIVER_PORT
 
 say "End-to-end tests (headless Chromium, release build, local provider)"
 APP_URL="http://localhost:$APP_PORT" \
