@@ -302,9 +302,8 @@ impl Auth {
         let outcome = async {
             let (_, metadata) = self.provider().await?;
             let token = self.access_token().await?;
-            let sub = self
-                .memory
-                .with_value(|m| m.tokens.as_ref().and_then(|t| t.id_claims.as_ref()).map(|c| c.sub.clone()));
+            let sub =
+                self.memory.with_value(|m| m.tokens.as_ref().and_then(|t| t.id_claims.as_ref()).map(|c| c.sub.clone()));
             flow::load_user(&metadata, &token, sub.as_deref()).await.map(User::from_userinfo)
         }
         .await;

@@ -134,7 +134,11 @@ pub async fn request_tokens(request: &TokenRequest, expect: &TokenExpectations) 
 
 /// Loads the signed-in person from the UserInfo endpoint (OIDC Core §5.3), checking it
 /// is the person the ID token names.
-pub async fn load_user(metadata: &ProviderMetadata, access_token: &str, id_sub: Option<&str>) -> Result<UserInfo, AuthError> {
+pub async fn load_user(
+    metadata: &ProviderMetadata,
+    access_token: &str,
+    id_sub: Option<&str>,
+) -> Result<UserInfo, AuthError> {
     user_info(request_user(metadata, access_token)?, id_sub).await
 }
 

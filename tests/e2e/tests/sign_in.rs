@@ -65,12 +65,9 @@ async fn signs_in_through_login_and_consent_and_shows_the_person() {
 #[tokio::test]
 async fn protected_page_visited_signed_out_comes_back_after_sign_in() {
     with_browser("protected_page", |browser| async move {
-        browser.goto("/profile").await;
-        // The guard starts sign-in by itself.
-        browser.log_in_at_provider("alice", "wonderland").await;
-        browser.consent_at_provider().await;
+        // The guard starts sign-in by itself, and comes back to this page.
+        browser.sign_in_on_the_profile_page().await;
         browser.wait_for_url(&format!("{}/profile", app_url())).await;
-        browser.wait_for_text("dd.person-name", "Alice Liddell").await;
         browser.wait_for_text("dd.person-email", "alice@example.test").await;
         // The access token works against an API: the UserInfo endpoint, called again.
         browser.click_button("Call the UserInfo API again").await;
@@ -97,7 +94,7 @@ async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
         assert!(!header.as_str().unwrap_or_default().contains("Alice"), "still shows the person: {header}");
         // The provider's session ended too: signing in again asks for the password.
         browser.click_button("Sign in").await;
-        browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+        browser.wait_for_provider_login().await;
         browser.wait_for_text("button", "Sign-in").await;
     })
     .await;
@@ -108,7 +105,7 @@ async fn cancel_at_the_provider_shows_a_message_and_a_way_to_try_again() {
     with_browser("cancel", |browser| async move {
         browser.goto("/").await;
         browser.click_button("Sign in").await;
-        browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+        browser.wait_for_provider_login().await;
         browser.click_link("Cancel").await;
         browser.wait_for_text("[role=alert] h2", "Sign-in did not work").await;
         browser
@@ -118,7 +115,7 @@ async fn cancel_at_the_provider_shows_a_message_and_a_way_to_try_again() {
         let url = browser.url().await;
         assert_eq!(url, format!("{}/callback", app_url()), "error parameters must leave the address bar");
         browser.click_button("Try again").await;
-        browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+        browser.wait_for_provider_login().await;
     })
     .await;
 }
@@ -132,7 +129,7 @@ async fn callback_opened_directly_says_no_sign_in_is_in_progress() {
         let code = browser.run_js("return document.querySelector('[role=alert]').dataset.errorCode").await;
         assert_eq!(code, "no_sign_in_in_progress");
         browser.click_button("Sign in").await;
-        browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+        browser.wait_for_provider_login().await;
     })
     .await;
 }
@@ -176,10 +173,7 @@ async fn an_expiring_access_token_is_renewed_with_the_rotated_refresh_token() {
     with_browser("refresh", |browser| async move {
         // The test provider issues access tokens for 33 s; the app renews within 30 s of
         // expiry, so each API call below, made 5 s apart, needs a refresh first.
-        browser.goto("/profile").await;
-        browser.log_in_at_provider("alice", "wonderland").await;
-        browser.consent_at_provider().await;
-        browser.wait_for_text("dd.person-name", "Alice Liddell").await;
+        browser.sign_in_on_the_profile_page().await;
         assert_eq!(browser.token_requests().await, 1, "one code exchange so far");
         for round in 1..=2u64 {
             tokio::time::sleep(std::time::Duration::from_secs(5)).await;
@@ -204,14 +198,14 @@ async fn back_from_the_provider_leaves_a_working_sign_in_button() {
     with_browser("back_button", |browser| async move {
         browser.goto("/").await;
         browser.click_button("Sign in").await;
-        browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+        browser.wait_for_provider_login().await;
         browser.client.back().await.expect("back");
         browser.wait_for_url(&format!("{}/", app_url())).await;
         // Not stuck on a disabled "Redirecting…": the button works again.
         let enabled = "return [...document.querySelectorAll('main button')].some(b => b.textContent.trim() === 'Sign in' && !b.disabled)";
         browser.wait_for_js(enabled, serde_json::json!(true)).await;
         browser.click_button("Sign in").await;
-        browser.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+        browser.wait_for_provider_login().await;
     })
     .await;
 }
@@ -219,10 +213,7 @@ async fn back_from_the_provider_leaves_a_working_sign_in_button() {
 #[tokio::test]
 async fn a_reload_signs_in_again_through_the_provider_session_without_a_password() {
     with_browser("reload", |browser| async move {
-        browser.goto("/profile").await;
-        browser.log_in_at_provider("alice", "wonderland").await;
-        browser.consent_at_provider().await;
-        browser.wait_for_text("dd.person-name", "Alice Liddell").await;
+        browser.sign_in_on_the_profile_page().await;
         // Tokens live in this page's memory only, so a reload starts over; the protected
         // page sends the person to the provider, whose session brings them straight back.
         browser.client.refresh().await.expect("reload");

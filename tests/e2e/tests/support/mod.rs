@@ -196,6 +196,20 @@ impl Browser {
         self.click_button("Continue").await;
     }
 
+    /// Waits until the browser is at the provider's login page.
+    pub async fn wait_for_provider_login(&self) {
+        self.wait_for_url(&format!("{}/interaction/", provider_url())).await;
+    }
+
+    /// Opens the protected profile page signed out: its guard sends the browser to the
+    /// provider, and after login and consent it comes back showing Alice.
+    pub async fn sign_in_on_the_profile_page(&self) {
+        self.goto("/profile").await;
+        self.log_in_at_provider("alice", "wonderland").await;
+        self.consent_at_provider().await;
+        self.wait_for_text("dd.person-name", "Alice Liddell").await;
+    }
+
     /// The whole sign-in from the app's "Sign in" button to the signed-in page.
     pub async fn sign_in_as_alice(&self) {
         self.click_button("Sign in").await;
