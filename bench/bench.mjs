@@ -77,18 +77,23 @@ async function newContext(browser) {
   return context;
 }
 
+// Clicks the visible "Sign in" button, in the page, and returns the click's wall-clock time.
+function clickSignIn(page) {
+  return page.evaluate(() => {
+    const button = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Sign in' && b.offsetParent !== null);
+    const at = Date.now();
+    button.click();
+    return at;
+  });
+}
+
 async function measureOnce(browser, app) {
   // Load and sign-in: a fresh context, the whole flow as a person goes through it.
   const first = await newContext(browser);
   const page = await first.newPage();
   await page.goto(`${app.url}/`);
   const load = (await waitForMark(page, 'signIn')).now;
-  const clickedAt = await page.evaluate(() => {
-    const button = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Sign in' && b.offsetParent !== null);
-    const at = Date.now();
-    button.click();
-    return at;
-  });
+  const clickedAt = await clickSignIn(page);
   await page.waitForURL(`${app.url}/**`, { timeout: 20000 });
   const signIn = (await waitForMark(page, 'person')).epoch - clickedAt;
   await first.close();
@@ -108,7 +113,7 @@ async function measureOnce(browser, app) {
   await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `${app.url}/callback?*`, requestStage: 'Request' }] });
   await tab.goto(`${app.url}/`);
   await waitForMark(tab, 'signIn');
-  await tab.evaluate(() => [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Sign in' && b.offsetParent !== null).click());
+  await clickSignIn(tab);
   for (let i = 0; i < 400 && !callbackUrl; i++) await new Promise((r) => setTimeout(r, 10));
   if (!callbackUrl) throw new Error(`${app.name}: the provider never redirected back`);
   await cdp.send('Fetch.disable');
