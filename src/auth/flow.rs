@@ -88,13 +88,17 @@ pub async fn start_sign_in(
 }
 
 /// Drops pending sign-ins that are unreadable or expired, so storage does not grow with
-/// abandoned attempts.
-fn forget_stale_sign_ins(now: u64) {
+/// abandoned attempts. Returns whether any sign-in is still pending.
+fn forget_stale_sign_ins(now: u64) -> bool {
+    let mut any_left = false;
     for (state, record) in storage::pending_records() {
         if PendingSignIn::from_json(&record).is_none_or(|p| p.is_expired(now)) {
             storage::remove_pending(&state);
+        } else {
+            any_left = true;
         }
     }
+    any_left
 }
 
 /// A finished sign-in.
@@ -115,8 +119,7 @@ pub async fn finish_sign_in(config: &ClientConfig, query: &str) -> Result<Signed
     let now = now_secs();
     // Taking the record deletes it: whatever happens next, this response is used once.
     let pending = params.state.as_deref().and_then(storage::take_pending).and_then(|r| PendingSignIn::from_json(&r));
-    forget_stale_sign_ins(now);
-    let other_pending = !storage::pending_records().is_empty();
+    let other_pending = forget_stale_sign_ins(now);
     let expect = CallbackExpectations { issuer: &config.issuer, iss_required: metadata.iss_parameter_supported, now };
     let callback = validate_callback(params, pending, other_pending, &expect)?;
 
