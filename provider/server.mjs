@@ -135,6 +135,30 @@ if (AUTO_LOGIN) {
   });
 }
 
+// Test mode (tools/test.sh): counts token requests and keeps every code, verifier and
+// token that crosses the token endpoint, so that the end-to-end tests can assert whether
+// a token request was made, and search the browser's console for those secrets.
+// GET /__test/token-log answers { requests, secrets } and starts a new log.
+if (process.env.PROVIDER_TEST_HOOKS === '1') {
+  let log = { requests: 0, secrets: [] };
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/__test/token-log') {
+      ctx.body = log;
+      log = { requests: 0, secrets: [] };
+      return;
+    }
+    await next();
+    if (ctx.method === 'POST' && ctx.path === '/token') {
+      log.requests += 1;
+      const params = ctx.oidc?.params ?? {};
+      const body = typeof ctx.body === 'object' && ctx.body ? ctx.body : {};
+      for (const value of [params.code, params.code_verifier, params.refresh_token, body.access_token, body.refresh_token, body.id_token]) {
+        if (typeof value === 'string' && value) log.secrets.push(value);
+      }
+    }
+  });
+}
+
 const server = provider.listen(PORT, '127.0.0.1', () => {
   console.log(`OpenID provider at ${ISSUER} (demo logins: alice / wonderland, bob / builder)`);
 });

@@ -49,7 +49,7 @@ trap 'exit 130' INT TERM
 
 # Access tokens live 33 s here, so that 3 s after sign-in the app is inside its 30 s
 # renewal margin: the end-to-end tests see refresh-token rotation for real.
-start_service "$SCRATCH/provider.log" env PROVIDER_ACCESS_TOKEN_TTL=33 node provider/server.mjs
+start_service "$SCRATCH/provider.log" env PROVIDER_ACCESS_TOKEN_TTL=33 PROVIDER_TEST_HOOKS=1 node provider/server.mjs
 start_service "$SCRATCH/app.log" node tools/serve.mjs dist "$APP_PORT"
 start_service "$SCRATCH/chromedriver.log" chromedriver --port="$WEBDRIVER_PORT"
 wait_for_ports $APP_PORT $PROVIDER_PORT $WEBDRIVER_PORT

@@ -11,6 +11,7 @@ use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
@@ -82,6 +83,8 @@ impl Browser {
                 ]
             }),
         );
+        // The console, CSP violations included, for the tests that read it (browser_log).
+        caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(&env("WEBDRIVER_URL", "http://127.0.0.1:9515"))
@@ -246,5 +249,75 @@ impl Browser {
              return { local: dump(localStorage), session: dump(sessionStorage), cookies: document.cookie };",
         )
         .await
+    }
+
+    /// The console messages since the last call (chromedriver's log, kept across
+    /// navigations): `(level, text)`. CSP violations show here as "Refused to …".
+    pub async fn browser_log(&self) -> Vec<(String, String)> {
+        let entries = self.client.issue_cmd(GetBrowserLog).await.expect("browser log");
+        entries
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .map(|e| {
+                        (e["level"].as_str().unwrap_or("").to_owned(), e["message"].as_str().unwrap_or("").to_owned())
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+/// chromedriver's log endpoint (not part of W3C WebDriver, so fantoccini has no call for it).
+#[derive(Debug)]
+struct GetBrowserLog;
+
+impl WebDriverCompatibleCommand for GetBrowserLog {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/se/log", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
+    }
+}
+
+/// A plain HTTP/1.0 GET (so no chunked body) from the test itself (not the browser): status and body.
+pub fn http_get(url: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (authority, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
+    let address = authority.replace("localhost", "127.0.0.1");
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    stream.set_read_timeout(Some(WAIT)).expect("timeout");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n").expect("send");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).expect("read");
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
+    let head = String::from_utf8_lossy(&response[..split]).to_string();
+    assert!(!head.to_ascii_lowercase().contains("transfer-encoding: chunked"), "chunked bodies are not read here");
+    let status = head.split(' ').nth(1).and_then(|s| s.parse().ok()).expect("status");
+    (status, response[split..].to_vec())
+}
+
+/// What crossed the provider's token endpoint since the last call (PROVIDER_TEST_HOOKS):
+/// the number of token requests, and every code, verifier and token in them.
+pub struct TokenLog {
+    pub requests: u64,
+    pub secrets: Vec<String>,
+}
+
+pub fn provider_token_log() -> TokenLog {
+    let (status, body) = http_get(&format!("{}/__test/token-log", provider_url()));
+    assert_eq!(status, 200, "the provider runs without PROVIDER_TEST_HOOKS=1");
+    let log: Value = serde_json::from_slice(&body).expect("token log JSON");
+    TokenLog {
+        requests: log["requests"].as_u64().expect("requests"),
+        secrets: log["secrets"]
+            .as_array()
+            .expect("secrets")
+            .iter()
+            .filter_map(|s| s.as_str().map(str::to_owned))
+            .collect(),
     }
 }

@@ -1,0 +1,121 @@
+//! The page itself: its Content-Security-Policy holds through a whole sign-in and
+//! sign-out, no secret reaches the console, and every asset is checked by its hash.
+
+mod support;
+
+use base64::Engine;
+use sha2::{Digest, Sha256, Sha384};
+use support::{app_url, http_get, provider_token_log, provider_url, with_browser};
+
+fn csp_violations(log: &[(String, String)]) -> Vec<&String> {
+    log.iter().map(|(_, text)| text).filter(|text| text.contains("Content Security Policy")).collect()
+}
+
+#[tokio::test]
+async fn a_full_sign_in_and_sign_out_cause_no_csp_violation_and_print_no_secret() {
+    with_browser("csp_clean", |browser| async move {
+        provider_token_log(); // start a fresh log of what crosses the token endpoint
+        browser.goto("/").await;
+        browser.sign_in_as_alice().await;
+        browser.click_link("Profile").await;
+        browser.click_button("Call the UserInfo API again").await;
+        browser.wait_for_text("p.ok", "The API answered for Alice Liddell.").await;
+        browser.click_button("Sign out").await;
+        browser.wait_for_url(&format!("{}/session/end", provider_url())).await;
+        browser.click_button("Yes, sign me out").await;
+        browser.wait_for_url(&format!("{}/", app_url())).await;
+        browser.wait_for_text("h1", "Sign in with your identity provider").await;
+
+        let log = browser.browser_log().await;
+        // The provider's own pages have console errors of their own (a web font from the
+        // internet, no favicon): only the app's pages are held to none.
+        let ours: Vec<_> = log.iter().filter(|(_, text)| text.starts_with(&app_url())).collect();
+        assert!(csp_violations(&log).is_empty(), "CSP violations: {:#?}", csp_violations(&log));
+        assert!(ours.iter().all(|(level, _)| level != "SEVERE"), "console errors: {ours:#?}");
+
+        let crossed = provider_token_log();
+        assert_eq!(crossed.requests, 1, "one code exchange");
+        // code, code_verifier, access_token, refresh_token, id_token
+        assert_eq!(crossed.secrets.len(), 5, "the provider's log holds the code, verifier and three tokens");
+        for secret in &crossed.secrets {
+            for (_, text) in &log {
+                assert!(!text.contains(secret.as_str()), "a secret ({} bytes) reached the console", secret.len());
+            }
+        }
+
+        // The two checks above could pass by reading nothing: show that this log does carry
+        // console output and CSP violations. An inline script is refused by the policy.
+        browser
+            .run_js(
+                "console.error('e2e-marker'); const s = document.createElement('script');
+                 s.textContent = 'window.__inline_ran = true'; document.head.append(s); return true",
+            )
+            .await;
+        assert_eq!(browser.run_js("return window.__inline_ran === true").await, false, "an inline script ran");
+        let log = browser.browser_log().await;
+        assert!(log.iter().any(|(_, text)| text.contains("e2e-marker")), "the console is not being read: {log:?}");
+        assert_eq!(csp_violations(&log).len(), 1, "the refused inline script is reported: {log:?}");
+    })
+    .await;
+}
+
+/// The value of `name="…"` in an HTML tag, if any.
+fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
+    tag[start..].split('"').next()
+}
+
+fn sri(algorithm: &str, bytes: &[u8]) -> String {
+    let digest = match algorithm {
+        "sha384" => Sha384::digest(bytes).to_vec(),
+        _ => Sha256::digest(bytes).to_vec(),
+    };
+    format!("{algorithm}-{}", base64::engine::general_purpose::STANDARD.encode(digest))
+}
+
+#[test]
+fn every_asset_is_loaded_with_an_integrity_hash_that_matches_its_bytes() {
+    let (status, page) = http_get(&format!("{}/", app_url()));
+    assert_eq!(status, 200);
+    let page = String::from_utf8(page).expect("UTF-8 page");
+
+    // The stylesheet, the icon and the JS module: `integrity` on their links.
+    let mut checked = Vec::new();
+    for tag in page.split('<').filter(|t| t.starts_with("link ")) {
+        let rel = attribute(tag, "rel").unwrap_or_default();
+        let href = attribute(tag, "href").expect("href");
+        if rel == "preload" {
+            continue; // the .wasm: checked below, by the loader's fetch
+        }
+        let integrity = attribute(tag, "integrity").unwrap_or_else(|| panic!("no integrity on {tag}"));
+        let (_, bytes) = http_get(&format!("{}{href}", app_url()));
+        assert_eq!(integrity, sri("sha384", &bytes), "{href}");
+        checked.push(rel.to_owned());
+    }
+    checked.sort();
+    assert_eq!(checked, ["icon", "modulepreload", "stylesheet"]);
+
+    // The .wasm: the loader fetches it with its hash.
+    let loader =
+        page.split("<script type=\"module\">").nth(1).and_then(|s| s.split("</script>").next()).expect("loader");
+    let wasm = loader.split("fetch('").nth(1).and_then(|s| s.split('\'').next()).expect("wasm fetch in the loader");
+    let integrity = loader.split("integrity:'").nth(1).and_then(|s| s.split('\'').next()).expect("wasm integrity");
+    let (_, bytes) = http_get(&format!("{}{wasm}", app_url()));
+    assert_eq!(integrity, sri("sha384", &bytes));
+
+    // The policy: no inline script but the loader (by its hash), no eval, and the provider
+    // the only other origin.
+    let csp = page
+        .split("<meta http-equiv=\"Content-Security-Policy\" content=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("CSP meta");
+    let hash = sri("sha256", loader.as_bytes());
+    let expected = format!(
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' '{hash}'; connect-src 'self' {p}; \
+         form-action {p}; base-uri 'none'; object-src 'none'",
+        p = provider_url()
+    );
+    assert_eq!(csp, expected);
+    assert_eq!(page.matches("<script").count(), 1, "one script only, the loader");
+}
