@@ -195,3 +195,33 @@ async fn a_failed_profile_load_does_not_leave_the_person_loading_forever() {
         other => panic!("signed out by a failed profile load: {other:?}"),
     }
 }
+
+/// ID tokens signed by Node's crypto (OpenSSL; tests/fixtures/make-jws-vectors.mjs),
+/// verified the app's way: key chosen by the protocol core, signature checked by WebCrypto.
+#[wasm_bindgen_test]
+async fn id_token_signatures_verify_with_webcrypto_and_forgeries_do_not() {
+    use leptos_oidc_spa::auth::browser::verify_signature;
+    use leptos_oidc_spa::auth::oauth::json::Json;
+    use leptos_oidc_spa::auth::oauth::signature_check;
+
+    let vectors = Json::parse(include_str!("fixtures/jws-vectors.json")).expect("vectors");
+    let Json::Array(vectors) = vectors else { panic!("a list") };
+    let mut algorithms = Vec::new();
+    for vector in &vectors {
+        let field = |name: &str| vector.get(name).and_then(Json::as_str).expect(name);
+        let alg = field("alg");
+        let verdict = |token: &str, jwks: &str| {
+            let check = signature_check(token, jwks, &[]).expect(alg);
+            async move { verify_signature(&check).await }
+        };
+        assert_eq!(verdict(field("token"), field("jwks")).await, Some(true), "{alg}: a good signature");
+        assert_eq!(verdict(field("tampered"), field("jwks")).await, Some(false), "{alg}: other claims");
+        assert_eq!(verdict(field("token"), field("other_jwks")).await, Some(false), "{alg}: another key");
+        let mut flipped = field("token").to_owned();
+        let last = flipped.pop().expect("a signature");
+        flipped.push(if last == 'A' { 'Q' } else { 'A' });
+        assert_eq!(verdict(&flipped, field("jwks")).await, Some(false), "{alg}: a changed signature");
+        algorithms.push(alg.to_owned());
+    }
+    assert_eq!(algorithms, ["RS256", "RS512", "PS256", "ES256", "ES384", "ES512"]);
+}

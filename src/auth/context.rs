@@ -74,10 +74,11 @@ pub struct Auth {
 }
 
 /// What [`Auth::access_token`] does next.
+#[allow(clippy::large_enum_variant)] // one short-lived value per call, never stored
 enum Next {
     Ready(String),
     Wait,
-    Refresh((TokenRequest, TokenExpectations)),
+    Refresh((TokenRequest, TokenExpectations, ProviderMetadata)),
     Fail(AuthError),
 }
 
@@ -158,7 +159,9 @@ impl Auth {
                         return Next::Wait;
                     }
                     let request = match (&m.config, &m.metadata) {
-                        (Some(config), Some(metadata)) => refresh_request(metadata, config, tokens),
+                        (Some(config), Some(metadata)) => {
+                            refresh_request(metadata, config, tokens).map(|(r, e)| (r, e, metadata.clone()))
+                        }
                         _ => None,
                     };
                     match request {
@@ -174,8 +177,8 @@ impl Auth {
             match next {
                 Next::Ready(token) => return Ok(token),
                 Next::Wait => super::browser::sleep(50).await,
-                Next::Refresh((request, expect)) => {
-                    let outcome = flow::request_tokens(&request, &expect).await;
+                Next::Refresh((request, expect, metadata)) => {
+                    let outcome = flow::request_tokens(&request, &expect, &metadata).await;
                     self.memory.update_value(|m| m.refreshing = false);
                     match outcome {
                         // Signed out meanwhile: the tokens are gone, and stay gone.

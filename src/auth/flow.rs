@@ -2,13 +2,16 @@
 //! protocol core's decisions, in the order the specs give. No Leptos here; `context.rs`
 //! turns these results into the state the UI shows.
 
+use core::future::Future;
+use core::pin::Pin;
+
 use super::browser::http::{HttpRequest, InFlight, send, start};
-use super::browser::{fill_random, now_secs, sha256, storage};
+use super::browser::{fill_random, now_secs, sha256, storage, verify_signature};
 use super::oauth::text::{concat, decimal};
 use super::oauth::{
     AuthError, CallbackExpectations, CallbackParams, ClientConfig, PendingSignIn, ProviderMetadata, SignInRandomness,
     TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url, discovery_urls, end_session_url,
-    process_token_response, process_userinfo, token_request, validate_callback,
+    process_token_response, process_userinfo, signature_check, token_request, validate_callback,
 };
 
 /// Reads the app's `config.json`, and keeps its text in this tab for the callback.
@@ -124,15 +127,58 @@ pub async fn finish_sign_in(config: &ClientConfig, query: &str) -> Result<Signed
     let callback = validate_callback(params, pending, other_pending, &expect)?;
 
     let (request, expect) = token_request(&metadata, config, callback);
-    let tokens = request_tokens(&request, &expect).await?;
+    let tokens = request_tokens(&request, &expect, &metadata).await?;
     Ok(SignedIn { tokens, metadata, return_to: expect.return_to })
 }
 
 /// Sends a token request, the code exchange (RFC 6749 §4.1.3) or a refresh (§6), and
-/// checks the answer (§5).
-pub async fn request_tokens(request: &TokenRequest, expect: &TokenExpectations) -> Result<TokenSet, AuthError> {
-    let response = send(HttpRequest::PostForm { url: &request.url, body: request.body.expose() }).await?;
-    process_token_response(response.status, &response.body, expect, now_secs())
+/// checks the answer (§5): its ID token's claims, then its signature against the
+/// provider's keys (OIDC Core §3.1.3.7 step 6).
+pub fn request_tokens<'a>(
+    request: &'a TokenRequest,
+    expect: &'a TokenExpectations,
+    metadata: &'a ProviderMetadata,
+) -> Pin<Box<dyn Future<Output = Result<TokenSet, AuthError>> + 'a>> {
+    // Boxed: it has two callers (sign-in and refresh), which would otherwise each get
+    // their own copy of this state machine in the .wasm (6 KB gzip measured).
+    Box::pin(async move {
+        // A code exchange with OpenID always brings an ID token: fetch the keys meanwhile,
+        // rather than one round trip later. A refresh may bring none; it fetches them if so.
+        let exchanging_for_id_token = expect.id_token_required && expect.refreshing_sub.is_none();
+        let keys = if exchanging_for_id_token { Some(request_keys(metadata)) } else { None };
+        let response = send(HttpRequest::PostForm { url: &request.url, body: request.body.expose() }).await?;
+        let tokens = process_token_response(response.status, &response.body, expect, now_secs())?;
+        if let Some(id_token) = &tokens.id_token {
+            let keys = keys.unwrap_or_else(|| request_keys(metadata))?.response().await?;
+            if keys.status != 200 {
+                let status = decimal(keys.status.into());
+                return Err(AuthError::InvalidIdToken(concat(&[
+                    "the provider's keys did not load (HTTP ",
+                    &status,
+                    ")",
+                ])));
+            }
+            let algs = &metadata.id_token_signing_alg_values_supported;
+            let check = signature_check(id_token.expose(), &keys.body, algs)?;
+            match verify_signature(&check).await {
+                Some(true) => {}
+                Some(false) => {
+                    return Err(AuthError::InvalidIdToken("its signature does not match the provider's keys".into()));
+                }
+                None => return Err(AuthError::InvalidIdToken("the provider's signing key cannot be used".into())),
+            }
+        }
+        Ok(tokens)
+    })
+}
+
+/// Sends the request for the provider's public signing keys (its JWKS).
+fn request_keys(metadata: &ProviderMetadata) -> Result<InFlight, AuthError> {
+    let url = metadata
+        .jwks_uri
+        .as_deref()
+        .ok_or_else(|| AuthError::InvalidIdToken("the provider publishes no signing keys (jwks_uri)".into()))?;
+    start(HttpRequest::Get { url })
 }
 
 /// Loads the signed-in person from the UserInfo endpoint (OIDC Core §5.3), checking it

@@ -6,6 +6,8 @@ pub mod http;
 pub mod location;
 pub mod storage;
 
+use super::oauth::SignatureCheck;
+
 /// Fills `bytes` from the browser's CSPRNG (`crypto.getRandomValues`, through getrandom).
 /// Returns false if the browser has none, which no supported browser lacks.
 pub fn fill_random(bytes: &mut [u8]) -> bool {
@@ -19,6 +21,41 @@ pub async fn sha256(text: &str) -> Option<[u8; 32]> {
     let promise = subtle.digest_with_str_and_u8_array("SHA-256", text.as_bytes()).ok()?;
     let buffer = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
     js_sys::Uint8Array::new(&buffer).to_vec().try_into().ok()
+}
+
+/// Runs a signature check the protocol core prepared (`oauth::jws`) through WebCrypto:
+/// imports its JWK and verifies. `Some(valid)`, or `None` if WebCrypto refused the key
+/// or the parameters.
+pub async fn verify_signature(check: &SignatureCheck) -> Option<bool> {
+    use js_sys::{Object, Reflect};
+    use wasm_bindgen::{JsCast, JsValue};
+    use wasm_bindgen_futures::JsFuture;
+
+    let subtle = web_sys::window()?.crypto().ok()?.subtle();
+    // One dictionary serves importKey and verify: each reads the members it knows.
+    let algorithm = Object::new();
+    let set = |name: &str, value: JsValue| Reflect::set(&algorithm, &name.into(), &value).ok();
+    set("name", check.alg.webcrypto_name().into())?;
+    set("hash", check.alg.hash().into())?;
+    if let Some((curve, _)) = check.alg.curve() {
+        set("namedCurve", curve.into())?;
+    }
+    if check.alg.webcrypto_name() == "RSA-PSS" {
+        set("saltLength", check.alg.pss_salt_len().into())?;
+    }
+    let jwk: Object = js_sys::JSON::parse(&check.jwk).ok()?.dyn_into().ok()?;
+    let usages = js_sys::Array::of1(&"verify".into());
+    let import = subtle.import_key_with_object("jwk", &jwk, &algorithm, false, &usages).ok()?;
+    let key: web_sys::CryptoKey = JsFuture::from(import).await.ok()?.dyn_into().ok()?;
+    let verify = subtle
+        .verify_with_object_and_u8_array_and_u8_array(
+            &algorithm,
+            &key,
+            &check.signature,
+            check.signing_input.as_bytes(),
+        )
+        .ok()?;
+    JsFuture::from(verify).await.ok()?.as_bool()
 }
 
 /// Waits `ms` milliseconds without blocking the page.

@@ -140,6 +140,8 @@ mod tests {
             userinfo_endpoint: None,
             end_session_endpoint: None,
             revocation_endpoint: None,
+            jwks_uri: None,
+            id_token_signing_alg_values_supported: Vec::new(),
             iss_parameter_supported: true,
         };
         let config = ClientConfig::parse(

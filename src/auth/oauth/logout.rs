@@ -34,6 +34,8 @@ mod tests {
             userinfo_endpoint: None,
             end_session_endpoint: Some("https://id.example.com/logout".into()),
             revocation_endpoint: None,
+            jwks_uri: None,
+            id_token_signing_alg_values_supported: Vec::new(),
             iss_parameter_supported: false,
         };
         let config =

@@ -14,6 +14,10 @@ pub struct ProviderMetadata {
     pub userinfo_endpoint: Option<String>,
     pub end_session_endpoint: Option<String>,
     pub revocation_endpoint: Option<String>,
+    /// The provider's public signing keys (OIDC Discovery §3: required for OpenID providers).
+    pub jwks_uri: Option<String>,
+    /// The algorithms it signs ID tokens with; empty when it does not say.
+    pub id_token_signing_alg_values_supported: Vec<String>,
     /// RFC 9207 §3: the provider always sends `iss` in authorization responses.
     pub iss_parameter_supported: bool,
 }
@@ -63,6 +67,11 @@ impl ProviderMetadata {
             userinfo_endpoint: endpoint("userinfo_endpoint")?,
             end_session_endpoint: endpoint("end_session_endpoint")?,
             revocation_endpoint: endpoint("revocation_endpoint")?,
+            jwks_uri: endpoint("jwks_uri")?,
+            id_token_signing_alg_values_supported: match doc.get("id_token_signing_alg_values_supported") {
+                Some(Json::Array(items)) => items.iter().filter_map(Json::as_str).map(str::to_owned).collect(),
+                _ => Vec::new(),
+            },
             iss_parameter_supported: doc
                 .get("authorization_response_iss_parameter_supported")
                 .and_then(Json::as_bool)
@@ -82,6 +91,8 @@ mod tests {
         "userinfo_endpoint": "http://127.0.0.1:9000/me",
         "end_session_endpoint": "http://127.0.0.1:9000/session/end",
         "authorization_response_iss_parameter_supported": true,
+        "jwks_uri": "http://127.0.0.1:9000/jwks",
+        "id_token_signing_alg_values_supported": ["RS256", "ES256"],
         "scopes_supported": ["openid"]
     }"#;
 
@@ -92,6 +103,8 @@ mod tests {
         assert_eq!(meta.end_session_endpoint.as_deref(), Some("http://127.0.0.1:9000/session/end"));
         assert_eq!(meta.revocation_endpoint, None);
         assert!(meta.iss_parameter_supported);
+        assert_eq!(meta.jwks_uri.as_deref(), Some("http://127.0.0.1:9000/jwks"));
+        assert_eq!(meta.id_token_signing_alg_values_supported, ["RS256", "ES256"]);
     }
 
     #[test]
@@ -122,7 +135,10 @@ mod tests {
     #[test]
     fn optional_flag_defaults_to_false() {
         let doc = r#"{"issuer":"https://id.example.com","authorization_endpoint":"https://id.example.com/a","token_endpoint":"https://id.example.com/t"}"#;
-        assert!(!ProviderMetadata::parse(doc, "https://id.example.com").unwrap().iss_parameter_supported);
+        let meta = ProviderMetadata::parse(doc, "https://id.example.com").unwrap();
+        assert!(!meta.iss_parameter_supported);
+        assert_eq!(meta.jwks_uri, None);
+        assert!(meta.id_token_signing_alg_values_supported.is_empty(), "no list: any algorithm jws accepts");
     }
 
     #[test]

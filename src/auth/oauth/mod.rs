@@ -8,6 +8,7 @@ pub mod callback;
 pub mod config;
 pub mod error;
 pub mod json;
+pub mod jws;
 pub mod logout;
 pub mod metadata;
 pub mod pkce;
@@ -21,6 +22,7 @@ pub use authorize::{PendingSignIn, SignInRandomness, authorization_url, safe_ret
 pub use callback::{CallbackExpectations, CallbackParams, ValidatedCallback, validate_callback};
 pub use config::ClientConfig;
 pub use error::AuthError;
+pub use jws::{JwsAlgorithm, SignatureCheck, signature_check};
 pub use logout::end_session_url;
 pub use metadata::{ProviderMetadata, discovery_urls};
 pub use secret::Secret;

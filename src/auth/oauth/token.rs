@@ -514,6 +514,8 @@ pub(crate) mod tests {
             userinfo_endpoint: None,
             end_session_endpoint: None,
             revocation_endpoint: Some("http://127.0.0.1:9000/token/revocation".into()),
+            jwks_uri: None,
+            id_token_signing_alg_values_supported: Vec::new(),
             iss_parameter_supported: true,
         }
     }
