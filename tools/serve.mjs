@@ -1,12 +1,17 @@
 // Serves the release build (dist/) on loopback, as a static host would: files by path,
 // and index.html for every other path (the SPA's routes, /callback included).
 // Usage: node tools/serve.mjs [dist-dir] [port]
+// APP_CONFIG=FILE serves FILE as /config.json instead, with the page's CSP rewritten for
+// its provider: the same build deployed against another provider (the e2e tests' fault
+// provider).
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { withPolicy } from './csp.mjs';
 
 const root = resolve(process.argv[2] ?? 'dist');
 const port = Number(process.argv[3] ?? process.env.APP_PORT ?? 8080);
+const configOverride = process.env.APP_CONFIG ? await readFile(process.env.APP_CONFIG, 'utf8') : null;
 
 const TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -38,8 +43,10 @@ async function handle(req, res) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     return;
   }
-  const body = await readFile(path);
+  let body = await readFile(path);
   const isHtml = path.endsWith('.html');
+  if (configOverride && path === join(root, 'config.json')) body = configOverride;
+  if (configOverride && isHtml) body = withPolicy(body.toString('utf8'), configOverride);
   res.writeHead(200, {
     'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
     // Trunk names assets by content hash, so they can be cached for good; the page cannot.

@@ -12,6 +12,9 @@ source "$(dirname "$0")/services.sh"
 cd "$ROOT"
 
 APP_PORT=8080
+# The same build again, configured for the fault provider that the tests start on 9100.
+FAULT_APP_PORT=8081
+FAULT_PROVIDER_PORT=9100
 PROVIDER_PORT=9000
 WEBDRIVER_PORT=9515
 SCRATCH="$ROOT/.e2e"
@@ -27,7 +30,7 @@ cargo test --target wasm32-unknown-unknown --test browser
 say "Release build"
 trunk build --release
 
-require_free_ports $APP_PORT $PROVIDER_PORT $WEBDRIVER_PORT
+require_free_ports $APP_PORT $FAULT_APP_PORT $PROVIDER_PORT $FAULT_PROVIDER_PORT $WEBDRIVER_PORT
 
 rm -rf "$SCRATCH"
 mkdir -p "$SCRATCH"
@@ -51,11 +54,13 @@ trap 'exit 130' INT TERM
 # renewal margin: the end-to-end tests see refresh-token rotation for real.
 start_service "$SCRATCH/provider.log" env PROVIDER_ACCESS_TOKEN_TTL=33 PROVIDER_TEST_HOOKS=1 node provider/server.mjs
 start_service "$SCRATCH/app.log" node tools/serve.mjs dist "$APP_PORT"
+start_service "$SCRATCH/fault-app.log" env APP_CONFIG=tests/e2e/fault-config.json node tools/serve.mjs dist "$FAULT_APP_PORT"
 start_service "$SCRATCH/chromedriver.log" chromedriver --port="$WEBDRIVER_PORT"
-wait_for_ports $APP_PORT $PROVIDER_PORT $WEBDRIVER_PORT
+wait_for_ports $APP_PORT $FAULT_APP_PORT $PROVIDER_PORT $WEBDRIVER_PORT
 
 say "End-to-end tests (headless Chromium, release build, local provider)"
 APP_URL="http://localhost:$APP_PORT" \
+FAULT_APP_URL="http://localhost:$FAULT_APP_PORT" \
 PROVIDER_URL="http://127.0.0.1:$PROVIDER_PORT" \
 WEBDRIVER_URL="http://127.0.0.1:$WEBDRIVER_PORT" \
 E2E_DIR="$SCRATCH" \

@@ -120,6 +120,11 @@ impl AuthError {
             AuthError::CodeMissing => "The sign-in response carried no authorization code.".into(),
             AuthError::TokenRejected { status, error, description } => match error {
                 Some(error) => with_detail("The sign-in service refused to complete the sign-in.", error, description.as_deref()),
+                None if *status >= 500 => concat(&[
+                    "The sign-in service has a problem right now (HTTP ",
+                    &decimal((*status).into()),
+                    "). Try again in a moment.",
+                ]),
                 None => concat(&["The sign-in service refused to complete the sign-in (HTTP ", &decimal((*status).into()), ")."]),
             },
             AuthError::InvalidTokenResponse(detail) => {
@@ -173,7 +178,9 @@ mod tests {
 
     #[test]
     fn token_rejection_without_error_code_names_the_status() {
-        let error = AuthError::TokenRejected { status: 500, error: None, description: None };
-        assert_eq!(error.message(), "The sign-in service refused to complete the sign-in (HTTP 500).");
+        let error = AuthError::TokenRejected { status: 403, error: None, description: None };
+        assert_eq!(error.message(), "The sign-in service refused to complete the sign-in (HTTP 403).");
+        let error = AuthError::TokenRejected { status: 502, error: None, description: None };
+        assert_eq!(error.message(), "The sign-in service has a problem right now (HTTP 502). Try again in a moment.");
     }
 }

@@ -243,7 +243,7 @@ pub fn validate_id_token(jwt: &str, expect: &TokenExpectations, now: u64) -> Res
     let header = segment(header).ok_or_else(|| id_error("the header is not valid"))?;
     match header.get("alg").and_then(Json::as_str) {
         None => return Err(id_error("alg is missing")),
-        Some(alg) if alg.eq_ignore_ascii_case("none") => return Err(id_error("it is not signed (alg none)")),
+        Some(alg) if alg.eq_ignore_ascii_case("none") => return Err(id_error("it is not signed: alg is none")),
         Some(_) => {}
     }
     if header.get("crit").is_some() {
@@ -432,7 +432,7 @@ pub(crate) mod tests {
     fn id_token_table() {
         let claims = |edit: &dyn Fn(&str) -> String| edit(&good_claims());
         let cases: Vec<(String, &str)> = vec![
-            (jwt(r#"{"alg":"none"}"#, &good_claims()), "alg none"),
+            (jwt(r#"{"alg":"none"}"#, &good_claims()), "alg is none"),
             (jwt(r#"{"typ":"JWT"}"#, &good_claims()), "alg is missing"),
             (jwt(r#"{"alg":"RS256","crit":["x"]}"#, &good_claims()), "critical header"),
             ("abc.def".into(), "not a signed JWT"),

@@ -321,3 +321,48 @@ pub fn provider_token_log() -> TokenLog {
             .collect(),
     }
 }
+
+/// The app deployed a second time, against the fault provider (tools/test.sh serves it
+/// with tests/e2e/fault-config.json).
+pub fn fault_app_url() -> String {
+    env("FAULT_APP_URL", "http://localhost:8081")
+}
+
+pub const FAULT_PROVIDER_PORT: u16 = 9100;
+
+/// tests/e2e/fault-provider.mjs running one scenario; stopped when dropped.
+pub struct FaultProvider {
+    child: std::process::Child,
+}
+
+impl FaultProvider {
+    pub fn start(scenario: &str) -> FaultProvider {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/fault-provider.mjs");
+        let child = std::process::Command::new("node")
+            .args([script, &FAULT_PROVIDER_PORT.to_string(), scenario])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("node (tools/setup.sh installs it)");
+        let address = format!("127.0.0.1:{FAULT_PROVIDER_PORT}");
+        let deadline = std::time::Instant::now() + WAIT;
+        while std::net::TcpStream::connect(&address).is_err() {
+            assert!(std::time::Instant::now() < deadline, "the fault provider did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        FaultProvider { child }
+    }
+
+    /// How many token requests reached it.
+    pub fn token_requests(&self) -> u64 {
+        let (_, body) = http_get(&format!("http://127.0.0.1:{FAULT_PROVIDER_PORT}/__count"));
+        let count: Value = serde_json::from_slice(&body).expect("count JSON");
+        count["token_requests"].as_u64().expect("token_requests")
+    }
+}
+
+impl Drop for FaultProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

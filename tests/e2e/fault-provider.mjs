@@ -1,0 +1,106 @@
+// A fault-injecting OpenID provider for the end-to-end tests: just enough of one
+// (discovery, authorization, token, JWKS, userinfo) to bring the app to a token response,
+// which is then whatever the scenario says: the faults a real, certified provider cannot
+// be made to produce. The tests start it themselves (support::FaultProvider), one scenario
+// per process.
+//
+// Usage: node fault-provider.mjs PORT SCENARIO
+// GET /__count answers {"token_requests": n}: whether the app made its token request.
+import { createServer } from 'node:http';
+import { generateKeyPairSync, sign } from 'node:crypto';
+
+const [port, scenario] = [Number(process.argv[2]), process.argv[3]];
+const issuer = `http://127.0.0.1:${port}`;
+const b64u = (data) => Buffer.from(data).toString('base64url');
+
+const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const jwks = { keys: [{ ...key.publicKey.export({ format: 'jwk' }), kid: 'fault-1', use: 'sig', alg: 'ES256' }] };
+
+function idToken(claims, { alg = 'ES256', signer = key.privateKey } = {}) {
+  const input = `${b64u(JSON.stringify({ alg, kid: 'fault-1', typ: 'JWT' }))}.${b64u(JSON.stringify(claims))}`;
+  if (alg === 'none') return `${input}.`;
+  return `${input}.${b64u(sign('sha256', Buffer.from(input), { key: signer, dsaEncoding: 'ieee-p1363' }))}`;
+}
+
+let tokenRequests = 0;
+let nonce = '';
+const held = []; // connections that are never answered
+
+function tokenResponse(clientId) {
+  const now = Math.floor(Date.now() / 1000);
+  const claims = { iss: issuer, sub: 'fault-person', aud: clientId, exp: now + 300, iat: now, nonce, name: 'Fay Ult' };
+  const good = { access_token: 'fault-access-token', token_type: 'Bearer', expires_in: 300, id_token: idToken(claims) };
+  const json = (body, status = 200) => ({ status, type: 'application/json', body: JSON.stringify(body) });
+  switch (scenario) {
+    case 'ok': return json(good);
+    case 'invalid_grant': return json({ error: 'invalid_grant', error_description: 'code already used' }, 400);
+    case 'invalid_client': return json({ error: 'invalid_client', error_description: 'client authentication failed' }, 401);
+    case 'html_500': return { status: 500, type: 'text/html', body: '<html><body><h1>Internal Server Error</h1><script>alert(1)</script></body></html>' };
+    case 'not_json': return { status: 200, type: 'application/json', body: '<html>OK</html>' };
+    case 'no_access_token': { const { access_token, ...rest } = good; return json(rest); }
+    case 'token_type_mac': return json({ ...good, token_type: 'MAC' });
+    case 'expires_in_negative': return json({ ...good, expires_in: -30 });
+    case 'expires_in_string': return json({ ...good, expires_in: '300' });
+    case 'id_token_wrong_iss': return json({ ...good, id_token: idToken({ ...claims, iss: 'https://evil.example' }) });
+    case 'id_token_wrong_aud': return json({ ...good, id_token: idToken({ ...claims, aud: 'another-client' }) });
+    case 'id_token_wrong_nonce': return json({ ...good, id_token: idToken({ ...claims, nonce: 'not-the-nonce' }) });
+    case 'id_token_expired': return json({ ...good, id_token: idToken({ ...claims, exp: now - 3600, iat: now - 7200 }) });
+    case 'id_token_alg_none': return json({ ...good, id_token: idToken(claims, { alg: 'none' }) });
+    case 'id_token_bad_signature': return json({ ...good, id_token: idToken(claims, { signer: otherKey.privateKey }) });
+    case 'cors_refused': return { ...json(good), cors: false };
+    default: throw new Error(`unknown scenario ${scenario}`);
+  }
+}
+
+const server = createServer(async (req, res) => {
+  const url = new URL(req.url, issuer);
+  const cors = { 'access-control-allow-origin': req.headers.origin ?? '*', 'cache-control': 'no-store' };
+  const send = (status, type, body, headers = cors) =>
+    res.writeHead(status, { 'content-type': type, connection: 'close', ...headers }).end(body);
+  if (req.method === 'OPTIONS') {
+    return send(204, 'text/plain', '', { ...cors, 'access-control-allow-headers': 'authorization', 'access-control-allow-methods': 'GET, POST' });
+  }
+  switch (url.pathname) {
+    case '/__count':
+      return send(200, 'application/json', JSON.stringify({ token_requests: tokenRequests }));
+    case '/.well-known/openid-configuration':
+      return send(200, 'application/json', JSON.stringify({
+        issuer,
+        authorization_endpoint: `${issuer}/authorize`,
+        token_endpoint: `${issuer}/token`,
+        jwks_uri: `${issuer}/jwks`,
+        userinfo_endpoint: `${issuer}/userinfo`,
+        response_types_supported: ['code'],
+        id_token_signing_alg_values_supported: ['ES256'],
+        code_challenge_methods_supported: ['S256'],
+        authorization_response_iss_parameter_supported: true,
+      }));
+    case '/jwks':
+      return send(200, 'application/json', JSON.stringify(jwks));
+    case '/authorize': {
+      // No login: straight back with a code, as a provider with a session would.
+      nonce = url.searchParams.get('nonce') ?? '';
+      const back = new URL(url.searchParams.get('redirect_uri'));
+      back.searchParams.set('code', 'fault-code');
+      back.searchParams.set('state', url.searchParams.get('state') ?? '');
+      back.searchParams.set('iss', issuer);
+      res.writeHead(302, { location: back.href, connection: 'close' }).end();
+      // The provider goes down between the redirect and the token request.
+      if (scenario === 'down') server.close();
+      return;
+    }
+    case '/token': {
+      for await (const _ of req) { /* drain the form */ }
+      tokenRequests += 1;
+      if (scenario === 'never') return held.push(res); // the answer never comes
+      const reply = tokenResponse('fault-spa'); // the client_id of tests/e2e/fault-config.json
+      return send(reply.status, reply.type, reply.body, reply.cors === false ? { 'cache-control': 'no-store' } : cors);
+    }
+    case '/userinfo':
+      return send(200, 'application/json', JSON.stringify({ sub: 'fault-person', name: 'Fay Ult' }));
+    default:
+      return send(404, 'text/plain', 'not found');
+  }
+});
+server.listen(port, '127.0.0.1', () => console.log(`fault provider (${scenario}) at ${issuer}`));

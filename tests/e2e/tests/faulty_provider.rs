@@ -1,0 +1,145 @@
+//! The token endpoint misbehaving in every way a real provider cannot be made to: the
+//! app, deployed against tests/e2e/fault-provider.mjs, never signs the person in on a bad
+//! answer, shows what happened, and offers to try again. Each test names its fault.
+
+mod support;
+
+use support::{Browser, FaultProvider, fault_app_url, with_browser};
+
+/// Starts a sign-in at the fault app; the fault provider sends the browser straight back
+/// with a code, and the app's token request meets `scenario`.
+async fn sign_in_against(browser: &Browser) {
+    browser.client.goto(&format!("{}/", fault_app_url())).await.expect("fault app");
+    browser.click_button("Sign in").await;
+}
+
+/// The failure the person sees: its error code (`data-error-code`) and message, with a
+/// "Try again" button, and nobody signed in.
+async fn assert_failure_shown(browser: &Browser, code: &str, message: &str) {
+    browser.wait_for_text("[role=alert] .message", message).await;
+    let shown = browser.run_js("return document.querySelector('[role=alert]').dataset.errorCode").await;
+    assert_eq!(shown, code);
+    browser.wait_for_text("[role=alert] button", "Try again").await;
+    let header = browser.run_js("return document.querySelector('header').innerText").await;
+    assert!(!header.as_str().unwrap_or_default().contains("Fay Ult"), "signed in on a bad answer: {header}");
+    assert_eq!(browser.url().await, format!("{}/callback", fault_app_url()), "the code left the address bar");
+}
+
+/// One test per fault: `scenario` of fault-provider.mjs, the error code and message shown.
+macro_rules! fault_cases {
+    ($($name:ident: $scenario:literal => $code:literal, $message:literal;)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            let provider = FaultProvider::start($scenario);
+            with_browser(stringify!($name), |browser| async move {
+                sign_in_against(&browser).await;
+                assert_failure_shown(&browser, $code, $message).await;
+            })
+            .await;
+            assert_eq!(provider.token_requests(), 1, "exactly one token request was made");
+        }
+    )*};
+}
+
+fault_cases! {
+    token_endpoint_400_invalid_grant_shows_the_providers_reason:
+        "invalid_grant" => "token_rejected",
+        "The sign-in service refused to complete the sign-in. (invalid_grant: code already used)";
+    token_endpoint_401_invalid_client_shows_the_providers_reason:
+        "invalid_client" => "token_rejected",
+        "The sign-in service refused to complete the sign-in. (invalid_client: client authentication failed)";
+    token_endpoint_500_with_html_says_the_service_has_a_problem:
+        "html_500" => "token_rejected",
+        "The sign-in service has a problem right now (HTTP 500). Try again in a moment.";
+    token_response_that_is_not_json_is_refused:
+        "not_json" => "invalid_token_response",
+        "The sign-in service sent an invalid answer (the answer is not a JSON object).";
+    token_response_without_access_token_is_refused:
+        "no_access_token" => "invalid_token_response",
+        "The sign-in service sent an invalid answer (access_token is missing).";
+    token_type_other_than_bearer_is_refused:
+        "token_type_mac" => "invalid_token_response",
+        "The sign-in service sent an invalid answer (token_type is not Bearer).";
+    negative_expires_in_is_refused:
+        "expires_in_negative" => "invalid_token_response",
+        "The sign-in service sent an invalid answer (expires_in is not a positive whole number).";
+    expires_in_as_a_string_is_refused:
+        "expires_in_string" => "invalid_token_response",
+        "The sign-in service sent an invalid answer (expires_in is not a positive whole number).";
+    id_token_from_another_issuer_is_refused:
+        "id_token_wrong_iss" => "invalid_id_token",
+        "The sign-in service sent an identity that could not be verified (iss is not the issuer).";
+    id_token_for_another_client_is_refused:
+        "id_token_wrong_aud" => "invalid_id_token",
+        "The sign-in service sent an identity that could not be verified (aud does not include this client).";
+    id_token_with_another_nonce_is_refused:
+        "id_token_wrong_nonce" => "invalid_id_token",
+        "The sign-in service sent an identity that could not be verified (nonce does not match this sign-in).";
+    expired_id_token_is_refused:
+        "id_token_expired" => "invalid_id_token",
+        "The sign-in service sent an identity that could not be verified (it has expired).";
+    unsigned_id_token_alg_none_is_refused:
+        "id_token_alg_none" => "invalid_id_token",
+        "The sign-in service sent an identity that could not be verified (it is not signed: alg is none).";
+    id_token_signed_by_another_key_is_refused:
+        "id_token_bad_signature" => "invalid_id_token",
+        "The sign-in service sent an identity that could not be verified (its signature does not match the provider's keys).";
+    token_response_without_cors_permission_is_a_network_error:
+        "cors_refused" => "network",
+        "The sign-in service could not be reached. Check your connection.";
+}
+
+#[tokio::test]
+async fn the_fault_provider_itself_completes_a_good_sign_in() {
+    // The control for every case above: with a good answer this setup signs in, so the
+    // failures come from the faults and not from the setup.
+    let provider = FaultProvider::start("ok");
+    with_browser("fault_ok", |browser| async move {
+        sign_in_against(&browser).await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+        assert_eq!(browser.url().await, format!("{}/", fault_app_url()));
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 1);
+}
+
+#[tokio::test]
+async fn provider_down_at_the_token_request_is_a_network_error() {
+    // The provider closes its port right after redirecting back: connection refused.
+    let provider = FaultProvider::start("down");
+    with_browser("provider_down", |browser| async move {
+        sign_in_against(&browser).await;
+        assert_failure_shown(&browser, "network", "The sign-in service could not be reached. Check your connection.")
+            .await;
+    })
+    .await;
+    drop(provider); // its count cannot be read: it is down
+}
+
+#[tokio::test]
+async fn provider_down_before_sign_in_is_explained_on_the_home_page() {
+    // Nothing listens on the fault provider's port: discovery fails at the click.
+    with_browser("provider_down_at_start", |browser| async move {
+        sign_in_against(&browser).await;
+        browser.wait_for_text("[role=alert] .message", "The sign-in service could not be reached").await;
+        assert_eq!(browser.url().await, format!("{}/", fault_app_url()), "no redirect to a dead provider");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_response_that_never_comes_shows_progress_then_gives_up() {
+    let provider = FaultProvider::start("never");
+    with_browser("never_answers", |browser| async move {
+        sign_in_against(&browser).await;
+        browser.wait_for_text("[role=status]", "Signing you in…").await;
+        let started = std::time::Instant::now();
+        // The app's fetch time-out is 15 s; WAIT (15 s) is counted from here, plus margin.
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        assert_failure_shown(&browser, "timeout", "The sign-in service did not answer in time.").await;
+        let waited = started.elapsed().as_secs();
+        assert!((8..=20).contains(&waited), "gave up after {waited} s, not about 15 s");
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 1);
+}
