@@ -58,8 +58,11 @@ async function handle(req, res) {
 }
 
 const onRequest = (req, res) => handle(req, res).catch(() => res.writeHead(500).end());
+// Node refuses request heads over 16 KB (HTTP 431) by default; a larger limit lets a
+// hostile 100 KB callback URL reach the app, which must refuse it itself (the e2e tests).
+const options = { maxHeaderSize: 256 * 1024 };
 // localhost may resolve to ::1 or to 127.0.0.1: answer on both.
-createServer(onRequest).listen(port, '127.0.0.1', () => {
+createServer(options, onRequest).listen(port, '127.0.0.1', () => {
   console.log(`Serving ${root} at http://localhost:${port}`);
 });
-createServer(onRequest).listen(port, '::1').on('error', () => { /* no IPv6 loopback: fine */ });
+createServer(options, onRequest).listen(port, '::1').on('error', () => { /* no IPv6 loopback: fine */ });

@@ -154,6 +154,7 @@ async fn a_code_the_provider_refuses_shows_its_reason() {
             ))
             .await;
         let iss = "http%3A%2F%2F127.0.0.1%3A9000";
+        support::provider_token_log();
         browser.goto(&format!("/callback?code=forged-code&state=e2e-state&iss={iss}")).await;
         browser
             .wait_for_text(
@@ -162,6 +163,7 @@ async fn a_code_the_provider_refuses_shows_its_reason() {
             )
             .await;
         browser.snapshot("8-refused-code").await;
+        assert_eq!(support::provider_token_log().requests, 1, "the code was sent once, and refused");
         let stored = browser.stored_state().await;
         assert!(stored["session"].get("leptos-oidc:pending:e2e-state").is_none(), "the pending sign-in is used once");
     })

@@ -117,7 +117,8 @@ impl Browser {
                 }
             }
             if tokio::time::Instant::now() > deadline {
-                panic!("no {css} with text {expected:?} (last seen {last:?}) at {}", self.url().await);
+                let url = self.url().await;
+                panic!("no {css} with text {expected:?} (last seen {last:?}) at {}", &url[..url.len().min(200)]);
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -197,6 +198,19 @@ impl Browser {
     pub async fn consent_at_provider(&self) {
         self.wait_for_text("button", "Continue").await;
         self.click_button("Continue").await;
+    }
+
+    /// Clicks the provider's consent button whenever it asks, until the browser is at
+    /// `prefix` (a provider may or may not ask again for a grant it already has).
+    pub async fn continue_at_provider_until(&self, prefix: &str) {
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !self.url().await.starts_with(prefix) {
+            assert!(tokio::time::Instant::now() < deadline, "never reached {prefix}; at {}", self.url().await);
+            if let Ok(button) = self.client.find(Locator::XPath("//button[contains(., 'Continue')]")).await {
+                let _ = button.click().await;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 
     /// Waits until the browser is at the provider's login page.
