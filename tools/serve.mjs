@@ -52,6 +52,8 @@ async function handle(req, res) {
     // Trunk names assets by content hash, so they can be cached for good; the page cannot.
     'cache-control': isHtml || path.endsWith('config.json') ? 'no-cache' : 'public, max-age=31536000, immutable',
     'referrer-policy': 'no-referrer',
+    // The one directive index.html's own policy cannot carry: no framing (clickjacking).
+    ...(isHtml ? { 'content-security-policy': "frame-ancestors 'none'" } : {}),
     'x-content-type-options': 'nosniff',
   });
   res.end(req.method === 'HEAD' ? undefined : body);

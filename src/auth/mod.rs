@@ -6,7 +6,7 @@
 //! - [`flow`]: the sign-in steps, joining the two;
 //! - [`context`]: the Leptos API: [`provide_auth`], [`use_auth`], [`RequireAuth`].
 //!
-//! ```ignore
+//! ```text
 //! let auth = provide_auth("/config.json");
 //! view! { <RequireAuth><Profile/></RequireAuth> }
 //! ```

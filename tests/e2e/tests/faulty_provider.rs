@@ -34,6 +34,7 @@ macro_rules! fault_cases {
             with_browser(stringify!($name), |browser| async move {
                 sign_in_against(&browser).await;
                 assert_failure_shown(&browser, $code, $message).await;
+                browser.snapshot(concat!("fault-", stringify!($name))).await;
             })
             .await;
             assert_eq!(provider.token_requests(), 1, "exactly one token request was made");
@@ -136,7 +137,9 @@ async fn a_token_response_that_never_comes_shows_progress_then_gives_up() {
         let started = std::time::Instant::now();
         // The app's fetch time-out is 15 s; WAIT (15 s) is counted from here, plus margin.
         tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        browser.snapshot("fault-waiting-for-the-token-response").await;
         assert_failure_shown(&browser, "timeout", "The sign-in service did not answer in time.").await;
+        browser.snapshot("fault-timeout").await;
         let waited = started.elapsed().as_secs();
         assert!((8..=20).contains(&waited), "gave up after {waited} s, not about 15 s");
     })
