@@ -118,4 +118,15 @@ fn every_asset_is_loaded_with_an_integrity_hash_that_matches_its_bytes() {
     );
     assert_eq!(csp, expected);
     assert_eq!(page.matches("<script").count(), 1, "one script only, the loader");
+
+    // RFC 9700 §4.2.4: no Referer leaves this page; and nothing is loaded from elsewhere.
+    assert!(page.contains(r#"<meta name="referrer" content="no-referrer">"#));
+    for attribute_name in ["href", "src"] {
+        for tag in page.split('<').skip(1) {
+            if let Some(url) = attribute(tag, attribute_name) {
+                assert!(url.starts_with('/') && !url.starts_with("//"), "a resource from elsewhere: {url}");
+            }
+        }
+    }
+    assert!(!loader.contains("http"), "the loader imports from elsewhere: {loader}");
 }
