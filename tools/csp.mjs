@@ -23,6 +23,8 @@ export function policy({ scriptHashes, providerOrigins }) {
   const provider = providerOrigins.join(' ');
   return [
     "default-src 'self'",
+    // The icon is a data: URI in index.html (no request for it).
+    "img-src 'self' data:",
     `script-src 'self' 'wasm-unsafe-eval' ${scriptHashes.map((h) => `'sha256-${h}'`).join(' ')}`,
     `connect-src 'self' ${provider}`,
     `form-action ${provider}`,

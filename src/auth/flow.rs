@@ -142,11 +142,14 @@ pub fn request_tokens<'a>(
     // Boxed: it has two callers (sign-in and refresh), which would otherwise each get
     // their own copy of this state machine in the .wasm (6 KB gzip measured).
     Box::pin(async move {
-        // A code exchange with OpenID always brings an ID token: fetch the keys meanwhile,
-        // rather than one round trip later. A refresh may bring none; it fetches them if so.
+        // The token request leaves first: a provider that serves requests in order answers
+        // it without waiting for the keys. A code exchange with OpenID always brings an ID
+        // token, so the keys are fetched meanwhile rather than one round trip later; a
+        // refresh may bring none, and fetches them only if it does.
+        let tokens_in_flight = start(HttpRequest::PostForm { url: &request.url, body: request.body.expose() })?;
         let exchanging_for_id_token = expect.id_token_required && expect.refreshing_sub.is_none();
         let keys = if exchanging_for_id_token { Some(request_keys(metadata)) } else { None };
-        let response = send(HttpRequest::PostForm { url: &request.url, body: request.body.expose() }).await?;
+        let response = tokens_in_flight.response().await?;
         let tokens = process_token_response(response.status, &response.body, expect, now_secs())?;
         if let Some(id_token) = &tokens.id_token {
             let keys = keys.unwrap_or_else(|| request_keys(metadata))?.response().await?;

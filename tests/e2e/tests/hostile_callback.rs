@@ -80,11 +80,11 @@ callback_cases! {
     an_error_with_another_state_is_reported_as_a_state_mismatch_not_believed:
         |s| { let _ = s; format!("error=server_error&state=another-state&iss={}", iss()) } => "state_mismatch", NOT_THIS_TAB;
     a_100_kb_query_is_refused_without_a_crash:
-        |s| format!("code={}&state={s}&iss={}", "a".repeat(100_000), iss()) => "malformed_callback", "could not be read";
+        |s| format!("code={}&state={s}&iss={}", "a".repeat(100_000), iss()) => "malformed_callback", "could not be read (it is too long)";
     broken_percent_encoding_is_refused_without_a_crash:
-        |s| format!("code=%E0%A4%A&state={s}&iss={}", iss()) => "malformed_callback", "could not be read";
+        |s| format!("code=%E0%A4%A&state={s}&iss={}", iss()) => "malformed_callback", "could not be read (broken percent-encoding)";
     non_utf8_bytes_are_refused_without_a_crash:
-        |s| format!("code=%FF%FE&state={s}&iss={}", iss()) => "malformed_callback", "could not be read";
+        |s| format!("code=%FF%FE&state={s}&iss={}", iss()) => "malformed_callback", "could not be read (it is not UTF-8)";
 }
 
 /// Markup and script in `error_description`: shown as text, nothing of it runs or becomes
