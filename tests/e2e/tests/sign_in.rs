@@ -106,12 +106,14 @@ async fn cancel_at_the_provider_shows_a_message_and_a_way_to_try_again() {
         browser.goto("/").await;
         browser.click_button("Sign in").await;
         browser.wait_for_provider_login().await;
+        support::provider_token_log();
         browser.click_link("Cancel").await;
         browser.wait_for_text("[role=alert] h2", "Sign-in did not work").await;
         browser
             .wait_for_text("[role=alert] .message", "The sign-in was cancelled or access was refused. (access_denied")
             .await;
         browser.snapshot("6-cancelled").await;
+        assert_eq!(support::provider_token_log().requests, 0, "no token request after a refusal");
         let url = browser.url().await;
         assert_eq!(url, format!("{}/callback", app_url()), "error parameters must leave the address bar");
         browser.click_button("Try again").await;
@@ -123,11 +125,13 @@ async fn cancel_at_the_provider_shows_a_message_and_a_way_to_try_again() {
 #[tokio::test]
 async fn callback_opened_directly_says_no_sign_in_is_in_progress() {
     with_browser("direct_callback", |browser| async move {
+        support::provider_token_log();
         browser.goto("/callback").await;
         browser.wait_for_text("[role=alert] h2", "No sign-in in progress").await;
         browser.snapshot("7-no-sign-in-in-progress").await;
         let code = browser.run_js("return document.querySelector('[role=alert]').dataset.errorCode").await;
         assert_eq!(code, "no_sign_in_in_progress");
+        assert_eq!(support::provider_token_log().requests, 0, "no token request");
         browser.click_button("Sign in").await;
         browser.wait_for_provider_login().await;
     })
