@@ -69,7 +69,8 @@ impl ClientConfig {
 
     /// The path part of `redirect_uri`: the route that finishes sign-in.
     pub fn callback_path(&self) -> &str {
-        let after_origin = &self.redirect_uri[origin_of(&self.redirect_uri).map_or(0, str::len)..];
+        let after_origin =
+            self.redirect_uri.get(origin_of(&self.redirect_uri).map_or(0, str::len)..).unwrap_or_default();
         let path = after_origin.split(['?', '#']).next().unwrap_or("");
         if path.is_empty() { "/" } else { path }
     }

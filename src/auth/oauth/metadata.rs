@@ -29,7 +29,7 @@ pub fn discovery_urls(issuer: &str) -> [String; 2] {
     let trimmed = issuer.trim_end_matches('/');
     let oidc = concat(&[trimmed, "/.well-known/openid-configuration"]);
     let origin = origin_of(trimmed).unwrap_or(trimmed);
-    let path = &trimmed[origin.len()..];
+    let path = trimmed.get(origin.len()..).unwrap_or_default();
     let rfc8414 = concat(&[origin, "/.well-known/oauth-authorization-server", path]);
     [oidc, rfc8414]
 }

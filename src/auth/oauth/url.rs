@@ -124,14 +124,15 @@ fn is_loopback(host_port: &str) -> bool {
 /// general substring search costs more than a kilobyte of wasm.)
 fn authority(after_scheme: &str) -> &str {
     let end = after_scheme.bytes().position(|b| matches!(b, b'/' | b'?' | b'#')).unwrap_or(after_scheme.len());
-    &after_scheme[..end]
+    // get(), not indexing: no panic path, whose message formatting costs ~4 KB of wasm.
+    after_scheme.get(..end).unwrap_or(after_scheme)
 }
 
 /// `scheme://authority` of an absolute URL, for same-origin comparisons.
 pub fn origin_of(url: &str) -> Option<&str> {
     let colon = url.bytes().position(|b| b == b':')?;
-    let after = url[colon..].strip_prefix("://")?;
-    Some(&url[..colon + 3 + authority(after).len()])
+    let after = url.get(colon..)?.strip_prefix("://")?;
+    url.get(..colon + 3 + authority(after).len())
 }
 
 #[cfg(test)]
