@@ -130,7 +130,7 @@ fn mutate(rng: &mut Rng, seeds: &[Vec<u8>]) -> Vec<u8> {
 fn fuzz(name: &str, seeds: &[String], min_outcomes: usize, target: impl Fn(&[u8]) -> Vec<String>) {
     let seeds: Vec<Vec<u8>> = seeds.iter().map(|s| s.as_bytes().to_vec()).collect();
     let iterations: u64 = std::env::var("FUZZ_ITERATIONS").ok().and_then(|n| n.parse().ok()).unwrap_or(100_000);
-    let seed: u64 = std::env::var("FUZZ_SEED").ok().and_then(|n| n.parse().ok()).unwrap_or(0x5EED_0F_A11);
+    let seed: u64 = std::env::var("FUZZ_SEED").ok().and_then(|n| n.parse().ok()).unwrap_or(0x5EED_0FA1);
     let mut rng = Rng(seed ^ name.len() as u64);
     let mut outcomes = std::collections::BTreeSet::new();
     for seed in &seeds {
