@@ -155,11 +155,7 @@ pub fn request_tokens<'a>(
             let keys = keys.unwrap_or_else(|| request_keys(metadata))?.response().await?;
             if keys.status != 200 {
                 let status = decimal(keys.status.into());
-                return Err(AuthError::InvalidIdToken(concat(&[
-                    "the provider's keys did not load (HTTP ",
-                    &status,
-                    ")",
-                ])));
+                return Err(AuthError::InvalidIdToken(concat(&["the provider's keys did not load: HTTP ", &status])));
             }
             let algs = &metadata.id_token_signing_alg_values_supported;
             let check = signature_check(id_token.expose(), &keys.body, algs)?;

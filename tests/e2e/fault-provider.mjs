@@ -33,7 +33,7 @@ function tokenResponse(clientId) {
   const good = { access_token: 'fault-access-token', token_type: 'Bearer', expires_in: 300, id_token: idToken(claims) };
   const json = (body, status = 200) => ({ status, type: 'application/json', body: JSON.stringify(body) });
   switch (scenario) {
-    case 'ok': return json(good);
+    case 'ok': case 'jwks_500': case 'jwks_not_json': return json(good);
     case 'invalid_grant': return json({ error: 'invalid_grant', error_description: 'code already used' }, 400);
     case 'invalid_client': return json({ error: 'invalid_client', error_description: 'client authentication failed' }, 401);
     case 'html_500': return { status: 500, type: 'text/html', body: '<html><body><h1>Internal Server Error</h1><script>alert(1)</script></body></html>' };
@@ -65,6 +65,7 @@ const server = createServer(async (req, res) => {
     case '/__count':
       return send(200, 'application/json', JSON.stringify({ token_requests: tokenRequests }));
     case '/.well-known/openid-configuration':
+      if (scenario === 'discovery_500') return send(500, 'text/html', '<h1>Internal Server Error</h1>');
       return send(200, 'application/json', JSON.stringify({
         issuer,
         authorization_endpoint: `${issuer}/authorize`,
@@ -77,6 +78,8 @@ const server = createServer(async (req, res) => {
         authorization_response_iss_parameter_supported: true,
       }));
     case '/jwks':
+      if (scenario === 'jwks_500') return send(500, 'text/html', '<h1>Internal Server Error</h1>');
+      if (scenario === 'jwks_not_json') return send(200, 'application/json', '<html>keys</html>');
       return send(200, 'application/json', JSON.stringify(jwks));
     case '/authorize': {
       // No login: straight back with a code, as a provider with a session would.

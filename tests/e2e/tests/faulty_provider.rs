@@ -85,6 +85,12 @@ fault_cases! {
     id_token_signed_by_another_key_is_refused:
         "id_token_bad_signature" => "invalid_id_token",
         "The sign-in service sent an identity that could not be verified (its signature does not match the provider's keys).";
+    keys_that_do_not_load_refuse_the_identity:
+        "jwks_500" => "invalid_id_token",
+        "The sign-in service sent an identity that could not be verified (the provider's keys did not load: HTTP 500).";
+    keys_that_are_not_a_key_set_refuse_the_identity:
+        "jwks_not_json" => "invalid_id_token",
+        "The sign-in service sent an identity that could not be verified (the provider's key set (JWKS) is not valid).";
     token_response_without_cors_permission_is_a_network_error:
         "cors_refused" => "network",
         "The sign-in service could not be reached. Check your connection.";
@@ -115,6 +121,21 @@ async fn provider_down_at_the_token_request_is_a_network_error() {
     })
     .await;
     drop(provider); // its count cannot be read: it is down
+}
+
+#[tokio::test]
+async fn discovery_answering_500_is_explained_on_the_home_page() {
+    let provider = FaultProvider::start("discovery_500");
+    with_browser("discovery_500", |browser| async move {
+        sign_in_against(&browser).await;
+        browser
+            .wait_for_text("[role=alert] .message", "The sign-in service could not be reached or answered unexpectedly")
+            .await;
+        browser.wait_for_text("[role=alert] .message", "answered HTTP 500").await;
+        assert_eq!(browser.url().await, format!("{}/", fault_app_url()), "no redirect without metadata");
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 0);
 }
 
 #[tokio::test]
