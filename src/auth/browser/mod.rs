@@ -40,8 +40,8 @@ pub async fn verify_signature(check: &SignatureCheck) -> Option<bool> {
     if let Some((curve, _)) = check.alg.curve() {
         set("namedCurve", curve.into())?;
     }
-    if check.alg.webcrypto_name() == "RSA-PSS" {
-        set("saltLength", check.alg.pss_salt_len().into())?;
+    if let Some(salt_length) = check.alg.pss_salt_len() {
+        set("saltLength", salt_length.into())?;
     }
     let jwk: Object = js_sys::JSON::parse(&check.jwk).ok()?.dyn_into().ok()?;
     let usages = js_sys::Array::of1(&"verify".into());

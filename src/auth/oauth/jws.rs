@@ -75,12 +75,14 @@ impl JwsAlgorithm {
         }
     }
 
-    /// RSA-PSS salt length: the hash's length (RFC 7518 §3.5).
-    pub fn pss_salt_len(self) -> u32 {
-        match self.hash() {
-            "SHA-256" => 32,
-            "SHA-384" => 48,
-            _ => 64,
+    /// For RSA-PSS: the salt length, the hash's length (RFC 7518 §3.5).
+    pub fn pss_salt_len(self) -> Option<u32> {
+        use JwsAlgorithm::*;
+        match self {
+            Ps256 => Some(32),
+            Ps384 => Some(48),
+            Ps512 => Some(64),
+            _ => None,
         }
     }
 
@@ -122,6 +124,22 @@ fn refused(detail: &str) -> AuthError {
     AuthError::InvalidIdToken(detail.into())
 }
 
+/// The three parts of a compact JWS (RFC 7515 §7.1): header, payload, signature, each
+/// still base64url. `None` for any other number of parts.
+pub(super) fn compact_parts(jwt: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = jwt.split('.');
+    match (parts.next(), parts.next(), parts.next(), parts.next()) {
+        (Some(header), Some(payload), Some(signature), None) => Some((header, payload, signature)),
+        _ => None,
+    }
+}
+
+/// Decodes one base64url part of a JWS into a JSON object.
+pub(super) fn json_part(text: &str) -> Option<Json> {
+    let bytes = base64url::decode(text)?;
+    Json::parse(core::str::from_utf8(&bytes).ok()?).ok().filter(Json::is_object)
+}
+
 /// Smallest RSA modulus accepted (RFC 7518 §3.3: 2048 bits or larger).
 const MIN_RSA_MODULUS_BYTES: usize = 256;
 
@@ -134,17 +152,8 @@ const MIN_RSA_MODULUS_BYTES: usize = 256;
 /// and, when they say, for this algorithm (`alg`). The header's own `jwk`, `jku` and
 /// `x5u` are never followed: the keys come from the provider's metadata only.
 pub fn signature_check(jwt: &str, jwks: &str, allowed: &[String]) -> Result<SignatureCheck, AuthError> {
-    let mut parts = jwt.split('.');
-    let (Some(header_b64), Some(payload_b64), Some(signature_b64), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(refused("not a signed JWT"));
-    };
-    let header = base64url::decode(header_b64)
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| Json::parse(&text).ok())
-        .filter(Json::is_object)
-        .ok_or_else(|| refused("the header is not valid"))?;
+    let (header_b64, payload_b64, signature_b64) = compact_parts(jwt).ok_or_else(|| refused("not a signed JWT"))?;
+    let header = json_part(header_b64).ok_or_else(|| refused("the header is not valid"))?;
     let alg_name = header.get("alg").and_then(Json::as_str).ok_or_else(|| refused("alg is missing"))?;
     let alg = JwsAlgorithm::from_name(alg_name)
         .ok_or_else(|| refused(&concat(&["it is signed with ", alg_name, ", which this client does not accept"])))?;
@@ -158,8 +167,9 @@ pub fn signature_check(jwt: &str, jwks: &str, allowed: &[String]) -> Result<Sign
         return Err(refused("the signature has the wrong length"));
     }
 
-    let keys = match Json::parse(jwks).ok().as_ref().and_then(|doc| doc.get("keys")) {
-        Some(Json::Array(keys)) => keys.clone(),
+    let key_set = Json::parse(jwks).ok();
+    let keys = match key_set.as_ref().and_then(|doc| doc.get("keys")) {
+        Some(Json::Array(keys)) => keys,
         _ => return Err(refused("the provider's key set (JWKS) is not valid")),
     };
     let kid = match header.get("kid") {
@@ -198,10 +208,11 @@ pub fn signature_check(jwt: &str, jwks: &str, allowed: &[String]) -> Result<Sign
 /// The public members of `key` that WebCrypto imports, checked: a key that is
 /// malformed, or an RSA key under 2048 bits, is refused here with a clear reason.
 fn minimal_jwk(key: &Json, alg: JwsAlgorithm) -> Result<String, AuthError> {
+    // A member as given, with its decoded bytes.
     let bytes_of = |name: &str| {
         key.get(name)
             .and_then(Json::as_str)
-            .filter(|v| base64url::decode(v).is_some())
+            .and_then(|text| Some((text, base64url::decode(text)?)))
             .ok_or_else(|| refused(&concat(&["the provider's key has no valid ", name])))
     };
     let mut out = String::from("{");
@@ -213,9 +224,8 @@ fn minimal_jwk(key: &Json, alg: JwsAlgorithm) -> Result<String, AuthError> {
     };
     match alg.curve() {
         Some((crv, coordinate)) => {
-            let (x, y) = (bytes_of("x")?, bytes_of("y")?);
-            let len = |v: &str| base64url::decode(v).map_or(0, |b| b.len());
-            if len(x) != coordinate || len(y) != coordinate {
+            let ((x, x_bytes), (y, y_bytes)) = (bytes_of("x")?, bytes_of("y")?);
+            if x_bytes.len() != coordinate || y_bytes.len() != coordinate {
                 return Err(refused("the provider's key does not fit its curve"));
             }
             member("kty", "EC", false);
@@ -224,8 +234,7 @@ fn minimal_jwk(key: &Json, alg: JwsAlgorithm) -> Result<String, AuthError> {
             member("y", y, true);
         }
         None => {
-            let (n, e) = (bytes_of("n")?, bytes_of("e")?);
-            let modulus = base64url::decode(n).unwrap_or_default();
+            let ((n, modulus), (e, _)) = (bytes_of("n")?, bytes_of("e")?);
             let significant = modulus.iter().skip_while(|&&b| b == 0).count();
             if significant < MIN_RSA_MODULUS_BYTES {
                 return Err(refused("the provider's RSA key is shorter than 2048 bits"));

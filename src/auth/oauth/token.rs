@@ -2,11 +2,11 @@
 //! and its response (RFC 6749 §5.1-5.2), with the ID token's claims checked
 //! (OpenID Connect Core §3.1.3.7).
 
-use super::base64url;
 use super::callback::ValidatedCallback;
 use super::config::ClientConfig;
 use super::error::AuthError;
 use super::json::Json;
+use super::jws::{compact_parts, json_part};
 use super::metadata::ProviderMetadata;
 use super::secret::{Secret, constant_time_eq};
 use super::text::concat;
@@ -225,22 +225,11 @@ fn id_error(detail: &str) -> AuthError {
     AuthError::InvalidIdToken(detail.into())
 }
 
-/// Decodes one JWT segment into a JSON object.
-fn segment(text: &str) -> Option<Json> {
-    let bytes = base64url::decode(text)?;
-    Json::parse(core::str::from_utf8(&bytes).ok()?).ok().filter(Json::is_object)
-}
-
 /// The claim checks of OpenID Connect Core §3.1.3.7 for an ID token received directly
 /// from the token endpoint over TLS (steps 2-3, 9-11).
 pub fn validate_id_token(jwt: &str, expect: &TokenExpectations, now: u64) -> Result<IdTokenClaims, AuthError> {
-    let mut parts = jwt.split('.');
-    let (Some(header), Some(payload), Some(_signature), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next())
-    else {
-        return Err(id_error("not a signed JWT"));
-    };
-    let header = segment(header).ok_or_else(|| id_error("the header is not valid"))?;
+    let (header, payload, _signature) = compact_parts(jwt).ok_or_else(|| id_error("not a signed JWT"))?;
+    let header = json_part(header).ok_or_else(|| id_error("the header is not valid"))?;
     match header.get("alg").and_then(Json::as_str) {
         None => return Err(id_error("alg is missing")),
         Some(alg) if alg.eq_ignore_ascii_case("none") => return Err(id_error("it is not signed: alg is none")),
@@ -249,7 +238,7 @@ pub fn validate_id_token(jwt: &str, expect: &TokenExpectations, now: u64) -> Res
     if header.get("crit").is_some() {
         return Err(id_error("it has critical header parameters this client does not know"));
     }
-    let claims = segment(payload).ok_or_else(|| id_error("the claims are not valid"))?;
+    let claims = json_part(payload).ok_or_else(|| id_error("the claims are not valid"))?;
     let text = |name: &str| claims.get(name).and_then(Json::as_str);
     if text("iss") != Some(expect.issuer.as_str()) {
         return Err(id_error("iss is not the issuer"));
@@ -295,6 +284,7 @@ pub fn validate_id_token(jwt: &str, expect: &TokenExpectations, now: u64) -> Res
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::super::base64url;
     use super::*;
 
     pub const NOW: u64 = 1_700_000_000;
