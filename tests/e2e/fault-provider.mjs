@@ -10,6 +10,7 @@ import { createServer } from 'node:http';
 import { generateKeyPairSync, sign } from 'node:crypto';
 
 const [port, scenario] = [Number(process.argv[2]), process.argv[3]];
+const CLIENT_ID = 'fault-spa'; // as in tests/e2e/fault-config.json
 const issuer = `http://127.0.0.1:${port}`;
 const b64u = (data) => Buffer.from(data).toString('base64url');
 
@@ -27,9 +28,9 @@ let tokenRequests = 0;
 let nonce = '';
 const held = []; // connections that are never answered
 
-function tokenResponse(clientId) {
+function tokenResponse() {
   const now = Math.floor(Date.now() / 1000);
-  const claims = { iss: issuer, sub: 'fault-person', aud: clientId, exp: now + 300, iat: now, nonce, name: 'Fay Ult' };
+  const claims = { iss: issuer, sub: 'fault-person', aud: CLIENT_ID, exp: now + 300, iat: now, nonce, name: 'Fay Ult' };
   const good = { access_token: 'fault-access-token', token_type: 'Bearer', expires_in: 300, id_token: idToken(claims) };
   const json = (body, status = 200) => ({ status, type: 'application/json', body: JSON.stringify(body) });
   switch (scenario) {
@@ -97,7 +98,7 @@ const server = createServer(async (req, res) => {
       for await (const _ of req) { /* drain the form */ }
       tokenRequests += 1;
       if (scenario === 'never') return held.push(res); // the answer never comes
-      const reply = tokenResponse('fault-spa'); // the client_id of tests/e2e/fault-config.json
+      const reply = tokenResponse();
       return send(reply.status, reply.type, reply.body, reply.cors === false ? { 'cache-control': 'no-store' } : cors);
     }
     case '/userinfo':

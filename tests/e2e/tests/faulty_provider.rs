@@ -17,7 +17,7 @@ async fn sign_in_against(browser: &Browser) {
 /// "Try again" button, and nobody signed in.
 async fn assert_failure_shown(browser: &Browser, code: &str, message: &str) {
     browser.wait_for_text("[role=alert] .message", message).await;
-    let shown = browser.run_js("return document.querySelector('[role=alert]').dataset.errorCode").await;
+    let shown = browser.shown_error_code().await;
     assert_eq!(shown, code);
     browser.wait_for_text("[role=alert] button", "Try again").await;
     let header = browser.run_js("return document.querySelector('header').innerText").await;

@@ -37,7 +37,7 @@ async fn assert_callback_refused(browser: &Browser, query: &str, code: &str, mes
     provider_token_log();
     browser.goto(&format!("/callback?{query}")).await;
     browser.wait_for_text("[role=alert] .message", message).await;
-    let shown = browser.run_js("return document.querySelector('[role=alert]').dataset.errorCode").await;
+    let shown = browser.shown_error_code().await;
     assert_eq!(shown, code, "for {}", &query[..query.len().min(120)]);
     let button = browser.run_js("return document.querySelector('[role=alert] button')?.textContent ?? ''").await;
     assert!(["Try again", "Sign in"].contains(&button.as_str().unwrap_or_default()), "no way to try again: {button}");

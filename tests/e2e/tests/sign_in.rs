@@ -129,7 +129,7 @@ async fn callback_opened_directly_says_no_sign_in_is_in_progress() {
         browser.goto("/callback").await;
         browser.wait_for_text("[role=alert] h2", "No sign-in in progress").await;
         browser.snapshot("7-no-sign-in-in-progress").await;
-        let code = browser.run_js("return document.querySelector('[role=alert]').dataset.errorCode").await;
+        let code = browser.shown_error_code().await;
         assert_eq!(code, "no_sign_in_in_progress");
         assert_eq!(support::provider_token_log().requests, 0, "no token request");
         browser.click_button("Sign in").await;

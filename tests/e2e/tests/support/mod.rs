@@ -250,6 +250,11 @@ impl Browser {
         self.client.execute(script, vec![]).await.expect("script")
     }
 
+    /// The `data-error-code` of the failure the page shows (null when it shows none).
+    pub async fn shown_error_code(&self) -> Value {
+        self.run_js("return document.querySelector('[role=alert]')?.dataset.errorCode ?? null").await
+    }
+
     /// How many requests this page has made to a token endpoint (code exchanges and
     /// refreshes), from the Resource Timing entries.
     pub async fn token_requests(&self) -> Value {
