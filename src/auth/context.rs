@@ -265,7 +265,7 @@ impl Auth {
         self.state.set(AuthState::Redirecting);
         spawn_local(async move {
             let url = match auth.provider().await {
-                Ok((config, metadata)) => flow::start_sign_in(&config, &metadata, &return_to).await,
+                Ok((config, metadata)) => flow::start_sign_in(&config, &metadata, &return_to),
                 Err(error) => Err(error),
             };
             match url {

@@ -6,22 +6,21 @@ use core::future::Future;
 use core::pin::Pin;
 
 use super::browser::http::{HttpRequest, InFlight, send, start};
-use super::browser::{fill_random, now_secs, sha256, storage, verify_signature};
-use super::oauth::text::{concat, decimal};
+use super::browser::{fill_random, now_secs, storage, verify_signature};
 use super::oauth::{
-    AuthError, CallbackExpectations, CallbackParams, ClientConfig, PendingSignIn, ProviderMetadata, SignInRandomness,
-    TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url, discovery_urls, end_session_url,
-    process_token_response, process_userinfo, signature_check, token_request, validate_callback,
+    AuthError, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument, PendingSignIn, ProviderMetadata,
+    SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url, discovery_urls,
+    end_session_url, process_token_response, process_userinfo, signature_check, token_request, validate_callback,
 };
 
-/// Reads the app's `config.json`, and keeps its text in this tab for the callback.
+/// Reads the app's `config.json`, and keeps it in this tab for the callback.
 pub async fn load_config(url: &str, page_origin: &str) -> Result<ClientConfig, AuthError> {
     let response = send(HttpRequest::Get { url }).await?;
     if response.status != 200 {
-        return Err(AuthError::Config(concat(&[url, " answered HTTP ", &decimal(response.status.into())])));
+        return Err(AuthError::Config(format!("{url} answered HTTP {}", response.status)));
     }
     let config = ClientConfig::parse(&response.body, page_origin)?;
-    storage::cache_config(&response.body);
+    storage::cache_config(&config);
     Ok(config)
 }
 
@@ -30,7 +29,8 @@ pub async fn load_config(url: &str, page_origin: &str) -> Result<ClientConfig, A
 /// (RFC 6749 §4.1.3), and reusing it spares the callback a fetch. `None` unless `path`
 /// is that config's callback route.
 pub fn config_for_callback(page_origin: &str, path: &str) -> Option<ClientConfig> {
-    let config = ClientConfig::parse(&storage::cached_config()?, page_origin).ok()?;
+    let document = storage::cached_config::<ConfigDocument>()?;
+    let config = ClientConfig::from_document(document, page_origin).ok()?;
     (config.callback_path() == path).then_some(config)
 }
 
@@ -39,8 +39,8 @@ pub fn config_for_callback(page_origin: &str, path: &str) -> Option<ClientConfig
 /// which is then cached. Metadata is public, so sessionStorage is a fine cache, and it
 /// spares the callback a discovery round trip.
 pub async fn load_metadata(config: &ClientConfig) -> Result<ProviderMetadata, AuthError> {
-    if let Some(cached) = storage::cached_metadata() {
-        if let Ok(metadata) = ProviderMetadata::parse(&cached, &config.issuer) {
+    if let Some(cached) = storage::cached_metadata::<ProviderMetadata>() {
+        if let Ok(metadata) = cached.validated(&config.issuer) {
             return Ok(metadata);
         }
         storage::forget_metadata();
@@ -48,17 +48,13 @@ pub async fn load_metadata(config: &ClientConfig) -> Result<ProviderMetadata, Au
     let mut first_error = None;
     for url in discovery_urls(&config.issuer) {
         let outcome = match send(HttpRequest::Get { url: &url }).await {
-            Ok(response) if response.status == 200 => {
-                ProviderMetadata::parse(&response.body, &config.issuer).map(|m| (m, response.body))
-            }
-            Ok(response) => {
-                Err(AuthError::Discovery(concat(&[&url, " answered HTTP ", &decimal(response.status.into())])))
-            }
+            Ok(response) if response.status == 200 => ProviderMetadata::parse(&response.body, &config.issuer),
+            Ok(response) => Err(AuthError::Discovery(format!("{url} answered HTTP {}", response.status))),
             Err(error) => Err(error),
         };
         match outcome {
-            Ok((metadata, document)) => {
-                storage::cache_metadata(&document);
+            Ok(metadata) => {
+                storage::cache_metadata(&metadata);
                 return Ok(metadata);
             }
             Err(error) => {
@@ -71,11 +67,7 @@ pub async fn load_metadata(config: &ClientConfig) -> Result<ProviderMetadata, Au
 
 /// Starts a sign-in: makes and stores the pending record, and returns the URL of the
 /// provider's authorization endpoint to send the browser to.
-pub async fn start_sign_in(
-    config: &ClientConfig,
-    metadata: &ProviderMetadata,
-    return_to: &str,
-) -> Result<String, AuthError> {
+pub fn start_sign_in(config: &ClientConfig, metadata: &ProviderMetadata, return_to: &str) -> Result<String, AuthError> {
     let now = now_secs();
     forget_stale_sign_ins(now);
     let mut random = SignInRandomness { verifier: [0; 32], state: [0; 32], nonce: [0; 32] };
@@ -83,19 +75,18 @@ pub async fn start_sign_in(
         return Err(AuthError::Storage);
     }
     let pending = PendingSignIn::new(&random, return_to, now);
-    let digest = sha256(pending.verifier.expose()).await.ok_or(AuthError::Storage)?;
-    if !storage::put_pending(&pending.state, &pending.to_json()) {
+    if !storage::put_pending(&pending.state, &pending) {
         return Err(AuthError::Storage);
     }
-    Ok(authorization_url(metadata, config, &pending, &digest))
+    Ok(authorization_url(metadata, config, &pending))
 }
 
 /// Drops pending sign-ins that are unreadable or expired, so storage does not grow with
 /// abandoned attempts. Returns whether any sign-in is still pending.
 fn forget_stale_sign_ins(now: u64) -> bool {
     let mut any_left = false;
-    for (state, record) in storage::pending_records() {
-        if PendingSignIn::from_json(&record).is_none_or(|p| p.is_expired(now)) {
+    for (state, record) in storage::pending_records::<PendingSignIn>() {
+        if record.and_then(PendingSignIn::from_stored).is_none_or(|p| p.is_expired(now)) {
             storage::remove_pending(&state);
         } else {
             any_left = true;
@@ -121,7 +112,8 @@ pub async fn finish_sign_in(config: &ClientConfig, query: &str) -> Result<Signed
     let metadata = load_metadata(config).await?;
     let now = now_secs();
     // Taking the record deletes it: whatever happens next, this response is used once.
-    let pending = params.state.as_deref().and_then(storage::take_pending).and_then(|r| PendingSignIn::from_json(&r));
+    let pending =
+        params.state.as_deref().and_then(storage::take_pending::<PendingSignIn>).and_then(PendingSignIn::from_stored);
     let other_pending = forget_stale_sign_ins(now);
     let expect = CallbackExpectations { issuer: &config.issuer, iss_required: metadata.iss_parameter_supported, now };
     let callback = validate_callback(params, pending, other_pending, &expect)?;
@@ -154,8 +146,8 @@ pub fn request_tokens<'a>(
         if let Some(id_token) = &tokens.id_token {
             let keys = keys.unwrap_or_else(|| request_keys(metadata))?.response().await?;
             if keys.status != 200 {
-                let status = decimal(keys.status.into());
-                return Err(AuthError::InvalidIdToken(concat(&["the provider's keys did not load: HTTP ", &status])));
+                let status = keys.status;
+                return Err(AuthError::InvalidIdToken(format!("the provider's keys did not load: HTTP {status}")));
             }
             let algs = &metadata.id_token_signing_alg_values_supported;
             let check = signature_check(id_token.expose(), &keys.body, algs)?;

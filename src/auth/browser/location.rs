@@ -1,6 +1,5 @@
 //! The address bar and navigation.
 
-use crate::auth::oauth::text::concat;
 use wasm_bindgen::JsValue;
 
 fn location() -> Option<web_sys::Location> {
@@ -20,7 +19,8 @@ pub fn path() -> String {
 /// Path, query and fragment: what a return-to value records.
 pub fn path_query_fragment() -> String {
     let Some(l) = location() else { return "/".into() };
-    concat(&[&l.pathname().unwrap_or_default(), &l.search().unwrap_or_default(), &l.hash().unwrap_or_default()])
+    let part = |value: Result<String, JsValue>| value.unwrap_or_default();
+    format!("{}{}{}", part(l.pathname()), part(l.search()), part(l.hash()))
 }
 
 /// The query without its leading `?`.

@@ -14,16 +14,8 @@ pub fn fill_random(bytes: &mut [u8]) -> bool {
     getrandom::fill(bytes).is_ok()
 }
 
-/// SHA-256 of `text`, by the browser's WebCrypto (`crypto.subtle.digest`), available on
-/// HTTPS and localhost pages. `None` if the browser refuses.
-pub async fn sha256(text: &str) -> Option<[u8; 32]> {
-    let subtle = web_sys::window()?.crypto().ok()?.subtle();
-    let promise = subtle.digest_with_str_and_u8_array("SHA-256", text.as_bytes()).ok()?;
-    let buffer = wasm_bindgen_futures::JsFuture::from(promise).await.ok()?;
-    js_sys::Uint8Array::new(&buffer).to_vec().try_into().ok()
-}
-
-/// Runs a signature check the protocol core prepared (`oauth::jws`) through WebCrypto:
+/// Runs a signature check the protocol core prepared (`oauth::jws`) through WebCrypto
+/// (no crate does RSA and ECDSA verification as small and as fast as the browser's own):
 /// imports its JWK and verifies. `Some(valid)`, or `None` if WebCrypto refused the key
 /// or the parameters.
 pub async fn verify_signature(check: &SignatureCheck) -> Option<bool> {
@@ -59,13 +51,8 @@ pub async fn verify_signature(check: &SignatureCheck) -> Option<bool> {
 }
 
 /// Waits `ms` milliseconds without blocking the page.
-pub async fn sleep(ms: i32) {
-    let promise = js_sys::Promise::new(&mut |resolve, _| {
-        if let Some(window) = web_sys::window() {
-            let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
-        }
-    });
-    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+pub async fn sleep(ms: u32) {
+    gloo_timers::future::TimeoutFuture::new(ms).await;
 }
 
 /// Seconds since the Unix epoch, from the browser's clock.

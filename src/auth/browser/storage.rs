@@ -1,9 +1,11 @@
-//! sessionStorage, namespaced. Only these live here: pending sign-ins (each under its own
-//! `state`, until its one use), and two public documents: the app's config and the
-//! provider's metadata. Tokens never do.
+//! sessionStorage through gloo-storage, namespaced. Only these live here: pending sign-ins
+//! (each under its own `state`, until its one use), and two public documents: the app's
+//! config and the provider's metadata. Tokens never do. Values are stored as JSON (serde);
+//! whatever is read back is untrusted, and the protocol core checks it.
 
-use crate::auth::oauth::text::concat;
-use web_sys::Storage;
+use gloo_storage::{SessionStorage, Storage};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 /// Every key this module writes starts with this, so it never collides with the app's.
 pub const NAMESPACE: &str = "leptos-oidc:";
@@ -11,75 +13,81 @@ const PENDING: &str = "leptos-oidc:pending:";
 const METADATA: &str = "leptos-oidc:metadata";
 const CONFIG: &str = "leptos-oidc:config";
 
-fn session() -> Option<Storage> {
-    web_sys::window()?.session_storage().ok().flatten()
+/// Whether this page may use sessionStorage. gloo-storage throws a JavaScript exception
+/// when the browser blocks it (site data disabled), so every use asks first.
+fn available() -> bool {
+    web_sys::window().is_some_and(|window| window.session_storage().is_ok_and(|storage| storage.is_some()))
 }
 
-fn get(key: &str) -> Option<String> {
-    session()?.get_item(key).ok().flatten()
+fn get<T: DeserializeOwned>(key: &str) -> Option<T> {
+    available().then(|| SessionStorage::get(key).ok()).flatten()
 }
 
 /// False if storage is unavailable or full.
-fn set(key: &str, value: &str) -> bool {
-    session().is_some_and(|s| s.set_item(key, value).is_ok())
+fn set<T: Serialize + ?Sized>(key: &str, value: &T) -> bool {
+    available() && SessionStorage::set(key, value).is_ok()
 }
 
 fn remove(key: &str) {
-    if let Some(storage) = session() {
-        let _ = storage.remove_item(key);
+    if available() {
+        SessionStorage::delete(key);
     }
 }
 
 /// Stores a pending sign-in under its state. False if storage is unavailable or full.
-pub fn put_pending(state: &str, record: &str) -> bool {
-    set(&concat(&[PENDING, state]), record)
+pub fn put_pending<T: Serialize + ?Sized>(state: &str, record: &T) -> bool {
+    set(&format!("{PENDING}{state}"), record)
 }
 
 /// Takes the pending sign-in stored under `state` out of storage: it is returned once
-/// and deleted, so a replayed callback finds nothing.
-pub fn take_pending(state: &str) -> Option<String> {
-    let key = concat(&[PENDING, state]);
+/// and deleted, so a replayed callback finds nothing. `None` also when what is stored
+/// there cannot be read as a `T`.
+pub fn take_pending<T: DeserializeOwned>(state: &str) -> Option<T> {
+    let key = format!("{PENDING}{state}");
     let record = get(&key);
     remove(&key);
     record
 }
 
-/// Every pending sign-in still stored, as (state, record) pairs.
-pub fn pending_records() -> Vec<(String, String)> {
-    let Some(storage) = session() else { return Vec::new() };
-    let count = storage.length().unwrap_or(0);
-    let keys: Vec<String> = (0..count).filter_map(|i| storage.key(i).ok().flatten()).collect();
+/// Every pending sign-in still stored, as (state, record) pairs; the record is `None`
+/// where what is stored cannot be read as a `T`.
+pub fn pending_records<T: DeserializeOwned>() -> Vec<(String, Option<T>)> {
+    if !available() {
+        return Vec::new();
+    }
+    let storage = SessionStorage::raw();
+    let keys: Vec<String> = (0..SessionStorage::length()).filter_map(|i| storage.key(i).ok().flatten()).collect();
     keys.into_iter()
         .filter_map(|key| {
             let state = key.strip_prefix(PENDING)?.to_owned();
-            Some((state, get(&key)?))
+            Some((state, get(&key)))
         })
         .collect()
 }
 
 /// Removes the pending sign-in stored under `state`.
 pub fn remove_pending(state: &str) {
-    remove(&concat(&[PENDING, state]));
+    remove(&format!("{PENDING}{state}"));
 }
 
-/// The cached metadata document (public information), if any.
-pub fn cached_metadata() -> Option<String> {
+/// The cached provider metadata (public information), if any.
+pub fn cached_metadata<T: DeserializeOwned>() -> Option<T> {
     get(METADATA)
 }
 
-pub fn cache_metadata(document: &str) {
-    set(METADATA, document);
+pub fn cache_metadata<T: Serialize + ?Sized>(metadata: &T) {
+    set(METADATA, metadata);
 }
 
 pub fn forget_metadata() {
     remove(METADATA);
 }
 
-/// The config document this tab last loaded, if any.
-pub fn cached_config() -> Option<String> {
+/// The config this tab last loaded, if any.
+pub fn cached_config<T: DeserializeOwned>() -> Option<T> {
     get(CONFIG)
 }
 
-pub fn cache_config(document: &str) {
-    set(CONFIG, document);
+pub fn cache_config<T: Serialize + ?Sized>(config: &T) {
+    set(CONFIG, config);
 }

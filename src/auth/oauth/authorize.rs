@@ -1,11 +1,11 @@
 //! Starting a sign-in: the pending record kept until the callback, and the authorization
 //! request (RFC 6749 §4.1.1 with PKCE, RFC 7636 §4.3; OpenID Connect Core §3.1.2.1).
 
+use serde::{Deserialize, Serialize};
+
 use super::config::ClientConfig;
-use super::json::{Json, write_string};
 use super::metadata::ProviderMetadata;
 use super::pkce::{PkceVerifier, random_value};
-use super::text::decimal;
 use super::url::{form_encode, with_query};
 
 /// How long a started sign-in stays valid, in seconds.
@@ -13,8 +13,10 @@ pub const PENDING_LIFETIME_SECS: u64 = 600;
 
 /// A sign-in that has sent the browser to the provider and awaits its callback.
 /// Stored (in sessionStorage, by the browser layer) under a key made from its `state`,
-/// so that several can be pending at once, and taken out exactly once.
-#[derive(Debug)]
+/// so that several can be pending at once, and taken out exactly once. Its serde form is
+/// the stored record; it holds the verifier, so it goes to sessionStorage only, until its
+/// one use.
+#[derive(Debug, Serialize, Deserialize)]
 pub struct PendingSignIn {
     pub state: String,
     pub nonce: String,
@@ -46,58 +48,26 @@ impl PendingSignIn {
     /// Whether it is older than [`PENDING_LIFETIME_SECS`] (or claims to be from the future,
     /// beyond a minute of clock change).
     pub fn is_expired(&self, now: u64) -> bool {
-        now > self.created_at + PENDING_LIFETIME_SECS || self.created_at > now + 60
+        // Saturating: `created_at` comes back from storage and may be anything.
+        now > self.created_at.saturating_add(PENDING_LIFETIME_SECS) || self.created_at > now.saturating_add(60)
     }
 
-    /// The stored form. It contains the verifier: it goes to sessionStorage only, until
-    /// its one use.
-    pub fn to_json(&self) -> String {
-        let mut out = String::from("{");
-        for (i, (name, value)) in [
-            ("state", self.state.as_str()),
-            ("nonce", &self.nonce),
-            ("verifier", self.verifier.expose()),
-            ("return_to", &self.return_to),
-        ]
-        .into_iter()
-        .enumerate()
-        {
-            if i > 0 {
-                out.push(',');
-            }
-            write_string(&mut out, name);
-            out.push(':');
-            write_string(&mut out, value);
+    /// A record read back from storage, which is untrusted input: used only when its
+    /// `state` and `nonce` are there (the verifier's form was checked as it was read),
+    /// with its return-to path made safe again.
+    pub fn from_stored(mut self) -> Option<PendingSignIn> {
+        if self.state.is_empty() || self.nonce.is_empty() {
+            return None;
         }
-        out.push_str(",\"created_at\":");
-        out.push_str(&decimal(self.created_at));
-        out.push('}');
-        out
-    }
-
-    /// Reads the stored form back. Storage is untrusted input: anything malformed is `None`.
-    pub fn from_json(text: &str) -> Option<PendingSignIn> {
-        let doc = Json::parse(text).ok()?;
-        let text_of = |name: &str| doc.get(name).and_then(Json::as_str);
-        Some(PendingSignIn {
-            state: text_of("state").filter(|s| !s.is_empty())?.to_owned(),
-            nonce: text_of("nonce").filter(|s| !s.is_empty())?.to_owned(),
-            verifier: PkceVerifier::from_stored(text_of("verifier")?)?,
-            return_to: safe_return_to(text_of("return_to")?),
-            created_at: u64::try_from(doc.get("created_at")?.as_i64()?).ok()?,
-        })
+        self.return_to = safe_return_to(&self.return_to);
+        Some(self)
     }
 }
 
 /// The URL that sends the browser to the provider (RFC 6749 §4.1.1, RFC 7636 §4.3,
-/// OpenID Connect Core §3.1.2.1). `verifier_sha256` is SHA-256 of the pending verifier.
-pub fn authorization_url(
-    metadata: &ProviderMetadata,
-    config: &ClientConfig,
-    pending: &PendingSignIn,
-    verifier_sha256: &[u8; 32],
-) -> String {
-    let challenge = PkceVerifier::challenge_s256(verifier_sha256);
+/// OpenID Connect Core §3.1.2.1).
+pub fn authorization_url(metadata: &ProviderMetadata, config: &ClientConfig, pending: &PendingSignIn) -> String {
+    let challenge = pending.verifier.challenge_s256();
     let mut pairs = vec![
         ("response_type", "code"),
         ("client_id", config.client_id.as_str()),
@@ -129,7 +99,6 @@ pub fn safe_return_to(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::oauth::pkce::tests::sha256;
     use crate::auth::oauth::url::parse_query;
 
     fn fixture() -> (ProviderMetadata, ClientConfig, PendingSignIn) {
@@ -156,8 +125,7 @@ mod tests {
     #[test]
     fn authorization_url_carries_every_parameter_encoded() {
         let (metadata, config, pending) = fixture();
-        let digest = sha256(pending.verifier.expose());
-        let url = authorization_url(&metadata, &config, &pending, &digest);
+        let url = authorization_url(&metadata, &config, &pending);
         let (endpoint, query) = url.split_once('?').unwrap();
         assert_eq!(endpoint, "http://127.0.0.1:9000/auth");
         assert!(query.contains("redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback"));
@@ -170,7 +138,7 @@ mod tests {
         assert_eq!(get("scope"), Some("openid profile email"));
         assert_eq!(get("state"), Some(pending.state.as_str()));
         assert_eq!(get("nonce"), Some(pending.nonce.as_str()));
-        assert_eq!(get("code_challenge"), Some(PkceVerifier::challenge_s256(&digest).as_str()));
+        assert_eq!(get("code_challenge"), Some(pending.verifier.challenge_s256().as_str()));
         assert_eq!(get("code_challenge_method"), Some("S256"));
         assert_eq!(pairs.len(), 8);
         // The verifier itself never leaves the browser before the token request.
@@ -185,10 +153,15 @@ mod tests {
         assert_ne!(pending.state, pending.nonce);
     }
 
+    /// As the browser layer reads it back (gloo-storage: serde_json).
+    fn read_stored(text: &str) -> Option<PendingSignIn> {
+        serde_json::from_str::<PendingSignIn>(text).ok()?.from_stored()
+    }
+
     #[test]
     fn pending_round_trips_through_storage_form() {
         let (_, _, pending) = fixture();
-        let back = PendingSignIn::from_json(&pending.to_json()).unwrap();
+        let back = read_stored(&serde_json::to_string(&pending).unwrap()).unwrap();
         assert_eq!(back.state, pending.state);
         assert_eq!(back.nonce, pending.nonce);
         assert_eq!(back.verifier.expose(), pending.verifier.expose());
@@ -205,9 +178,17 @@ mod tests {
             r#"{"state":"s","nonce":"n","verifier":"short","return_to":"/","created_at":1}"#,
             r#"{"state":"","nonce":"n","verifier":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","return_to":"/","created_at":1}"#,
             r#"{"state":"s","nonce":"n","verifier":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","return_to":"/","created_at":-1}"#,
+            r#"{"state":"s","nonce":"n","verifier":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","return_to":"/","created_at":1.5}"#,
+            r#"{"state":"s","state":"t","nonce":"n","verifier":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","return_to":"/","created_at":1}"#,
         ] {
-            assert!(PendingSignIn::from_json(text).is_none(), "{text}");
+            assert!(read_stored(text).is_none(), "{text}");
         }
+    }
+
+    #[test]
+    fn a_stored_return_to_is_made_safe_again() {
+        let text = r#"{"state":"s","nonce":"n","verifier":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa","return_to":"//evil.example","created_at":1}"#;
+        assert_eq!(read_stored(text).unwrap().return_to, "/");
     }
 
     #[test]
@@ -216,6 +197,8 @@ mod tests {
         assert!(!pending.is_expired(1_000 + 600));
         assert!(pending.is_expired(1_000 + 601));
         assert!(pending.is_expired(1_000 - 61));
+        let from_the_far_future = PendingSignIn { created_at: u64::MAX, ..pending };
+        assert!(from_the_far_future.is_expired(1_000), "no overflow, and refused");
     }
 
     #[test]

@@ -6,7 +6,6 @@
 use super::authorize::PendingSignIn;
 use super::error::AuthError;
 use super::secret::{Secret, constant_time_eq};
-use super::text::concat;
 use super::url::{QueryError, parse_query};
 
 /// The longest query accepted. Real responses are a few hundred bytes.
@@ -65,7 +64,7 @@ impl CallbackParams {
 }
 
 fn duplicate(name: &str) -> AuthError {
-    AuthError::MalformedCallback(concat(&["\"", name, "\" appears more than once"]))
+    AuthError::MalformedCallback(format!("\"{name}\" appears more than once"))
 }
 
 /// What the callback is checked against.

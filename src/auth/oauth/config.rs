@@ -1,13 +1,26 @@
 //! The client's settings, read at start-up from the deployed `config.json`, so one build
 //! can be pointed at another provider by editing that file.
 
+use serde::{Deserialize, Serialize};
+
+use super::document::{self, DocumentError};
 use super::error::AuthError;
-use super::json::Json;
-use super::text::concat;
 use super::url::{is_secure_endpoint, origin_of};
 
+/// `config.json` as written: every member may be missing here, and
+/// [`ClientConfig::from_document`] decides what is required. A [`ClientConfig`] serializes
+/// to this same shape, with its defaults filled in.
+#[derive(Debug, Default, Deserialize)]
+pub struct ConfigDocument {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub scope: Option<String>,
+    pub redirect_uri: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+}
+
 /// Provider and client settings, validated.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ClientConfig {
     /// The issuer identifier, exactly as the provider's metadata states it.
     pub issuer: String,
@@ -25,42 +38,47 @@ impl ClientConfig {
     /// supplies the defaults `<origin>/callback` and `<origin>/`; explicit URIs must be on
     /// that origin, because only this app can finish a sign-in it started.
     pub fn parse(text: &str, page_origin: &str) -> Result<ClientConfig, AuthError> {
-        let doc = Json::parse(text).map_err(|e| AuthError::Config(concat(&["config.json is not valid JSON: ", &e])))?;
-        if !doc.is_object() {
-            return Err(AuthError::Config("config.json must hold a JSON object".into()));
-        }
-        let field = |name: &str| -> Result<Option<String>, AuthError> {
-            match doc.get(name) {
-                None | Some(Json::Null) => Ok(None),
-                Some(Json::String(s)) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
-                Some(_) => Err(AuthError::Config(concat(&["\"", name, "\" must be a non-empty string"]))),
-            }
+        let document = document::parse(text).map_err(|error| {
+            AuthError::Config(match error {
+                DocumentError::NotAnObject => "config.json must hold a JSON object".into(),
+                other => format!("config.json is not valid: {other}"),
+            })
+        })?;
+        ClientConfig::from_document(document, page_origin)
+    }
+
+    /// Checks a config document and fills in its defaults (see [`ClientConfig::parse`]).
+    pub fn from_document(document: ConfigDocument, page_origin: &str) -> Result<ClientConfig, AuthError> {
+        // Surrounding spaces are an editing slip, not meaning; a blank value is a mistake.
+        let given = |name: &str, value: Option<String>| match value.map(|v| v.trim().to_owned()) {
+            Some(v) if v.is_empty() => Err(AuthError::Config(format!("\"{name}\" must be a non-empty string"))),
+            other => Ok(other),
         };
-        let required =
-            |name: &str| field(name)?.ok_or_else(|| AuthError::Config(concat(&["\"", name, "\" is missing"])));
-        let issuer = required("issuer")?;
+        let required = |name: &str, value: Option<String>| {
+            given(name, value)?.ok_or_else(|| AuthError::Config(format!("\"{name}\" is missing")))
+        };
+        let issuer = required("issuer", document.issuer)?;
         if !is_secure_endpoint(&issuer) || issuer.contains('?') {
             return Err(AuthError::Config(
                 "\"issuer\" must be an https URL without query (plain http only on localhost)".into(),
             ));
         }
-        let client_id = required("client_id")?;
-        let scope = field("scope")?.unwrap_or_else(|| "openid profile email".into());
-        let on_this_origin = |name: &str, default_path: &str| -> Result<String, AuthError> {
-            let uri = field(name)?.unwrap_or_else(|| concat(&[page_origin, default_path]));
+        let client_id = required("client_id", document.client_id)?;
+        let scope = given("scope", document.scope)?.unwrap_or_else(|| "openid profile email".into());
+        let on_this_origin = |name: &str, value: Option<String>, default_path: &str| -> Result<String, AuthError> {
+            let uri = given(name, value)?.unwrap_or_else(|| format!("{page_origin}{default_path}"));
             if origin_of(&uri) != Some(page_origin) || uri.contains('#') {
-                return Err(AuthError::Config(concat(&[
-                    "\"",
-                    name,
-                    "\" must be a URL on this app's origin ",
-                    page_origin,
-                ])));
+                return Err(AuthError::Config(format!("\"{name}\" must be a URL on this app's origin {page_origin}")));
             }
             Ok(uri)
         };
         Ok(ClientConfig {
-            redirect_uri: on_this_origin("redirect_uri", "/callback")?,
-            post_logout_redirect_uri: on_this_origin("post_logout_redirect_uri", "/")?,
+            redirect_uri: on_this_origin("redirect_uri", document.redirect_uri, "/callback")?,
+            post_logout_redirect_uri: on_this_origin(
+                "post_logout_redirect_uri",
+                document.post_logout_redirect_uri,
+                "/",
+            )?,
             issuer,
             client_id,
             scope,
@@ -111,14 +129,33 @@ mod tests {
     }
 
     #[test]
+    fn a_config_serializes_to_a_document_that_reads_back_the_same() {
+        let config = ClientConfig::parse(
+            r#"{"issuer":"https://id.example.com","client_id":"c","scope":" api ","post_logout_redirect_uri":null}"#,
+            ORIGIN,
+        )
+        .unwrap();
+        let document: ConfigDocument = serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
+        assert_eq!(ClientConfig::from_document(document, ORIGIN).unwrap(), config);
+        assert_eq!(config.scope, "api");
+    }
+
+    #[test]
     fn refuses_unusable_settings() {
         let cases = [
-            ("not json", "config.json is not valid JSON"),
+            ("not json", "config.json must hold a JSON object"),
             ("[]", "must hold a JSON object"),
             (r#"{"client_id":"c"}"#, "\"issuer\" is missing"),
             (r#"{"issuer":"http://id.example.com","client_id":"c"}"#, "\"issuer\" must be an https URL"),
             (r#"{"issuer":"https://id.example.com","client_id":""}"#, "\"client_id\" must be a non-empty string"),
-            (r#"{"issuer":"https://id.example.com","client_id":7}"#, "\"client_id\" must be a non-empty string"),
+            (
+                r#"{"issuer":"https://id.example.com","client_id":7}"#,
+                "config.json is not valid: invalid type: integer `7`, expected a string",
+            ),
+            (
+                r#"{"issuer":"https://id.example.com","client_id":"a","client_id":"b"}"#,
+                "config.json is not valid: duplicate field `client_id`",
+            ),
             (
                 r#"{"issuer":"https://id.example.com","client_id":"c","redirect_uri":"https://evil.example/callback"}"#,
                 "\"redirect_uri\" must be a URL on this app's origin",

@@ -5,7 +5,6 @@
 //! be accepted (everything else). No variant carries a token, code or verifier, so an
 //! error can be shown or logged as it is.
 
-use super::text::{concat, decimal};
 use core::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,12 +83,12 @@ impl AuthError {
     /// text is included verbatim; the UI must render it as text, never as markup.
     pub fn message(&self) -> String {
         match self {
-            AuthError::Config(detail) => concat(&["This app is not set up correctly (", detail, ")."]),
+            AuthError::Config(detail) => format!("This app is not set up correctly ({detail})."),
             AuthError::Discovery(detail) => {
-                concat(&["The sign-in service could not be reached or answered unexpectedly (", detail, ")."])
+                format!("The sign-in service could not be reached or answered unexpectedly ({detail}).")
             }
             AuthError::MalformedCallback(detail) => {
-                concat(&["The sign-in response could not be read (", detail, "), so it was not accepted."])
+                format!("The sign-in response could not be read ({detail}), so it was not accepted.")
             }
             AuthError::IssuerMismatch => {
                 "The sign-in response came from a different sign-in service than expected, so it was not accepted."
@@ -120,20 +119,16 @@ impl AuthError {
             AuthError::CodeMissing => "The sign-in response carried no authorization code.".into(),
             AuthError::TokenRejected { status, error, description } => match error {
                 Some(error) => with_detail("The sign-in service refused to complete the sign-in.", error, description.as_deref()),
-                None if *status >= 500 => concat(&[
-                    "The sign-in service has a problem right now (HTTP ",
-                    &decimal((*status).into()),
-                    "). Try again in a moment.",
-                ]),
-                None => concat(&["The sign-in service refused to complete the sign-in (HTTP ", &decimal((*status).into()), ")."]),
+                None if *status >= 500 => {
+                    format!("The sign-in service has a problem right now (HTTP {status}). Try again in a moment.")
+                }
+                None => format!("The sign-in service refused to complete the sign-in (HTTP {status})."),
             },
-            AuthError::InvalidTokenResponse(detail) => {
-                concat(&["The sign-in service sent an invalid answer (", detail, ")."])
-            }
+            AuthError::InvalidTokenResponse(detail) => format!("The sign-in service sent an invalid answer ({detail})."),
             AuthError::InvalidIdToken(detail) => {
-                concat(&["The sign-in service sent an identity that could not be verified (", detail, ")."])
+                format!("The sign-in service sent an identity that could not be verified ({detail}).")
             }
-            AuthError::InvalidUserInfo(detail) => concat(&["Your profile could not be loaded (", detail, ")."]),
+            AuthError::InvalidUserInfo(detail) => format!("Your profile could not be loaded ({detail})."),
             AuthError::Storage => {
                 "Your browser did not let this site keep the sign-in in progress. Allow site data for this site and try again."
                     .into()
@@ -150,8 +145,8 @@ impl AuthError {
 
 fn with_detail(what: &str, error: &str, description: Option<&str>) -> String {
     match description {
-        Some(description) if !description.is_empty() => concat(&[what, " (", error, ": ", description, ")"]),
-        _ => concat(&[what, " (", error, ")"]),
+        Some(description) if !description.is_empty() => format!("{what} ({error}: {description})"),
+        _ => format!("{what} ({error})"),
     }
 }
 

@@ -3,10 +3,13 @@
 //! (RFC 7518 §3). The verification itself is WebCrypto's (`browser::verify_signature`);
 //! this module decides everything around it, so that the browser layer only runs it.
 
-use super::base64url;
+use base64::prelude::{BASE64_URL_SAFE_NO_PAD, Engine as _};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::document;
 use super::error::AuthError;
-use super::json::{Json, write_string};
-use super::text::concat;
 
 /// The asymmetric JWS algorithms WebCrypto can verify. Anything else, `none` and the
 /// HMAC family included (a public client has no secret to share), is refused.
@@ -134,10 +137,51 @@ pub(super) fn compact_parts(jwt: &str) -> Option<(&str, &str, &str)> {
     }
 }
 
-/// Decodes one base64url part of a JWS into a JSON object.
-pub(super) fn json_part(text: &str) -> Option<Json> {
-    let bytes = base64url::decode(text)?;
-    Json::parse(core::str::from_utf8(&bytes).ok()?).ok().filter(Json::is_object)
+/// Decodes one base64url part of a JWS, a JSON object, as a `T`; the error says why not.
+pub(super) fn json_part<T: DeserializeOwned>(part: &str) -> Result<T, String> {
+    let bytes = BASE64_URL_SAFE_NO_PAD.decode(part).map_err(|_| "it is not base64url".to_owned())?;
+    let text = core::str::from_utf8(&bytes).map_err(|_| "it is not UTF-8".to_owned())?;
+    document::parse(text).map_err(|error| error.to_string())
+}
+
+/// The JOSE header members that choose the key (RFC 7515 §4.1.1, §4.1.4).
+#[derive(Deserialize)]
+struct JwsHeader {
+    alg: Option<String>,
+    kid: Option<String>,
+}
+
+/// A JWK Set (RFC 7517 §5). Its keys are read one by one, so that a key this client
+/// cannot read is skipped rather than spoiling the set (§5: "SHOULD ignore").
+#[derive(Deserialize)]
+struct KeySet {
+    keys: Vec<Value>,
+}
+
+/// The members of a JWK (RFC 7517 §4, RFC 7518 §6) that choose and make the key.
+#[derive(Deserialize)]
+struct Jwk {
+    kty: Option<String>,
+    kid: Option<String>,
+    #[serde(rename = "use")]
+    public_key_use: Option<String>,
+    key_ops: Option<Vec<String>>,
+    alg: Option<String>,
+    crv: Option<String>,
+    x: Option<String>,
+    y: Option<String>,
+    n: Option<String>,
+    e: Option<String>,
+}
+
+/// The public key as WebCrypto imports it: only the members it needs.
+#[derive(Serialize)]
+#[serde(tag = "kty")]
+enum PublicJwk<'a> {
+    #[serde(rename = "EC")]
+    Ec { crv: &'a str, x: &'a str, y: &'a str },
+    #[serde(rename = "RSA")]
+    Rsa { n: &'a str, e: &'a str },
 }
 
 /// Smallest RSA modulus accepted (RFC 7518 §3.3: 2048 bits or larger).
@@ -153,44 +197,33 @@ const MIN_RSA_MODULUS_BYTES: usize = 256;
 /// `x5u` are never followed: the keys come from the provider's metadata only.
 pub fn signature_check(jwt: &str, jwks: &str, allowed: &[String]) -> Result<SignatureCheck, AuthError> {
     let (header_b64, payload_b64, signature_b64) = compact_parts(jwt).ok_or_else(|| refused("not a signed JWT"))?;
-    let header = json_part(header_b64).ok_or_else(|| refused("the header is not valid"))?;
-    let alg_name = header.get("alg").and_then(Json::as_str).ok_or_else(|| refused("alg is missing"))?;
+    let header: JwsHeader =
+        json_part(header_b64).map_err(|why| refused(&format!("the header is not valid ({why})")))?;
+    let alg_name = header.alg.as_deref().ok_or_else(|| refused("alg is missing"))?;
     let alg = JwsAlgorithm::from_name(alg_name)
-        .ok_or_else(|| refused(&concat(&["it is signed with ", alg_name, ", which this client does not accept"])))?;
+        .ok_or_else(|| refused(&format!("it is signed with {alg_name}, which this client does not accept")))?;
     if !allowed.is_empty() && !allowed.iter().any(|a| a == alg_name) {
-        return Err(refused(&concat(&["it is signed with ", alg_name, ", which the provider does not list"])));
+        return Err(refused(&format!("it is signed with {alg_name}, which the provider does not list")));
     }
-    let signature = base64url::decode(signature_b64).ok_or_else(|| refused("the signature is not base64url"))?;
+    let signature =
+        BASE64_URL_SAFE_NO_PAD.decode(signature_b64).map_err(|_| refused("the signature is not base64url"))?;
     if let Some((_, coordinate)) = alg.curve()
         && signature.len() != 2 * coordinate
     {
         return Err(refused("the signature has the wrong length"));
     }
 
-    let key_set = Json::parse(jwks).ok();
-    let keys = match key_set.as_ref().and_then(|doc| doc.get("keys")) {
-        Some(Json::Array(keys)) => keys,
-        _ => return Err(refused("the provider's key set (JWKS) is not valid")),
+    let key_set: KeySet = document::parse(jwks).map_err(|_| refused("the provider's key set (JWKS) is not valid"))?;
+    let kid = header.kid.as_deref();
+    let fits = |key: &Jwk| {
+        key.kty.as_deref() == Some(alg.key_type())
+            && key.public_key_use.as_deref().is_none_or(|u| u == "sig")
+            && key.alg.as_deref().is_none_or(|a| a == alg_name)
+            && key.key_ops.as_ref().is_none_or(|ops| ops.iter().any(|op| op == "verify"))
+            && alg.curve().is_none_or(|(crv, _)| key.crv.as_deref() == Some(crv))
+            && kid.is_none_or(|kid| key.kid.as_deref() == Some(kid))
     };
-    let kid = match header.get("kid") {
-        None => None,
-        Some(Json::String(kid)) => Some(kid.as_str()),
-        Some(_) => return Err(refused("kid is not a string")),
-    };
-    let fits = |key: &&Json| {
-        let member = |name: &str| key.get(name).and_then(Json::as_str);
-        member("kty") == Some(alg.key_type())
-            && member("use").is_none_or(|u| u == "sig")
-            && member("alg").is_none_or(|a| a == alg_name)
-            && match key.get("key_ops") {
-                None => true,
-                Some(Json::Array(ops)) => ops.iter().any(|op| op.as_str() == Some("verify")),
-                Some(_) => false,
-            }
-            && alg.curve().is_none_or(|(crv, _)| member("crv") == Some(crv))
-            && kid.is_none_or(|kid| member("kid") == Some(kid))
-    };
-    let mut candidates = keys.iter().filter(fits);
+    let mut candidates = key_set.keys.into_iter().filter_map(|key| document::from_value::<Jwk>(key).ok()).filter(fits);
     let key = match (candidates.next(), candidates.next()) {
         (Some(key), None) => key,
         (None, _) if kid.is_some() => return Err(refused("no key of the provider's key set has its kid")),
@@ -199,52 +232,41 @@ pub fn signature_check(jwt: &str, jwks: &str, allowed: &[String]) -> Result<Sign
     };
     Ok(SignatureCheck {
         alg,
-        jwk: minimal_jwk(key, alg)?,
-        signing_input: concat(&[header_b64, ".", payload_b64]),
+        jwk: minimal_jwk(&key, alg)?,
+        signing_input: format!("{header_b64}.{payload_b64}"),
         signature,
     })
 }
 
 /// The public members of `key` that WebCrypto imports, checked: a key that is
 /// malformed, or an RSA key under 2048 bits, is refused here with a clear reason.
-fn minimal_jwk(key: &Json, alg: JwsAlgorithm) -> Result<String, AuthError> {
+fn minimal_jwk(key: &Jwk, alg: JwsAlgorithm) -> Result<String, AuthError> {
     // A member as given, with its decoded bytes.
-    let bytes_of = |name: &str| {
-        key.get(name)
-            .and_then(Json::as_str)
-            .and_then(|text| Some((text, base64url::decode(text)?)))
-            .ok_or_else(|| refused(&concat(&["the provider's key has no valid ", name])))
+    let bytes_of = |name: &str, member: &Option<String>| -> Result<Vec<u8>, AuthError> {
+        member
+            .as_deref()
+            .and_then(|text| BASE64_URL_SAFE_NO_PAD.decode(text).ok())
+            .ok_or_else(|| refused(&format!("the provider's key has no valid {name}")))
     };
-    let mut out = String::from("{");
-    let mut member = |name: &str, value: &str, last: bool| {
-        write_string(&mut out, name);
-        out.push(':');
-        write_string(&mut out, value);
-        out.push(if last { '}' } else { ',' });
-    };
-    match alg.curve() {
+    let public = match alg.curve() {
         Some((crv, coordinate)) => {
-            let ((x, x_bytes), (y, y_bytes)) = (bytes_of("x")?, bytes_of("y")?);
-            if x_bytes.len() != coordinate || y_bytes.len() != coordinate {
+            let (x, y) = (bytes_of("x", &key.x)?, bytes_of("y", &key.y)?);
+            if x.len() != coordinate || y.len() != coordinate {
                 return Err(refused("the provider's key does not fit its curve"));
             }
-            member("kty", "EC", false);
-            member("crv", crv, false);
-            member("x", x, false);
-            member("y", y, true);
+            PublicJwk::Ec { crv, x: key.x.as_deref().unwrap_or_default(), y: key.y.as_deref().unwrap_or_default() }
         }
         None => {
-            let ((n, modulus), (e, _)) = (bytes_of("n")?, bytes_of("e")?);
+            let modulus = bytes_of("n", &key.n)?;
+            bytes_of("e", &key.e)?;
             let significant = modulus.iter().skip_while(|&&b| b == 0).count();
             if significant < MIN_RSA_MODULUS_BYTES {
                 return Err(refused("the provider's RSA key is shorter than 2048 bits"));
             }
-            member("kty", "RSA", false);
-            member("n", n, false);
-            member("e", e, true);
+            PublicJwk::Rsa { n: key.n.as_deref().unwrap_or_default(), e: key.e.as_deref().unwrap_or_default() }
         }
-    }
-    Ok(out)
+    };
+    serde_json::to_string(&public).map_err(|_| refused("the provider's signing key cannot be used"))
 }
 
 #[cfg(test)]
@@ -252,17 +274,17 @@ mod tests {
     use super::*;
 
     fn b64(text: &str) -> String {
-        base64url::encode(text.as_bytes())
+        BASE64_URL_SAFE_NO_PAD.encode(text)
     }
 
     fn n_2048() -> String {
         let mut modulus = vec![0xC5u8; 256];
         modulus[255] = 0x01;
-        base64url::encode(&modulus)
+        BASE64_URL_SAFE_NO_PAD.encode(&modulus)
     }
 
     fn coordinate(len: usize) -> String {
-        base64url::encode(&vec![7u8; len])
+        BASE64_URL_SAFE_NO_PAD.encode(vec![7u8; len])
     }
 
     fn jwks() -> String {
@@ -280,7 +302,7 @@ mod tests {
     }
 
     fn jwt(header: &str, signature: &[u8]) -> String {
-        format!("{}.{}.{}", b64(header), b64(r#"{"sub":"alice"}"#), base64url::encode(signature))
+        format!("{}.{}.{}", b64(header), b64(r#"{"sub":"alice"}"#), BASE64_URL_SAFE_NO_PAD.encode(signature))
     }
 
     #[test]
@@ -315,10 +337,22 @@ mod tests {
         );
     }
 
+    /// RFC 7517 §5: keys a client cannot read are ignored, not fatal to the set.
+    #[test]
+    fn a_key_this_client_cannot_read_is_skipped() {
+        let set = format!(
+            r#"{{"keys":[{{"kty":"RSA","kid":5}},["RSA","rsa-1"],{{"kty":"RSA","kid":"rsa-1","n":"{n}","e":"AQAB"}}]}}"#,
+            n = n_2048()
+        );
+        let token = jwt(r#"{"alg":"RS256","kid":"rsa-1"}"#, &[1; 256]);
+        assert_eq!(signature_check(&token, &set, &[]).expect("the readable key").alg, JwsAlgorithm::Rs256);
+    }
+
     #[test]
     fn refusal_table() {
         let rs = |header: &str| jwt(header, &[1; 256]);
-        let short_rsa = format!(r#"{{"keys":[{{"kty":"RSA","n":"{}","e":"AQAB"}}]}}"#, base64url::encode(&[9; 128]));
+        let short_rsa =
+            format!(r#"{{"keys":[{{"kty":"RSA","n":"{}","e":"AQAB"}}]}}"#, BASE64_URL_SAFE_NO_PAD.encode([9; 128]));
         let cases: Vec<(String, String, Vec<String>, &str)> = vec![
             (rs(r#"{"alg":"none"}"#), jwks(), vec![], "it is signed with none, which this client does not accept"),
             (
@@ -354,7 +388,12 @@ mod tests {
                 "no key of the provider's key set has its kid",
             ),
             (jwt(r#"{"alg":"ES256","kid":"ec-1"}"#, &[1; 65]), jwks(), vec![], "the signature has the wrong length"),
-            (rs(r#"{"alg":"RS256","kid":7}"#), jwks(), vec![], "kid is not a string"),
+            (
+                rs(r#"{"alg":"RS256","kid":7}"#),
+                jwks(),
+                vec![],
+                "the header is not valid (invalid type: integer `7`, expected a string at line 1 column 22)",
+            ),
             (
                 rs(r#"{"alg":"PS256"}"#),
                 r#"{"keys":[]}"#.into(),
@@ -377,7 +416,8 @@ mod tests {
                 vec![],
                 "the signature is not base64url",
             ),
-            (format!("{}.e30.AA", b64("[]")), jwks(), vec![], "the header is not valid"),
+            (format!("{}.e30.AA", b64("[]")), jwks(), vec![], "the header is not valid (it is not a JSON object)"),
+            ("!!.e30.AA".to_string(), jwks(), vec![], "the header is not valid (it is not base64url)"),
         ];
         for (token, keys, allowed, expected) in cases {
             assert_eq!(signature_check(&token, &keys, &allowed).unwrap_err(), refused(expected), "{token}");

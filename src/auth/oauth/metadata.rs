@@ -1,12 +1,15 @@
 //! Provider metadata: OpenID Connect Discovery 1.0 with the RFC 8414 fallback.
 
+use serde::{Deserialize, Serialize};
+
+use super::document::{self, DocumentError};
 use super::error::AuthError;
-use super::json::Json;
-use super::text::concat;
 use super::url::{is_secure_endpoint, origin_of};
 
-/// The endpoints and capabilities this client uses.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The endpoints and capabilities this client uses, under their names in the metadata
+/// document (OIDC Discovery §3, RFC 8414 §2), so that its serde form is itself a metadata
+/// document: the one the browser layer caches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderMetadata {
     pub issuer: String,
     pub authorization_endpoint: String,
@@ -17,8 +20,10 @@ pub struct ProviderMetadata {
     /// The provider's public signing keys (OIDC Discovery §3: required for OpenID providers).
     pub jwks_uri: Option<String>,
     /// The algorithms it signs ID tokens with; empty when it does not say.
+    #[serde(default)]
     pub id_token_signing_alg_values_supported: Vec<String>,
     /// RFC 9207 §3: the provider always sends `iss` in authorization responses.
+    #[serde(default, rename = "authorization_response_iss_parameter_supported")]
     pub iss_parameter_supported: bool,
 }
 
@@ -27,56 +32,48 @@ pub struct ProviderMetadata {
 /// inserted between the host and the issuer's path).
 pub fn discovery_urls(issuer: &str) -> [String; 2] {
     let trimmed = issuer.trim_end_matches('/');
-    let oidc = concat(&[trimmed, "/.well-known/openid-configuration"]);
+    let oidc = format!("{trimmed}/.well-known/openid-configuration");
     let origin = origin_of(trimmed).unwrap_or(trimmed);
     let path = trimmed.get(origin.len()..).unwrap_or_default();
-    let rfc8414 = concat(&[origin, "/.well-known/oauth-authorization-server", path]);
-    [oidc, rfc8414]
+    [oidc, format!("{origin}/.well-known/oauth-authorization-server{path}")]
 }
 
 impl ProviderMetadata {
-    /// Reads a metadata document and checks it belongs to `expected_issuer`
-    /// (OIDC Discovery §4.3, RFC 8414 §3.3: the `issuer` value must be identical).
+    /// Reads a metadata document and checks it (see [`ProviderMetadata::validated`]).
     pub fn parse(text: &str, expected_issuer: &str) -> Result<ProviderMetadata, AuthError> {
-        let doc = Json::parse(text).map_err(|e| AuthError::Discovery(concat(&["metadata is not valid JSON: ", &e])))?;
-        if !doc.is_object() {
-            return Err(AuthError::Discovery("metadata is not a JSON object".into()));
+        let metadata: ProviderMetadata = document::parse(text).map_err(|error| {
+            AuthError::Discovery(match error {
+                DocumentError::NotAnObject => "metadata is not a JSON object".into(),
+                other => format!("metadata is not valid: {other}"),
+            })
+        })?;
+        metadata.validated(expected_issuer)
+    }
+
+    /// Checks that the metadata belongs to `expected_issuer` (OIDC Discovery §4.3,
+    /// RFC 8414 §3.3: the `issuer` value must be identical) and that every endpoint is
+    /// safe to use (TLS, or loopback). Run on every copy, the cached one included.
+    pub fn validated(self, expected_issuer: &str) -> Result<ProviderMetadata, AuthError> {
+        if self.issuer != expected_issuer {
+            return Err(AuthError::Discovery(format!(
+                "metadata is for issuer \"{}\", not the configured \"{expected_issuer}\"",
+                self.issuer
+            )));
         }
-        let issuer = doc.get("issuer").and_then(Json::as_str).unwrap_or_default();
-        if issuer != expected_issuer {
-            return Err(AuthError::Discovery(concat(&[
-                "metadata is for issuer \"",
-                issuer,
-                "\", not the configured \"",
-                expected_issuer,
-                "\"",
-            ])));
-        }
-        let endpoint = |name: &str| -> Result<Option<String>, AuthError> {
-            match doc.get(name) {
-                None | Some(Json::Null) => Ok(None),
-                Some(Json::String(url)) if is_secure_endpoint(url) => Ok(Some(url.clone())),
-                Some(_) => Err(AuthError::Discovery(concat(&[name, " is not an https URL"]))),
+        let endpoints = [
+            ("authorization_endpoint", Some(&self.authorization_endpoint)),
+            ("token_endpoint", Some(&self.token_endpoint)),
+            ("userinfo_endpoint", self.userinfo_endpoint.as_ref()),
+            ("end_session_endpoint", self.end_session_endpoint.as_ref()),
+            ("revocation_endpoint", self.revocation_endpoint.as_ref()),
+            ("jwks_uri", self.jwks_uri.as_ref()),
+        ];
+        for (name, url) in endpoints {
+            if url.is_some_and(|url| !is_secure_endpoint(url)) {
+                return Err(AuthError::Discovery(format!("{name} is not an https URL")));
             }
-        };
-        let required = |name: &str| endpoint(name)?.ok_or_else(|| AuthError::Discovery(concat(&[name, " is missing"])));
-        Ok(ProviderMetadata {
-            issuer: issuer.to_owned(),
-            authorization_endpoint: required("authorization_endpoint")?,
-            token_endpoint: required("token_endpoint")?,
-            userinfo_endpoint: endpoint("userinfo_endpoint")?,
-            end_session_endpoint: endpoint("end_session_endpoint")?,
-            revocation_endpoint: endpoint("revocation_endpoint")?,
-            jwks_uri: endpoint("jwks_uri")?,
-            id_token_signing_alg_values_supported: match doc.get("id_token_signing_alg_values_supported") {
-                Some(Json::Array(items)) => items.iter().filter_map(Json::as_str).map(str::to_owned).collect(),
-                _ => Vec::new(),
-            },
-            iss_parameter_supported: doc
-                .get("authorization_response_iss_parameter_supported")
-                .and_then(Json::as_bool)
-                .unwrap_or(false),
-        })
+        }
+        Ok(self)
     }
 }
 
@@ -121,7 +118,14 @@ mod tests {
             ProviderMetadata::parse(&no_token, "http://127.0.0.1:9000")
                 .unwrap_err()
                 .message()
-                .contains("token_endpoint is missing")
+                .contains("metadata is not valid: missing field `token_endpoint`")
+        );
+        let insecure_optional = DOC.replace("http://127.0.0.1:9000/jwks", "http://keys.example/jwks");
+        assert!(
+            ProviderMetadata::parse(&insecure_optional, "http://127.0.0.1:9000")
+                .unwrap_err()
+                .message()
+                .contains("jwks_uri is not an https URL")
         );
         let insecure = r#"{"issuer":"https://id.example.com","authorization_endpoint":"http://id.example.com/a","token_endpoint":"https://id.example.com/t"}"#;
         assert!(
@@ -130,6 +134,30 @@ mod tests {
                 .message()
                 .contains("authorization_endpoint is not an https URL")
         );
+    }
+
+    #[test]
+    fn members_it_reads_must_have_their_types_and_appear_once() {
+        let cases = [
+            (DOC.replace("\"scopes_supported\"", "\"issuer\""), "duplicate field `issuer`"),
+            (DOC.replace("true", "\"yes\""), "invalid type: string \"yes\", expected a boolean"),
+            (DOC.replace("[\"RS256\", \"ES256\"]", "\"RS256\""), "expected a sequence"),
+            ("[1]".to_owned(), "metadata is not a JSON object"),
+        ];
+        for (text, expected) in cases {
+            let message = ProviderMetadata::parse(&text, "http://127.0.0.1:9000").unwrap_err().message();
+            assert!(message.contains(expected), "{message}");
+        }
+        let null_optional = DOC.replace("\"http://127.0.0.1:9000/me\"", "null");
+        assert_eq!(ProviderMetadata::parse(&null_optional, "http://127.0.0.1:9000").unwrap().userinfo_endpoint, None);
+    }
+
+    #[test]
+    fn its_serde_form_is_a_metadata_document_that_reads_back_the_same() {
+        let meta = ProviderMetadata::parse(DOC, "http://127.0.0.1:9000").unwrap();
+        let cached = serde_json::to_string(&meta).unwrap();
+        assert!(cached.contains("\"authorization_response_iss_parameter_supported\":true"), "{cached}");
+        assert_eq!(ProviderMetadata::parse(&cached, "http://127.0.0.1:9000").unwrap(), meta);
     }
 
     #[test]

@@ -3,24 +3,22 @@
 //! step be tested natively. Each step is a request/process pair named after the spec.
 
 pub mod authorize;
-pub mod base64url;
 pub mod callback;
 pub mod config;
+pub mod document;
 pub mod error;
-pub mod json;
 pub mod jws;
 pub mod logout;
 pub mod metadata;
 pub mod pkce;
 pub mod secret;
-pub mod text;
 pub mod token;
 pub mod url;
 pub mod userinfo;
 
 pub use authorize::{PendingSignIn, SignInRandomness, authorization_url, safe_return_to};
 pub use callback::{CallbackExpectations, CallbackParams, ValidatedCallback, validate_callback};
-pub use config::ClientConfig;
+pub use config::{ClientConfig, ConfigDocument};
 pub use error::AuthError;
 pub use jws::{JwsAlgorithm, SignatureCheck, signature_check};
 pub use logout::end_session_url;

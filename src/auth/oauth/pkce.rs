@@ -1,6 +1,9 @@
 //! PKCE (RFC 7636) and the other one-time random values of a sign-in.
 
-use super::base64url;
+use base64::prelude::{BASE64_URL_SAFE_NO_PAD, Engine as _};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use sha2::{Digest, Sha256};
+
 use super::secret::Secret;
 
 /// The PKCE `code_verifier` (RFC 7636 §4.1). Not `Clone`, redacted in `Debug`: it is
@@ -12,7 +15,7 @@ impl PkceVerifier {
     /// A verifier from 32 random bytes: 43 base64url characters, 256 bits of entropy
     /// (RFC 7636 §4.1 and §7.1). The bytes must come from a CSPRNG.
     pub fn from_random(bytes: &[u8; 32]) -> Self {
-        PkceVerifier(Secret::new(base64url::encode(bytes)))
+        PkceVerifier(Secret::new(BASE64_URL_SAFE_NO_PAD.encode(bytes)))
     }
 
     /// A verifier read back from storage; `None` unless it is 43-128 unreserved characters.
@@ -23,10 +26,8 @@ impl PkceVerifier {
     }
 
     /// `code_challenge` for method S256: BASE64URL(SHA256(ASCII(code_verifier))) (RFC 7636 §4.2).
-    /// `sha256` is SHA256(ASCII(code_verifier)), computed by the caller: the browser's
-    /// WebCrypto in the app, which costs no bundle bytes.
-    pub fn challenge_s256(sha256: &[u8; 32]) -> String {
-        base64url::encode(sha256)
+    pub fn challenge_s256(&self) -> String {
+        BASE64_URL_SAFE_NO_PAD.encode(Sha256::digest(self.expose().as_bytes()))
     }
 
     pub fn expose(&self) -> &str {
@@ -34,21 +35,31 @@ impl PkceVerifier {
     }
 }
 
+/// The stored form, for the pending sign-in record in sessionStorage (its one place
+/// until the token request).
+impl Serialize for PkceVerifier {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.expose())
+    }
+}
+
+/// Read back from storage, which is untrusted: only the form RFC 7636 §4.1 allows.
+impl<'de> Deserialize<'de> for PkceVerifier {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        PkceVerifier::from_stored(&text).ok_or_else(|| serde::de::Error::custom("not a PKCE code verifier"))
+    }
+}
+
 /// An opaque random value for `state` or `nonce`: 32 CSPRNG bytes as base64url, 256 bits
 /// (RFC 6749 §10.10 asks for at least 128).
 pub fn random_value(bytes: &[u8; 32]) -> String {
-    base64url::encode(bytes)
+    BASE64_URL_SAFE_NO_PAD.encode(bytes)
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use sha2::{Digest, Sha256};
-
-    /// SHA-256 for native tests (the app uses WebCrypto).
-    pub fn sha256(text: &str) -> [u8; 32] {
-        Sha256::digest(text.as_bytes()).into()
-    }
 
     /// RFC 7636 Appendix B: the verifier's octets, the verifier, and its S256 challenge.
     #[test]
@@ -59,10 +70,7 @@ pub(crate) mod tests {
         ];
         let verifier = PkceVerifier::from_random(&octets);
         assert_eq!(verifier.expose(), "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk");
-        assert_eq!(
-            PkceVerifier::challenge_s256(&sha256(verifier.expose())),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
-        );
+        assert_eq!(verifier.challenge_s256(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
     }
 
     #[test]
@@ -78,6 +86,17 @@ pub(crate) mod tests {
         assert!(PkceVerifier::from_stored(&"a".repeat(129)).is_none());
         assert!(PkceVerifier::from_stored(&format!("{}+", "a".repeat(43))).is_none());
         assert!(PkceVerifier::from_stored(&"a~.-_".repeat(10)).is_some());
+    }
+
+    #[test]
+    fn stored_form_round_trips_and_is_checked_when_read() {
+        let verifier = PkceVerifier::from_random(&[9; 32]);
+        let stored = serde_json::to_string(&verifier).unwrap();
+        assert_eq!(stored, format!("\"{}\"", verifier.expose()));
+        let back: PkceVerifier = serde_json::from_str(&stored).unwrap();
+        assert_eq!(back.expose(), verifier.expose());
+        assert!(serde_json::from_str::<PkceVerifier>("\"short\"").is_err());
+        assert!(serde_json::from_str::<PkceVerifier>("42").is_err());
     }
 
     #[test]

@@ -2,14 +2,17 @@
 //! and its response (RFC 6749 §5.1-5.2), with the ID token's claims checked
 //! (OpenID Connect Core §3.1.3.7).
 
+use serde::Deserialize;
+use serde::de::IgnoredAny;
+use serde_json::Value;
+
 use super::callback::ValidatedCallback;
 use super::config::ClientConfig;
+use super::document::{self, DocumentError};
 use super::error::AuthError;
-use super::json::Json;
 use super::jws::{compact_parts, json_part};
 use super::metadata::ProviderMetadata;
 use super::secret::{Secret, constant_time_eq};
-use super::text::concat;
 use super::url::form_encode;
 
 /// How far the provider's clock may be ahead of or behind ours, in seconds.
@@ -158,12 +161,20 @@ fn invalid(detail: &str) -> AuthError {
     AuthError::InvalidTokenResponse(detail.into())
 }
 
-fn optional_string(doc: &Json, name: &str) -> Result<Option<String>, AuthError> {
-    match doc.get(name) {
-        None => Ok(None),
-        Some(Json::String(s)) => Ok(Some(s.clone())),
-        Some(_) => Err(invalid(&concat(&[name, " is not a string"]))),
-    }
+/// The token endpoint's answer as sent: a success (RFC 6749 §5.1) or an error (§5.2).
+/// What each member means is decided in [`process_token_response`].
+#[derive(Deserialize)]
+struct TokenResponseDocument {
+    access_token: Option<String>,
+    token_type: Option<String>,
+    /// Any JSON value: §5.1 wants a whole number of seconds, checked by hand below so
+    /// that the message can say so.
+    expires_in: Option<Value>,
+    refresh_token: Option<String>,
+    scope: Option<String>,
+    id_token: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
 }
 
 /// Processes the token endpoint's answer (RFC 6749 §5.1 success, §5.2 error).
@@ -173,39 +184,38 @@ pub fn process_token_response(
     expect: &TokenExpectations,
     now: u64,
 ) -> Result<TokenSet, AuthError> {
-    let doc = Json::parse(body).ok().filter(Json::is_object);
-    let error_of = |doc: &Json| doc.get("error").and_then(Json::as_str).map(str::to_owned);
+    let answer = document::parse::<TokenResponseDocument>(body);
     if status != 200 {
-        let (error, description) = match &doc {
-            Some(doc) => (error_of(doc), doc.get("error_description").and_then(Json::as_str).map(str::to_owned)),
-            None => (None, None),
+        // An error answer is read for its `error` and `error_description` when it can be;
+        // an unreadable one (an HTML error page) still says its status.
+        let (error, description) = match answer {
+            Ok(answer) => (answer.error, answer.error_description),
+            Err(_) => (None, None),
         };
         return Err(AuthError::TokenRejected { status, error, description });
     }
-    let doc = doc.ok_or_else(|| invalid("the answer is not a JSON object"))?;
-    if let Some(error) = error_of(&doc) {
-        let description = doc.get("error_description").and_then(Json::as_str).map(str::to_owned);
-        return Err(AuthError::TokenRejected { status, error: Some(error), description });
+    let answer = answer.map_err(|error| match error {
+        DocumentError::NotAnObject => invalid("the answer is not a JSON object"),
+        other => invalid(&format!("the answer is not valid: {other}")),
+    })?;
+    if let Some(error) = answer.error {
+        return Err(AuthError::TokenRejected { status, error: Some(error), description: answer.error_description });
     }
-    let access_token = optional_string(&doc, "access_token")?
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| invalid("access_token is missing"))?;
-    match optional_string(&doc, "token_type")? {
+    let access_token =
+        answer.access_token.filter(|t| !t.is_empty()).ok_or_else(|| invalid("access_token is missing"))?;
+    match answer.token_type {
         Some(t) if t.eq_ignore_ascii_case("bearer") => {}
         Some(_) => return Err(invalid("token_type is not Bearer")),
         None => return Err(invalid("token_type is missing")),
     }
-    let expires_at = match doc.get("expires_in") {
+    let expires_at = match answer.expires_in {
         None => None,
-        Some(value) => match value.as_i64() {
-            Some(secs) if secs >= 0 => Some(now.saturating_add(secs as u64)),
-            _ => return Err(invalid("expires_in is not a positive whole number")),
+        Some(value) => match value.as_u64() {
+            Some(secs) => Some(now.saturating_add(secs)),
+            None => return Err(invalid("expires_in is not a positive whole number")),
         },
     };
-    let refresh_token = optional_string(&doc, "refresh_token")?.map(Secret::new);
-    let scope = optional_string(&doc, "scope")?;
-    let id_token = optional_string(&doc, "id_token")?;
-    let id_claims = match &id_token {
+    let id_claims = match &answer.id_token {
         Some(jwt) => Some(validate_id_token(jwt, expect, now)?),
         None if expect.id_token_required => return Err(invalid("id_token is missing")),
         None => None,
@@ -213,10 +223,10 @@ pub fn process_token_response(
     Ok(TokenSet {
         access_token: Secret::new(access_token),
         expires_at,
-        refresh_token,
-        id_token: id_token.map(Secret::new),
+        refresh_token: answer.refresh_token.map(Secret::new),
+        id_token: answer.id_token.map(Secret::new),
         id_claims,
-        scope,
+        scope: answer.scope,
         nonce: expect.nonce.clone(),
     })
 }
@@ -225,67 +235,86 @@ fn id_error(detail: &str) -> AuthError {
     AuthError::InvalidIdToken(detail.into())
 }
 
+/// The JOSE header members the claim checks read (RFC 7515 §4.1).
+#[derive(Deserialize)]
+struct IdTokenHeader {
+    alg: Option<String>,
+    /// Only whether it is there: this client understands no critical extension.
+    crit: Option<IgnoredAny>,
+}
+
+/// The ID token claims this client reads (OpenID Connect Core §2).
+#[derive(Deserialize)]
+struct IdTokenClaimsDocument {
+    iss: Option<String>,
+    sub: Option<String>,
+    /// A string or an array of strings (§2): told apart by hand below.
+    aud: Option<Value>,
+    azp: Option<String>,
+    exp: Option<i64>,
+    iat: Option<i64>,
+    nonce: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+}
+
 /// The claim checks of OpenID Connect Core §3.1.3.7 for an ID token received directly
 /// from the token endpoint over TLS (steps 2-3, 9-11).
 pub fn validate_id_token(jwt: &str, expect: &TokenExpectations, now: u64) -> Result<IdTokenClaims, AuthError> {
     let (header, payload, _signature) = compact_parts(jwt).ok_or_else(|| id_error("not a signed JWT"))?;
-    let header = json_part(header).ok_or_else(|| id_error("the header is not valid"))?;
-    match header.get("alg").and_then(Json::as_str) {
+    let header: IdTokenHeader =
+        json_part(header).map_err(|why| id_error(&format!("the header is not valid ({why})")))?;
+    match header.alg.as_deref() {
         None => return Err(id_error("alg is missing")),
         Some(alg) if alg.eq_ignore_ascii_case("none") => return Err(id_error("it is not signed: alg is none")),
         Some(_) => {}
     }
-    if header.get("crit").is_some() {
+    if header.crit.is_some() {
         return Err(id_error("it has critical header parameters this client does not know"));
     }
-    let claims = json_part(payload).ok_or_else(|| id_error("the claims are not valid"))?;
-    let text = |name: &str| claims.get(name).and_then(Json::as_str);
-    if text("iss") != Some(expect.issuer.as_str()) {
+    let claims: IdTokenClaimsDocument =
+        json_part(payload).map_err(|why| id_error(&format!("the claims are not valid ({why})")))?;
+    if claims.iss.as_deref() != Some(expect.issuer.as_str()) {
         return Err(id_error("iss is not the issuer"));
     }
-    let audiences: Vec<&str> = match claims.get("aud") {
-        Some(Json::String(aud)) => vec![aud.as_str()],
-        Some(Json::Array(items)) => items.iter().filter_map(Json::as_str).collect(),
+    let audiences: Vec<&str> = match &claims.aud {
+        Some(Value::String(aud)) => vec![aud.as_str()],
+        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
         _ => return Err(id_error("aud is missing")),
     };
     if !audiences.contains(&expect.client_id.as_str()) {
         return Err(id_error("aud does not include this client"));
     }
-    match text("azp") {
+    match claims.azp.as_deref() {
         Some(azp) if azp != expect.client_id => return Err(id_error("azp is another client")),
         None if audiences.len() > 1 => return Err(id_error("several audiences but no azp")),
         _ => {}
     }
-    let exp = claims.get("exp").and_then(Json::as_i64).ok_or_else(|| id_error("exp is missing"))?;
+    let exp = claims.exp.ok_or_else(|| id_error("exp is missing"))?;
     if exp + CLOCK_SKEW_SECS <= now as i64 {
         return Err(id_error("it has expired"));
     }
-    if claims.get("iat").and_then(Json::as_i64).is_none() {
+    if claims.iat.is_none() {
         return Err(id_error("iat is missing"));
     }
-    match text("nonce") {
+    match claims.nonce.as_deref() {
         Some(nonce) if constant_time_eq(nonce.as_bytes(), expect.nonce.as_bytes()) => {}
         Some(_) => return Err(id_error("nonce does not match this sign-in")),
         // A refreshed ID token need not repeat the nonce (OIDC Core §12.2).
         None if expect.refreshing_sub.is_some() => {}
         None => return Err(id_error("nonce is missing")),
     }
-    let sub = text("sub").filter(|s| !s.is_empty()).ok_or_else(|| id_error("sub is missing"))?;
+    let sub = claims.sub.filter(|s| !s.is_empty()).ok_or_else(|| id_error("sub is missing"))?;
     if expect.refreshing_sub.as_deref().is_some_and(|signed_in| signed_in != sub) {
         return Err(id_error("it names another person than the one signed in"));
     }
-    Ok(IdTokenClaims {
-        sub: sub.to_owned(),
-        name: text("name").map(str::to_owned),
-        email: text("email").map(str::to_owned),
-        exp,
-    })
+    Ok(IdTokenClaims { sub, name: claims.name, email: claims.email, exp })
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::super::base64url;
     use super::*;
+    use base64::prelude::{BASE64_URL_SAFE_NO_PAD, Engine as _};
 
     pub const NOW: u64 = 1_700_000_000;
 
@@ -301,7 +330,7 @@ pub(crate) mod tests {
     }
 
     pub fn jwt(header: &str, claims: &str) -> String {
-        format!("{}.{}.c2ln", base64url::encode(header.as_bytes()), base64url::encode(claims.as_bytes()))
+        format!("{}.{}.c2ln", BASE64_URL_SAFE_NO_PAD.encode(header), BASE64_URL_SAFE_NO_PAD.encode(claims))
     }
 
     pub fn good_claims() -> String {
@@ -365,7 +394,7 @@ pub(crate) mod tests {
                 200,
                 format!(r#"{{"access_token":5,"token_type":"Bearer","id_token":"{id}"}}"#),
                 "invalid_token_response",
-                "access_token is not a string",
+                "the answer is not valid: invalid type: integer `5`, expected a string",
             ),
             (
                 200,
@@ -407,7 +436,21 @@ pub(crate) mod tests {
                 200,
                 format!(r#"{{"access_token":"at","access_token":"x","token_type":"Bearer","id_token":"{id}"}}"#),
                 "invalid_token_response",
-                "not a JSON object",
+                "the answer is not valid: duplicate field `access_token`",
+            ),
+            (
+                200,
+                format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":1e3,"id_token":"{id}"}}"#),
+                "invalid_token_response",
+                "expires_in is not a positive whole number",
+            ),
+            (
+                200,
+                format!(
+                    r#"{{"access_token":"at","token_type":"Bearer","expires_in":3600,"expires_in":60,"id_token":"{id}"}}"#
+                ),
+                "invalid_token_response",
+                "the answer is not valid: duplicate field `expires_in`",
             ),
         ];
         for (status, body, code, detail) in cases {
@@ -462,6 +505,25 @@ pub(crate) mod tests {
             (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(",\"nonce\":\"n-123\"", ""))), "nonce is missing"),
             (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"sub\":\"alice\",", ""))), "sub is missing"),
             (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(&format!(",\"iat\":{NOW}"), ""))), "iat is missing"),
+            (
+                jwt(
+                    r#"{"alg":"RS256"}"#,
+                    &claims(&|c| c.replace(&format!("\"iat\":{NOW}"), &format!("\"iat\":{NOW}.5"))),
+                ),
+                "the claims are not valid (invalid type: floating point",
+            ),
+            (
+                jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"exp\":", "\"exp\":\"1\",\"x\":"))),
+                "the claims are not valid (invalid type: string \"1\", expected i64",
+            ),
+            (
+                jwt(
+                    r#"{"alg":"RS256"}"#,
+                    &claims(&|c| c.replace("\"sub\":\"alice\"", "\"sub\":\"alice\",\"sub\":\"mallory\"")),
+                ),
+                "the claims are not valid (duplicate field `sub`",
+            ),
+            (jwt(r#"{"alg":"RS256","alg":"none"}"#, &good_claims()), "the header is not valid (duplicate field `alg`"),
         ];
         for (id_token, detail) in cases {
             let err = process_token_response(200, &response_with(&id_token), &expectations(), NOW).unwrap_err();

@@ -2,8 +2,6 @@
 //! (RFC 6749 Appendix B), query strings on endpoints (RFC 6749 §3.1), and the
 //! "is this endpoint safe to use" rule (TLS, RFC 6749 §3.1 and §3.2).
 
-use super::text::concat;
-
 /// Appends `name=value` to a form-urlencoded string, percent-encoding both
 /// (WHATWG URL's urlencoded serializer: space becomes `+`).
 pub fn push_form_pair(out: &mut String, name: &str, value: &str) {
@@ -89,7 +87,7 @@ pub fn parse_query(query: &str) -> Result<Vec<(String, String)>, QueryError> {
 /// (RFC 6749 §3.1: "MUST be retained").
 pub fn with_query(endpoint: &str, query: &str) -> String {
     let separator = if endpoint.contains('?') { "&" } else { "?" };
-    concat(&[endpoint, separator, query])
+    format!("{endpoint}{separator}{query}")
 }
 
 /// True for an absolute `https` URL, or plain `http` on a loopback host (for local

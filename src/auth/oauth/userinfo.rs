@@ -1,11 +1,12 @@
 //! The signed-in person, from the UserInfo endpoint (OpenID Connect Core §5.3).
 
-use super::error::AuthError;
-use super::json::Json;
-use super::text::{concat, decimal};
+use serde::Deserialize;
 
-/// Who is signed in.
-#[derive(Debug, Clone, PartialEq, Eq)]
+use super::document::{self, DocumentError};
+use super::error::AuthError;
+
+/// Who is signed in: the UserInfo claims this client reads (OIDC Core §5.1).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct UserInfo {
     pub sub: String,
     pub name: Option<String>,
@@ -30,19 +31,23 @@ pub fn process_userinfo(
 ) -> Result<UserInfo, AuthError> {
     let invalid = |detail: &str| AuthError::InvalidUserInfo(detail.into());
     if status != 200 {
-        return Err(invalid(&concat(&["HTTP ", &decimal(status.into())])));
+        return Err(invalid(&format!("HTTP {status}")));
     }
     if !content_type.trim_start().to_ascii_lowercase().starts_with("application/json") {
         return Err(invalid("the answer is not JSON"));
     }
-    let doc =
-        Json::parse(body).ok().filter(Json::is_object).ok_or_else(|| invalid("the answer is not a JSON object"))?;
-    let text = |name: &str| doc.get(name).and_then(Json::as_str).map(str::to_owned);
-    let sub = text("sub").filter(|s| !s.is_empty()).ok_or_else(|| invalid("sub is missing"))?;
-    if expected_sub.is_some_and(|expected| expected != sub) {
+    let info: UserInfo = document::parse(body).map_err(|error| match error {
+        DocumentError::NotAnObject => invalid("the answer is not a JSON object"),
+        other => invalid(&format!("the answer is not valid: {other}")),
+    })?;
+    // §5.3.2: `sub` is always returned; an empty one names nobody.
+    if info.sub.is_empty() {
+        return Err(invalid("sub is missing"));
+    }
+    if expected_sub.is_some_and(|expected| expected != info.sub) {
         return Err(invalid("it is for another person"));
     }
-    Ok(UserInfo { sub, name: text("name"), email: text("email"), preferred_username: text("preferred_username") })
+    Ok(info)
 }
 
 #[cfg(test)]
@@ -74,7 +79,9 @@ mod tests {
             (401, "application/json", r#"{"sub":"alice"}"#, "HTTP 401"),
             (200, "application/jwt", "a.b.c", "not JSON"),
             (200, "application/json", "[]", "not a JSON object"),
-            (200, "application/json", r#"{"name":"x"}"#, "sub is missing"),
+            (200, "application/json", r#"{"name":"x"}"#, "the answer is not valid: missing field `sub`"),
+            (200, "application/json", r#"{"sub":""}"#, "sub is missing"),
+            (200, "application/json", r#"{"sub":"alice","sub":"mallory"}"#, "duplicate field `sub`"),
             (200, "application/json", r#"{"sub":"mallory"}"#, "another person"),
         ];
         for (status, content_type, body, detail) in cases {
