@@ -7,7 +7,8 @@
 //! - a size limit before parsing ([`MAX_DOCUMENT_BYTES`]). Nesting costs no stack beyond
 //!   a bound either way: serde_json refuses documents whose members it reads nest more
 //!   than 127 levels deep, and skips members nobody reads without recursion;
-//! - only objects: serde's derive would also read a struct from a JSON array, by position.
+//! - only objects: serde's derive would also read a struct from a JSON array, by position
+//!   (so a member read by hand as raw JSON goes through [`parse`] too).
 //!
 //! A member that a struct names and that appears twice is refused by serde's derive
 //! ("duplicate field"); RFC 8259 §4 leaves duplicates undefined, and "take the last" would
@@ -58,15 +59,6 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, DocumentError> {
     })
 }
 
-/// Reads an object held in a [`serde_json::Value`] as a `T`, with the same rule: only an
-/// object, never an array read by position.
-pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, DocumentError> {
-    if !value.is_object() {
-        return Err(DocumentError::NotAnObject);
-    }
-    serde_json::from_value(value).map_err(|error| DocumentError::Invalid(error.to_string()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,7 +96,6 @@ mod tests {
         for text in ["", "not json", "[\"a\",3]", "\"text\"", "null", "{", "{\"name\":\"a\",}", "{} x", "\u{a0}{}"] {
             assert_eq!(parse::<Sample>(text), Err(DocumentError::NotAnObject), "{text:?}");
         }
-        assert_eq!(from_value::<Sample>(serde_json::json!(["a", 3])), Err(DocumentError::NotAnObject));
     }
 
     #[test]

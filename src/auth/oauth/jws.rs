@@ -6,7 +6,7 @@
 use base64::prelude::{BASE64_URL_SAFE_NO_PAD, Engine as _};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::document;
 use super::error::AuthError;
@@ -155,7 +155,7 @@ struct JwsHeader {
 /// cannot read is skipped rather than spoiling the set (§5: "SHOULD ignore").
 #[derive(Deserialize)]
 struct KeySet {
-    keys: Vec<Value>,
+    keys: Vec<Box<RawValue>>,
 }
 
 /// The members of a JWK (RFC 7517 §4, RFC 7518 §6) that choose and make the key.
@@ -223,7 +223,7 @@ pub fn signature_check(jwt: &str, jwks: &str, allowed: &[String]) -> Result<Sign
             && alg.curve().is_none_or(|(crv, _)| key.crv.as_deref() == Some(crv))
             && kid.is_none_or(|kid| key.kid.as_deref() == Some(kid))
     };
-    let mut candidates = key_set.keys.into_iter().filter_map(|key| document::from_value::<Jwk>(key).ok()).filter(fits);
+    let mut candidates = key_set.keys.iter().filter_map(|key| document::parse::<Jwk>(key.get()).ok()).filter(fits);
     let key = match (candidates.next(), candidates.next()) {
         (Some(key), None) => key,
         (None, _) if kid.is_some() => return Err(refused("no key of the provider's key set has its kid")),

@@ -4,7 +4,7 @@
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::callback::ValidatedCallback;
 use super::config::ClientConfig;
@@ -167,9 +167,9 @@ fn invalid(detail: &str) -> AuthError {
 struct TokenResponseDocument {
     access_token: Option<String>,
     token_type: Option<String>,
-    /// Any JSON value: §5.1 wants a whole number of seconds, checked by hand below so
-    /// that the message can say so.
-    expires_in: Option<Value>,
+    /// Any JSON value, as its text: §5.1 wants a whole number of seconds, checked by
+    /// hand below so that the message can say so.
+    expires_in: Option<Box<RawValue>>,
     refresh_token: Option<String>,
     scope: Option<String>,
     id_token: Option<String>,
@@ -210,9 +210,10 @@ pub fn process_token_response(
     }
     let expires_at = match answer.expires_in {
         None => None,
-        Some(value) => match value.as_u64() {
-            Some(secs) => Some(now.saturating_add(secs)),
-            None => return Err(invalid("expires_in is not a positive whole number")),
+        // The text of a JSON number that is a whole number of seconds is its digits.
+        Some(raw) => match raw.get().parse::<u64>() {
+            Ok(secs) => Some(now.saturating_add(secs)),
+            Err(_) => return Err(invalid("expires_in is not a positive whole number")),
         },
     };
     let id_claims = match &answer.id_token {
@@ -248,14 +249,20 @@ struct IdTokenHeader {
 struct IdTokenClaimsDocument {
     iss: Option<String>,
     sub: Option<String>,
-    /// A string or an array of strings (§2): told apart by hand below.
-    aud: Option<Value>,
+    /// A string or an array of strings (§2): told apart by [`audiences`].
+    aud: Option<Box<RawValue>>,
     azp: Option<String>,
     exp: Option<i64>,
     iat: Option<i64>,
     nonce: Option<String>,
     name: Option<String>,
     email: Option<String>,
+}
+
+/// The audiences an `aud` claim names: it is one string or an array of strings (OIDC Core §2).
+fn audiences(aud: &RawValue) -> Option<Vec<String>> {
+    let one = serde_json::from_str::<String>(aud.get()).map(|aud| vec![aud]);
+    one.or_else(|_| serde_json::from_str::<Vec<String>>(aud.get())).ok()
 }
 
 /// The claim checks of OpenID Connect Core §3.1.3.7 for an ID token received directly
@@ -277,12 +284,11 @@ pub fn validate_id_token(jwt: &str, expect: &TokenExpectations, now: u64) -> Res
     if claims.iss.as_deref() != Some(expect.issuer.as_str()) {
         return Err(id_error("iss is not the issuer"));
     }
-    let audiences: Vec<&str> = match &claims.aud {
-        Some(Value::String(aud)) => vec![aud.as_str()],
-        Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
-        _ => return Err(id_error("aud is missing")),
+    let audiences = match &claims.aud {
+        Some(aud) => audiences(aud).ok_or_else(|| id_error("aud is not a string or a list of strings"))?,
+        None => return Err(id_error("aud is missing")),
     };
-    if !audiences.contains(&expect.client_id.as_str()) {
+    if !audiences.contains(&expect.client_id) {
         return Err(id_error("aud does not include this client"));
     }
     match claims.azp.as_deref() {
@@ -504,6 +510,14 @@ pub(crate) mod tests {
             ),
             (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(",\"nonce\":\"n-123\"", ""))), "nonce is missing"),
             (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"sub\":\"alice\",", ""))), "sub is missing"),
+            (
+                jwt(
+                    r#"{"alg":"RS256"}"#,
+                    &claims(&|c| c.replace("\"aud\":\"leptos-spa\"", "\"aud\":[\"leptos-spa\",7]")),
+                ),
+                "aud is not a string or a list of strings",
+            ),
+            (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"aud\":\"leptos-spa\",", ""))), "aud is missing"),
             (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(&format!(",\"iat\":{NOW}"), ""))), "iat is missing"),
             (
                 jwt(
