@@ -2,39 +2,10 @@
 //! (RFC 6749 Appendix B), query strings on endpoints (RFC 6749 §3.1), and the
 //! "is this endpoint safe to use" rule (TLS, RFC 6749 §3.1 and §3.2).
 
-/// Appends `name=value` to a form-urlencoded string, percent-encoding both
-/// (WHATWG URL's urlencoded serializer: space becomes `+`).
-pub fn push_form_pair(out: &mut String, name: &str, value: &str) {
-    if !out.is_empty() {
-        out.push('&');
-    }
-    encode_component(out, name);
-    out.push('=');
-    encode_component(out, value);
-}
-
-/// Builds a form-urlencoded string from pairs, in their order.
+/// Builds a form-urlencoded string from pairs, in their order, with the WHATWG URL
+/// urlencoded serializer (space becomes `+`), which is what RFC 6749 Appendix B asks for.
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
-    let mut out = String::new();
-    for (name, value) in pairs {
-        push_form_pair(&mut out, name, value);
-    }
-    out
-}
-
-fn encode_component(out: &mut String, text: &str) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => out.push(b as char),
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(HEX[usize::from(b >> 4)] as char);
-                out.push(HEX[usize::from(b & 15)] as char);
-            }
-        }
-    }
+    form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
 }
 
 /// Why a query string could not be read.
@@ -47,7 +18,9 @@ pub enum QueryError {
 }
 
 /// Decodes one form-urlencoded component strictly: `+` is a space, `%XX` a byte, and a
-/// broken escape or bytes that are not UTF-8 are errors rather than guesses.
+/// broken escape or bytes that are not UTF-8 are errors rather than guesses. (Hand-written:
+/// `form_urlencoded::parse` passes a broken escape through and replaces bad UTF-8, and a
+/// callback that cannot be read exactly must be refused, not guessed at.)
 pub fn decode_component(text: &str) -> Result<String, QueryError> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
