@@ -4,6 +4,7 @@
 
 use leptos::prelude::*;
 use leptos_oidc_spa::auth::browser::{http, location, sleep, storage};
+use leptos_oidc_spa::auth::oauth::{PendingSignIn, ProviderMetadata, SignInRandomness};
 use leptos_oidc_spa::auth::{
     AuthError, AuthFailure, AuthState, RequireAuth, User, provide_auth, provide_auth_in_state,
 };
@@ -40,32 +41,128 @@ async fn wait_for(root: &web_sys::HtmlElement, selector: &str) -> web_sys::Eleme
     panic!("{selector} never appeared; the DOM is {}", root.inner_html());
 }
 
+fn pending(state_byte: u8) -> PendingSignIn {
+    let random = SignInRandomness { verifier: [1; 32], state: [state_byte; 32], nonce: [3; 32] };
+    PendingSignIn::new(&random, "/profile", 1_700_000_000)
+}
+
+fn metadata() -> ProviderMetadata {
+    ProviderMetadata::parse(
+        r#"{"issuer":"https://id.example.com","authorization_endpoint":"https://id.example.com/a",
+            "token_endpoint":"https://id.example.com/t"}"#,
+        "https://id.example.com",
+    )
+    .expect("metadata")
+}
+
 #[wasm_bindgen_test]
 fn a_pending_sign_in_is_taken_exactly_once() {
-    assert!(storage::put_pending("state-one", "{\"record\":1}"));
-    assert!(storage::pending_records().contains(&("state-one".to_owned(), Some("{\"record\":1}".to_owned()))));
-    assert_eq!(storage::take_pending::<String>("state-one").as_deref(), Some("{\"record\":1}"));
-    assert_eq!(storage::take_pending::<String>("state-one"), None, "a second take finds nothing");
-    assert!(!storage::pending_records::<String>().iter().any(|(state, _)| state == "state-one"));
+    let record = pending(11);
+    assert!(storage::put_pending(&record.state, &record));
+    let stored = storage::pending_records::<PendingSignIn>();
+    assert!(
+        stored.iter().any(|(state, r)| *state == record.state && r.as_ref().is_some_and(|r| r.nonce == record.nonce))
+    );
+    let taken = storage::take_pending::<PendingSignIn>(&record.state).expect("stored");
+    assert_eq!(taken.verifier.expose(), record.verifier.expose());
+    assert!(storage::take_pending::<PendingSignIn>(&record.state).is_none(), "a second take finds nothing");
+    assert!(!storage::pending_records::<PendingSignIn>().iter().any(|(state, _)| *state == record.state));
 }
 
 #[wasm_bindgen_test]
 fn storage_keys_are_namespaced_and_separate_per_state() {
-    storage::put_pending("state-a", "a");
-    storage::put_pending("state-b", "b");
-    let session = session();
-    // Stored as JSON (gloo-storage), under the namespaced key.
-    assert_eq!(session.get_item(&format!("{}pending:state-a", storage::NAMESPACE)).unwrap().as_deref(), Some("\"a\""));
-    assert_eq!(storage::take_pending::<String>("state-b").as_deref(), Some("b"));
-    assert_eq!(storage::take_pending::<String>("state-a").as_deref(), Some("a"), "taking one leaves the other");
+    let (a, b) = (pending(12), pending(13));
+    storage::put_pending(&a.state, &a);
+    storage::put_pending(&b.state, &b);
+    let raw = session().get_item(&format!("{}pending:{}", storage::NAMESPACE, a.state)).unwrap().unwrap_or_default();
+    assert!(raw.starts_with('{') && raw.contains(&a.nonce), "stored as a JSON object under the namespaced key: {raw}");
+    assert_eq!(storage::take_pending::<PendingSignIn>(&b.state).map(|r| r.state), Some(b.state));
+    assert_eq!(
+        storage::take_pending::<PendingSignIn>(&a.state).map(|r| r.state),
+        Some(a.state),
+        "taking one leaves the other"
+    );
+}
+
+/// Storage is untrusted input: what cannot be read is dropped, and a record in another
+/// shape (an array read by position) is not read either.
+#[wasm_bindgen_test]
+fn an_unreadable_pending_record_is_taken_and_dropped() {
+    let key = |state: &str| format!("{}pending:{state}", storage::NAMESPACE);
+    session().set_item(&key("garbled"), "not json").unwrap();
+    let array = format!(r#"["s","n","{}","/",1700000000]"#, "a".repeat(43));
+    session().set_item(&key("array"), &array).unwrap();
+    for state in ["garbled", "array"] {
+        assert!(storage::take_pending::<PendingSignIn>(state).is_none(), "{state}");
+        assert_eq!(session().get_item(&key(state)).unwrap(), None, "{state} is gone");
+    }
 }
 
 #[wasm_bindgen_test]
 fn metadata_cache_round_trips_and_can_be_forgotten() {
-    storage::cache_metadata("{\"issuer\":\"x\"}");
-    assert_eq!(storage::cached_metadata::<String>().as_deref(), Some("{\"issuer\":\"x\"}"));
+    storage::cache_metadata(&metadata());
+    assert_eq!(storage::cached_metadata::<ProviderMetadata>(), Some(metadata()));
     storage::forget_metadata();
-    assert_eq!(storage::cached_metadata::<String>(), None);
+    assert_eq!(storage::cached_metadata::<ProviderMetadata>(), None);
+}
+
+#[wasm_bindgen_test]
+fn unreadable_cached_metadata_is_ignored() {
+    session().set_item(&format!("{}metadata", storage::NAMESPACE), "{\"issuer\":").unwrap();
+    assert_eq!(storage::cached_metadata::<ProviderMetadata>(), None);
+}
+
+/// Replaces `window.fetch` with a recorder that never answers, runs `body`, and returns
+/// the requests it was given; the real fetch is back afterwards.
+fn with_recorded_fetch(body: impl FnOnce()) -> js_sys::Array {
+    let install = js_sys::Function::new_no_args(
+        "window.__recorded = []; window.__fetch = window.fetch;
+         window.fetch = (request) => { window.__recorded.push(request); return new Promise(() => {}); };",
+    );
+    install.call0(&JsValue::NULL).expect("install");
+    body();
+    js_sys::Function::new_no_args("window.fetch = window.__fetch;").call0(&JsValue::NULL).expect("restore");
+    js_sys::Reflect::get(&window(), &"__recorded".into()).expect("recorded").unchecked_into()
+}
+
+#[wasm_bindgen_test]
+async fn revocation_is_a_keepalive_form_post_without_referrer_or_cache() {
+    let recorded = with_recorded_fetch(|| http::post_form_and_forget("https://id.example/revoke", "token=x"));
+    assert_eq!(recorded.length(), 1);
+    let request: web_sys::Request = recorded.get(0).unchecked_into();
+    let keepalive = js_sys::Reflect::get(&request, &"keepalive".into()).expect("keepalive");
+    assert_eq!(keepalive.as_bool(), Some(true));
+    assert_eq!(request.method(), "POST");
+    assert_eq!(request.url(), "https://id.example/revoke");
+    assert_eq!(request.headers().get("content-type").unwrap().as_deref(), Some("application/x-www-form-urlencoded"));
+    assert_eq!(request.referrer_policy(), web_sys::ReferrerPolicy::NoReferrer);
+    assert_eq!(request.mode(), web_sys::RequestMode::Cors);
+    assert_eq!(request.cache(), web_sys::RequestCache::NoStore);
+    let body = wasm_bindgen_futures::JsFuture::from(request.text().unwrap()).await.unwrap();
+    assert_eq!(body.as_string().as_deref(), Some("token=x"));
+}
+
+/// RFC 6749 §3.1: an endpoint's own query "MUST be retained", byte for byte here.
+#[wasm_bindgen_test]
+fn an_endpoints_own_query_is_kept_as_it_is() {
+    let url = "https://id.example/keys?p=b2c_1_susi&x=%7E";
+    let recorded = with_recorded_fetch(|| {
+        let _in_flight = http::start(http::HttpRequest::Get { url }).expect("started");
+    });
+    let request: web_sys::Request = recorded.get(0).unchecked_into();
+    assert_eq!(request.url(), url);
+}
+
+/// A request nobody waits for any more (the keys, when the token request failed) stops.
+#[wasm_bindgen_test]
+fn dropping_an_in_flight_request_aborts_it() {
+    let recorded = with_recorded_fetch(|| {
+        let in_flight = http::start(http::HttpRequest::Get { url: "https://id.example/jwks" }).expect("started");
+        drop(in_flight);
+    });
+    let request: web_sys::Request = recorded.get(0).unchecked_into();
+    assert_eq!(request.url(), "https://id.example/jwks");
+    assert!(request.signal().aborted(), "the dropped request was aborted");
 }
 
 #[wasm_bindgen_test]

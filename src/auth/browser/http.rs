@@ -1,13 +1,18 @@
-//! HTTP through gloo-net (the browser's `fetch`), with the settings every request of this
-//! client wants: CORS mode, no referrer, no cache, and a time limit after which the
-//! request is aborted. Credentials stay at fetch's default, `same-origin`, which sends no
-//! cookie to the provider.
+//! HTTP through the browser's `fetch`, with the settings every request of this client
+//! wants: CORS mode, no referrer, no cache, and a time limit after which the request is
+//! aborted. Credentials stay at fetch's default, `same-origin`, which sends no cookie to
+//! the provider. Answers are read with gloo-net's `Response`.
+//!
+//! Requests are made with web-sys's `RequestInit` rather than gloo-net's `RequestBuilder`,
+//! for three things the builder cannot do: keep an endpoint's own query exactly as it is
+//! (0.6 appends `&` to it, while RFC 6749 §3.1 says it "MUST be retained"), set
+//! `keepalive`, and start the request at once (its `send()` starts it when first polled).
 
-use gloo_net::http::{Method, Request, RequestBuilder, Response};
+use gloo_net::http::Response;
 use gloo_timers::callback::Timeout;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, ReferrerPolicy, RequestCache, RequestMode};
+use web_sys::{AbortController, Headers, ReferrerPolicy, Request, RequestCache, RequestInit, RequestMode};
 
 use crate::auth::oauth::AuthError;
 
@@ -39,25 +44,26 @@ pub async fn send(request: HttpRequest<'_>) -> Result<HttpResponse, AuthError> {
 }
 
 /// The request with this client's settings, ready to send.
-fn build(request: HttpRequest<'_>, controller: Option<&AbortController>) -> Result<Request, AuthError> {
-    let (method, url) = match request {
-        HttpRequest::Get { url } | HttpRequest::GetWithBearer { url, .. } => (Method::GET, url),
-        HttpRequest::PostForm { url, .. } => (Method::POST, url),
-    };
-    let builder = RequestBuilder::new(url)
-        .method(method)
-        .mode(RequestMode::Cors)
-        .cache(RequestCache::NoStore)
-        .referrer_policy(ReferrerPolicy::NoReferrer)
-        .abort_signal(controller.map(AbortController::signal).as_ref());
-    let built = match request {
-        HttpRequest::Get { .. } => builder.build(),
-        HttpRequest::GetWithBearer { token, .. } => builder.header("Authorization", &format!("Bearer {token}")).build(),
-        HttpRequest::PostForm { body, .. } => {
-            builder.header("Content-Type", "application/x-www-form-urlencoded").body(body)
+fn build(request: HttpRequest<'_>, init: RequestInit) -> Result<Request, AuthError> {
+    init.set_mode(RequestMode::Cors);
+    init.set_cache(RequestCache::NoStore);
+    init.set_referrer_policy(ReferrerPolicy::NoReferrer);
+    let headers = Headers::new().map_err(network)?;
+    let url = match request {
+        HttpRequest::Get { url } => url,
+        HttpRequest::GetWithBearer { url, token } => {
+            headers.set("Authorization", &format!("Bearer {token}")).map_err(network)?;
+            url
+        }
+        HttpRequest::PostForm { url, body } => {
+            init.set_method("POST");
+            headers.set("Content-Type", "application/x-www-form-urlencoded").map_err(network)?;
+            init.set_body(&JsValue::from_str(body));
+            url
         }
     };
-    built.map_err(|error| AuthError::Network(error.to_string()))
+    init.set_headers(&headers);
+    Request::new_with_str_and_init(url, &init).map_err(network)
 }
 
 /// A request that has left: [`start`] issues it at once, so the caller can do other work
@@ -73,15 +79,15 @@ pub struct InFlight {
 /// Issues `request` now, with the time limit running.
 pub fn start(request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
     let controller = AbortController::new().map_err(network)?;
-    let request = build(request, Some(&controller))?;
+    let init = RequestInit::new();
+    init.set_signal(Some(&controller.signal()));
+    let request = build(request, init)?;
     let time_limit = {
         let controller = controller.clone();
         Timeout::new(TIMEOUT_MS, move || controller.abort())
     };
-    // fetch() itself, not gloo-net's `send()`: that is an async fn, which would issue the
-    // request only when first polled, after the caller's other work instead of before it.
     let window = web_sys::window().ok_or_else(|| AuthError::Network("no window".into()))?;
-    let fetch = JsFuture::from(window.fetch_with_request(&request.into()));
+    let fetch = JsFuture::from(window.fetch_with_request(&request));
     Ok(InFlight { fetch, controller, _time_limit: time_limit })
 }
 
@@ -89,13 +95,15 @@ impl InFlight {
     /// The answer, headers and body, within the time limit.
     pub async fn response(mut self) -> Result<HttpResponse, AuthError> {
         let outcome = async {
-            let response = Response::from(web_sys::Response::from((&mut self.fetch).await?));
-            let body = response.text().await.map_err(|error| JsValue::from_str(&error.to_string()))?;
+            let response = Response::from(
+                (&mut self.fetch).await.map_err(network)?.dyn_into::<web_sys::Response>().map_err(network)?,
+            );
+            let body = response.text().await.map_err(|error| AuthError::Network(error.to_string()))?;
             let content_type = response.headers().get("content-type").unwrap_or_default();
-            Ok::<_, JsValue>(HttpResponse { status: response.status(), content_type, body })
+            Ok(HttpResponse { status: response.status(), content_type, body })
         }
         .await;
-        outcome.map_err(|error| if self.controller.signal().aborted() { AuthError::Timeout } else { network(error) })
+        outcome.map_err(|error| if self.controller.signal().aborted() { AuthError::Timeout } else { error })
     }
 }
 
@@ -110,16 +118,11 @@ impl Drop for InFlight {
 /// POSTs a form and does not wait for the answer; `keepalive` lets the request outlive the
 /// page, for the last request before leaving it (the revocation at sign-out).
 pub fn post_form_and_forget(url: &str, body: &str) {
-    let Ok(request) = build(HttpRequest::PostForm { url, body }, None) else { return };
-    // keepalive can only be given when a Request is made, and neither gloo-net's builder
-    // nor web-sys's RequestInit has it: copy the request with it set.
-    let init = web_sys::RequestInit::new();
+    let init = RequestInit::new();
+    // Not in web-sys's bindings; RequestInit is a plain object, so set the member.
     let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
-    let request: web_sys::Request = request.into();
-    if let (Some(window), Ok(keepalive)) =
-        (web_sys::window(), web_sys::Request::new_with_request_and_init(&request, &init))
-    {
-        let _ = window.fetch_with_request(&keepalive);
+    if let (Some(window), Ok(request)) = (web_sys::window(), build(HttpRequest::PostForm { url, body }, init)) {
+        let _ = window.fetch_with_request(&request);
     }
 }
 

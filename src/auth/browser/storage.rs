@@ -7,6 +7,8 @@ use gloo_storage::{SessionStorage, Storage};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::auth::oauth::document;
+
 /// Every key this module writes starts with this, so it never collides with the app's.
 pub const NAMESPACE: &str = "leptos-oidc:";
 const PENDING: &str = "leptos-oidc:pending:";
@@ -19,8 +21,12 @@ fn available() -> bool {
     web_sys::window().is_some_and(|window| window.session_storage().is_ok_and(|storage| storage.is_some()))
 }
 
+/// Reads back what [`set`] stored. Storage is untrusted input, so it is read by the same
+/// rules as a server's answer (`oauth::document`: bounded, objects only) rather than by
+/// gloo-storage's own `get`, which would read a struct from an array too.
 fn get<T: DeserializeOwned>(key: &str) -> Option<T> {
-    available().then(|| SessionStorage::get(key).ok()).flatten()
+    let text = available().then(|| SessionStorage::raw().get_item(key).ok().flatten()).flatten()?;
+    document::parse(&text).ok()
 }
 
 /// False if storage is unavailable or full.

@@ -10,7 +10,7 @@ use super::url::{is_secure_endpoint, origin_of};
 /// `config.json` as written: every member may be missing here, and
 /// [`ClientConfig::from_document`] decides what is required. A [`ClientConfig`] serializes
 /// to this same shape, with its defaults filled in.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Deserialize)]
 pub struct ConfigDocument {
     pub issuer: Option<String>,
     pub client_id: Option<String>,
@@ -41,6 +41,7 @@ impl ClientConfig {
         let document = document::parse(text).map_err(|error| {
             AuthError::Config(match error {
                 DocumentError::NotAnObject => "config.json must hold a JSON object".into(),
+                DocumentError::Syntax(detail) => format!("config.json is not valid JSON: {detail}"),
                 other => format!("config.json is not valid: {other}"),
             })
         })?;
@@ -142,8 +143,9 @@ mod tests {
 
     #[test]
     fn refuses_unusable_settings() {
+        let big = format!(r#"{{"issuer":"https://id.example.com","client_id":"c","x":"{}"}}"#, "a".repeat(256 * 1024));
         let cases = [
-            ("not json", "config.json must hold a JSON object"),
+            ("{not json", "config.json is not valid JSON"),
             ("[]", "must hold a JSON object"),
             (r#"{"client_id":"c"}"#, "\"issuer\" is missing"),
             (r#"{"issuer":"http://id.example.com","client_id":"c"}"#, "\"issuer\" must be an https URL"),
@@ -156,6 +158,7 @@ mod tests {
                 r#"{"issuer":"https://id.example.com","client_id":"a","client_id":"b"}"#,
                 "config.json is not valid: duplicate field `client_id`",
             ),
+            (big.as_str(), "config.json is not valid: it is larger than 256 KB"),
             (
                 r#"{"issuer":"https://id.example.com","client_id":"c","redirect_uri":"https://evil.example/callback"}"#,
                 "\"redirect_uri\" must be a URL on this app's origin",

@@ -7,8 +7,7 @@
 //! - a size limit before parsing ([`MAX_DOCUMENT_BYTES`]). Nesting costs no stack beyond
 //!   a bound either way: serde_json refuses documents whose members it reads nest more
 //!   than 127 levels deep, and skips members nobody reads without recursion;
-//! - only objects: serde's derive would also read a struct from a JSON array, by position
-//!   (so a member read by hand as raw JSON goes through [`parse`] too).
+//! - only objects: serde's derive would also read a struct from a JSON array, by position.
 //!
 //! A member that a struct names and that appears twice is refused by serde's derive
 //! ("duplicate field"); RFC 8259 §4 leaves duplicates undefined, and "take the last" would
@@ -28,8 +27,11 @@ pub const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 pub enum DocumentError {
     /// Larger than [`MAX_DOCUMENT_BYTES`].
     TooLarge,
-    /// Not JSON, or JSON but not an object.
+    /// Not an object: another JSON value, or text that does not even start like one.
     NotAnObject,
+    /// It starts like an object but is not valid JSON (serde_json's words, with the
+    /// position), or nests deeper than serde_json reads.
+    Syntax(String),
     /// An object, but a member this client reads has the wrong type or appears twice
     /// (serde_json's words, with the position).
     Invalid(String),
@@ -40,7 +42,7 @@ impl fmt::Display for DocumentError {
         match self {
             DocumentError::TooLarge => write!(f, "it is larger than {} KB", MAX_DOCUMENT_BYTES / 1024),
             DocumentError::NotAnObject => f.write_str("it is not a JSON object"),
-            DocumentError::Invalid(detail) => f.write_str(detail),
+            DocumentError::Syntax(detail) | DocumentError::Invalid(detail) => f.write_str(detail),
         }
     }
 }
@@ -55,7 +57,7 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, DocumentError> {
         return Err(DocumentError::NotAnObject);
     }
     serde_json::from_str(text).map_err(|error| {
-        if error.is_data() { DocumentError::Invalid(error.to_string()) } else { DocumentError::NotAnObject }
+        if error.is_data() { DocumentError::Invalid(error.to_string()) } else { DocumentError::Syntax(error.to_string()) }
     })
 }
 
@@ -93,8 +95,11 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_an_object() {
-        for text in ["", "not json", "[\"a\",3]", "\"text\"", "null", "{", "{\"name\":\"a\",}", "{} x", "\u{a0}{}"] {
+        for text in ["", "not json", "[\"a\",3]", "\"text\"", "null", "\u{a0}{}"] {
             assert_eq!(parse::<Sample>(text), Err(DocumentError::NotAnObject), "{text:?}");
+        }
+        for text in ["{", "{\"name\":\"a\",}", "{} x", "{'name':1}"] {
+            assert!(matches!(parse::<Sample>(text), Err(DocumentError::Syntax(_))), "{text:?}");
         }
     }
 
@@ -107,16 +112,20 @@ mod tests {
 
     #[test]
     fn size_and_nesting_are_bounded() {
-        let big = format!(r#"{{"name":"{}"}}"#, "a".repeat(MAX_DOCUMENT_BYTES));
-        assert_eq!(parse::<Sample>(&big), Err(DocumentError::TooLarge));
+        let sized = |len: usize| format!(r#"{{"name":"{}"}}"#, "a".repeat(len - r#"{"name":""}"#.len()));
+        assert_eq!(
+            parse::<Sample>(&sized(MAX_DOCUMENT_BYTES)).map(|s| s.name.map(|n| n.len())),
+            Ok(Some(MAX_DOCUMENT_BYTES - 11))
+        );
+        assert_eq!(parse::<Sample>(&sized(MAX_DOCUMENT_BYTES + 1)), Err(DocumentError::TooLarge));
         // serde_json's limit: 127 levels in all, the document's own object included.
         let nested = |depth: usize| format!(r#"{{"any":{}{}}}"#, "[".repeat(depth), "]".repeat(depth));
         assert!(parse::<Sample>(&nested(126)).is_ok());
-        assert_eq!(parse::<Sample>(&nested(127)), Err(DocumentError::NotAnObject));
+        assert!(matches!(parse::<Sample>(&nested(127)), Err(DocumentError::Syntax(detail)) if detail.contains("recursion limit")));
         // A member nobody reads is skipped without recursion, however deep (and never read).
         let deep = format!(r#"{{"other":{}{},"name":"a"}}"#, "[".repeat(100_000), "]".repeat(100_000));
         assert_eq!(parse::<Sample>(&deep).unwrap().name.as_deref(), Some("a"));
         let unclosed = format!(r#"{{"other":{}"#, "[".repeat(100_000));
-        assert_eq!(parse::<Sample>(&unclosed), Err(DocumentError::NotAnObject));
+        assert!(matches!(parse::<Sample>(&unclosed), Err(DocumentError::Syntax(_))));
     }
 }

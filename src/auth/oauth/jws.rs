@@ -283,6 +283,15 @@ mod tests {
         BASE64_URL_SAFE_NO_PAD.encode(&modulus)
     }
 
+    /// `encoded` with a bit set among the last character's unused trailing bits: the same
+    /// bytes in a second, non-canonical spelling.
+    fn with_trailing_bit(encoded: &str) -> String {
+        const ALPHABET: &str = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let (head, last) = encoded.split_at(encoded.len() - 1);
+        let index = ALPHABET.find(last).unwrap();
+        format!("{head}{}", &ALPHABET[index + 1..index + 2])
+    }
+
     fn coordinate(len: usize) -> String {
         BASE64_URL_SAFE_NO_PAD.encode(vec![7u8; len])
     }
@@ -417,6 +426,73 @@ mod tests {
                 "the signature is not base64url",
             ),
             (format!("{}.e30.AA", b64("[]")), jwks(), vec![], "the header is not valid (it is not a JSON object)"),
+            // base64url is strict (RFC 7515 §2): no padding, no stray trailing bits.
+            (
+                format!("{}=.e30.AA", b64(r#"{"alg":"RS256","kid":"rsa-1"}"#)),
+                jwks(),
+                vec![],
+                "the header is not valid (it is not base64url)",
+            ),
+            (
+                format!("{}.e30.AB", b64(r#"{"alg":"RS256","kid":"rsa-1"}"#)),
+                jwks(),
+                vec![],
+                "the signature is not base64url",
+            ),
+            (
+                format!("{}.e30.AA==", b64(r#"{"alg":"RS256","kid":"rsa-1"}"#)),
+                jwks(),
+                vec![],
+                "the signature is not base64url",
+            ),
+            (
+                rs(r#"{"alg":"RS256","kid":"p"}"#),
+                format!(r#"{{"keys":[{{"kty":"RSA","kid":"p","n":"{}==","e":"AQAB"}}]}}"#, n_2048()),
+                vec![],
+                "the provider's key has no valid n",
+            ),
+            (
+                rs(r#"{"alg":"RS256","kid":"p"}"#),
+                format!(r#"{{"keys":[{{"kty":"RSA","kid":"p","n":"{}","e":"AQAB"}}]}}"#, with_trailing_bit(&n_2048())),
+                vec![],
+                "the provider's key has no valid n",
+            ),
+            (
+                jwt(r#"{"alg":"ES256","kid":"p"}"#, &[2; 64]),
+                format!(
+                    r#"{{"keys":[{{"kty":"EC","kid":"p","crv":"P-256","x":"{}","y":"{}"}}]}}"#,
+                    with_trailing_bit(&coordinate(32)),
+                    coordinate(32)
+                ),
+                vec![],
+                "the provider's key has no valid x",
+            ),
+            // A member read twice is refused; a key with one is skipped (RFC 7517 §5).
+            (
+                rs(r#"{"alg":"RS256","kid":"rsa-1","kid":"rsa-enc"}"#),
+                jwks(),
+                vec![],
+                "the header is not valid (duplicate field `kid` at line 1 column 34)",
+            ),
+            (
+                rs(r#"{"alg":"RS256","kid":"rsa-1"}"#),
+                format!(r#"{{"keys":[],"keys":{}}}"#, &jwks()[8..jwks().len() - 1]),
+                vec![],
+                "the provider's key set (JWKS) is not valid",
+            ),
+            (
+                rs(r#"{"alg":"RS256","kid":"p"}"#),
+                format!(r#"{{"keys":[{{"kty":"RSA","kid":"p","n":"{n}","n":"{n}","e":"AQAB"}}]}}"#, n = n_2048()),
+                vec![],
+                "no key of the provider's key set has its kid",
+            ),
+            // A key set over the size limit is refused, however good its keys.
+            (
+                rs(r#"{"alg":"RS256","kid":"rsa-1"}"#),
+                jwks().replacen("{", &format!(r#"{{"padding":"{}","#, "a".repeat(256 * 1024)), 1),
+                vec![],
+                "the provider's key set (JWKS) is not valid",
+            ),
             ("!!.e30.AA".to_string(), jwks(), vec![], "the header is not valid (it is not base64url)"),
         ];
         for (token, keys, allowed, expected) in cases {

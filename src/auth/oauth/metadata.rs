@@ -44,6 +44,7 @@ impl ProviderMetadata {
         let metadata: ProviderMetadata = document::parse(text).map_err(|error| {
             AuthError::Discovery(match error {
                 DocumentError::NotAnObject => "metadata is not a JSON object".into(),
+                DocumentError::Syntax(detail) => format!("metadata is not valid JSON: {detail}"),
                 other => format!("metadata is not valid: {other}"),
             })
         })?;
@@ -143,10 +144,15 @@ mod tests {
             (DOC.replace("true", "\"yes\""), "invalid type: string \"yes\", expected a boolean"),
             (DOC.replace("[\"RS256\", \"ES256\"]", "\"RS256\""), "expected a sequence"),
             ("[1]".to_owned(), "metadata is not a JSON object"),
+            (
+                DOC.replacen('{', &format!(r#"{{"x":"{}","#, "a".repeat(256 * 1024)), 1),
+                "metadata is not valid: it is larger than 256 KB",
+            ),
         ];
         for (text, expected) in cases {
-            let message = ProviderMetadata::parse(&text, "http://127.0.0.1:9000").unwrap_err().message();
-            assert!(message.contains(expected), "{message}");
+            let error = ProviderMetadata::parse(&text, "http://127.0.0.1:9000").unwrap_err();
+            assert_eq!(error.code(), "discovery");
+            assert!(error.message().contains(expected), "{}", error.message());
         }
         let null_optional = DOC.replace("\"http://127.0.0.1:9000/me\"", "null");
         assert_eq!(ProviderMetadata::parse(&null_optional, "http://127.0.0.1:9000").unwrap().userinfo_endpoint, None);

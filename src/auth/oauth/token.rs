@@ -195,7 +195,7 @@ pub fn process_token_response(
         return Err(AuthError::TokenRejected { status, error, description });
     }
     let answer = answer.map_err(|error| match error {
-        DocumentError::NotAnObject => invalid("the answer is not a JSON object"),
+        DocumentError::NotAnObject | DocumentError::Syntax(_) => invalid("the answer is not a JSON object"),
         other => invalid(&format!("the answer is not valid: {other}")),
     })?;
     if let Some(error) = answer.error {
@@ -296,12 +296,15 @@ pub fn validate_id_token(jwt: &str, expect: &TokenExpectations, now: u64) -> Res
         None if audiences.len() > 1 => return Err(id_error("several audiences but no azp")),
         _ => {}
     }
+    // Saturating: `exp` and `iat` come from the provider and may be anything an i64 holds.
+    let now = i64::try_from(now).unwrap_or(i64::MAX);
     let exp = claims.exp.ok_or_else(|| id_error("exp is missing"))?;
-    if exp + CLOCK_SKEW_SECS <= now as i64 {
+    if exp.saturating_add(CLOCK_SKEW_SECS) <= now {
         return Err(id_error("it has expired"));
     }
-    if claims.iat.is_none() {
-        return Err(id_error("iat is missing"));
+    let iat = claims.iat.ok_or_else(|| id_error("iat is missing"))?;
+    if iat > now.saturating_add(CLOCK_SKEW_SECS) {
+        return Err(id_error("it was issued in the future"));
     }
     match claims.nonce.as_deref() {
         Some(nonce) if constant_time_eq(nonce.as_bytes(), expect.nonce.as_bytes()) => {}
@@ -527,6 +530,21 @@ pub(crate) mod tests {
                 "the claims are not valid (invalid type: floating point",
             ),
             (
+                jwt(
+                    r#"{"alg":"RS256"}"#,
+                    &claims(&|c| c.replace(&(NOW + 3600).to_string(), &format!("{}.5", NOW + 3600))),
+                ),
+                "the claims are not valid (invalid type: floating point",
+            ),
+            (
+                jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(&(NOW + 3600).to_string(), "1.7000036e9"))),
+                "the claims are not valid (invalid type: floating point",
+            ),
+            (
+                format!("{}=", jwt(r#"{"alg":"RS256"}"#, &good_claims()).replace(".c2ln", "")) + ".c2ln",
+                "the claims are not valid (it is not base64url)",
+            ),
+            (
                 jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"exp\":", "\"exp\":\"1\",\"x\":"))),
                 "the claims are not valid (invalid type: string \"1\", expected i64",
             ),
@@ -544,6 +562,43 @@ pub(crate) mod tests {
             assert_eq!(err.code(), "invalid_id_token", "{detail}");
             assert!(err.message().contains(detail), "{detail}: {}", err.message());
         }
+    }
+
+    /// Issue 13, item 8: `exp + skew` must not overflow, and `iat` may not lie in the
+    /// future beyond the allowed clock skew.
+    #[test]
+    fn time_claims_at_the_edges() {
+        let with = |from: String, to: String| jwt(r#"{"alg":"RS256"}"#, &good_claims().replace(&from, &to));
+        let far = with((NOW + 3600).to_string(), i64::MAX.to_string());
+        assert_eq!(validate_id_token(&far, &expectations(), NOW).map(|c| c.exp), Ok(i64::MAX));
+        let long_ago = with((NOW + 3600).to_string(), i64::MIN.to_string());
+        assert_eq!(validate_id_token(&long_ago, &expectations(), NOW).unwrap_err(), id_error("it has expired"));
+        let issued_later = with(format!("\"iat\":{NOW}"), format!("\"iat\":{}", NOW + 61));
+        assert_eq!(
+            validate_id_token(&issued_later, &expectations(), NOW).unwrap_err(),
+            id_error("it was issued in the future")
+        );
+        let within_skew = with(format!("\"iat\":{NOW}"), format!("\"iat\":{}", NOW + 60));
+        assert!(validate_id_token(&within_skew, &expectations(), NOW).is_ok());
+        let iat_max = with(format!("\"iat\":{NOW}"), format!("\"iat\":{}", i64::MAX));
+        assert_eq!(validate_id_token(&iat_max, &expectations(), NOW).unwrap_err(), id_error("it was issued in the future"));
+        // A clock beyond i64 (not a real one) neither wraps nor panics: it is past everything.
+        assert_eq!(validate_id_token(&far, &expectations(), u64::MAX).unwrap_err(), id_error("it has expired"));
+    }
+
+    /// Every document is bounded (oauth::document), the token response and the ID token's
+    /// claims included.
+    #[test]
+    fn documents_over_the_size_limit_are_refused() {
+        let padding = "a".repeat(256 * 1024);
+        let id = jwt(r#"{"alg":"RS256"}"#, &good_claims());
+        let body = format!(r#"{{"x":"{padding}","access_token":"at","token_type":"Bearer","id_token":"{id}"}}"#);
+        let err = process_token_response(200, &body, &expectations(), NOW).unwrap_err();
+        assert_eq!(err.code(), "invalid_token_response");
+        assert!(err.message().contains("the answer is not valid: it is larger than 256 KB"), "{}", err.message());
+        let big_claims = good_claims().replacen('{', &format!(r#"{{"x":"{padding}","#), 1);
+        let err = validate_id_token(&jwt(r#"{"alg":"RS256"}"#, &big_claims), &expectations(), NOW).unwrap_err();
+        assert!(err.message().contains("the claims are not valid (it is larger than 256 KB)"), "{}", err.message());
     }
 
     #[test]

@@ -37,7 +37,7 @@ pub fn process_userinfo(
         return Err(invalid("the answer is not JSON"));
     }
     let info: UserInfo = document::parse(body).map_err(|error| match error {
-        DocumentError::NotAnObject => invalid("the answer is not a JSON object"),
+        DocumentError::NotAnObject | DocumentError::Syntax(_) => invalid("the answer is not a JSON object"),
         other => invalid(&format!("the answer is not valid: {other}")),
     })?;
     // §5.3.2: `sub` is always returned; an empty one names nobody.
@@ -82,11 +82,18 @@ mod tests {
             (200, "application/json", r#"{"name":"x"}"#, "the answer is not valid: missing field `sub`"),
             (200, "application/json", r#"{"sub":""}"#, "sub is missing"),
             (200, "application/json", r#"{"sub":"alice","sub":"mallory"}"#, "duplicate field `sub`"),
+            (
+                200,
+                "application/json",
+                &format!(r#"{{"sub":"alice","x":"{}"}}"#, "a".repeat(256 * 1024)),
+                "the answer is not valid: it is larger than 256 KB",
+            ),
             (200, "application/json", r#"{"sub":"mallory"}"#, "another person"),
         ];
         for (status, content_type, body, detail) in cases {
             let err = process_userinfo(status, content_type, body, Some("alice")).unwrap_err();
-            assert!(err.message().contains(detail), "{body}: {}", err.message());
+            assert_eq!(err.code(), "invalid_userinfo");
+            assert!(err.message().contains(detail), "{}: {}", &body[..body.len().min(80)], err.message());
         }
     }
 }
