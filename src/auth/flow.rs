@@ -86,7 +86,7 @@ pub fn start_sign_in(config: &ClientConfig, metadata: &ProviderMetadata, return_
 fn forget_stale_sign_ins(now: u64) -> bool {
     let mut any_left = false;
     for (state, record) in storage::pending_records::<PendingSignIn>() {
-        if record.and_then(PendingSignIn::from_stored).is_none_or(|p| p.is_expired(now)) {
+        if record.and_then(PendingSignIn::checked).is_none_or(|p| p.is_expired(now)) {
             storage::remove_pending(&state);
         } else {
             any_left = true;
@@ -113,7 +113,7 @@ pub async fn finish_sign_in(config: &ClientConfig, query: &str) -> Result<Signed
     let now = now_secs();
     // Taking the record deletes it: whatever happens next, this response is used once.
     let pending =
-        params.state.as_deref().and_then(storage::take_pending::<PendingSignIn>).and_then(PendingSignIn::from_stored);
+        params.state.as_deref().and_then(storage::take_pending::<PendingSignIn>).and_then(PendingSignIn::checked);
     let other_pending = forget_stale_sign_ins(now);
     let expect = CallbackExpectations { issuer: &config.issuer, iss_required: metadata.iss_parameter_supported, now };
     let callback = validate_callback(params, pending, other_pending, &expect)?;

@@ -16,7 +16,8 @@ const METADATA: &str = "leptos-oidc:metadata";
 const CONFIG: &str = "leptos-oidc:config";
 
 /// Whether this page may use sessionStorage. gloo-storage throws a JavaScript exception
-/// when the browser blocks it (site data disabled), so every use asks first.
+/// when the browser blocks it (site data disabled), so every use asks first: the storage
+/// is looked up twice, by design.
 fn available() -> bool {
     web_sys::window().is_some_and(|window| window.session_storage().is_ok_and(|storage| storage.is_some()))
 }
@@ -40,16 +41,20 @@ fn remove(key: &str) {
     }
 }
 
+fn pending_key(state: &str) -> String {
+    format!("{PENDING}{state}")
+}
+
 /// Stores a pending sign-in under its state. False if storage is unavailable or full.
 pub fn put_pending<T: Serialize + ?Sized>(state: &str, record: &T) -> bool {
-    set(&format!("{PENDING}{state}"), record)
+    set(&pending_key(state), record)
 }
 
 /// Takes the pending sign-in stored under `state` out of storage: it is returned once
 /// and deleted, so a replayed callback finds nothing. `None` also when what is stored
 /// there cannot be read as a `T`.
 pub fn take_pending<T: DeserializeOwned>(state: &str) -> Option<T> {
-    let key = format!("{PENDING}{state}");
+    let key = pending_key(state);
     let record = get(&key);
     remove(&key);
     record
@@ -73,7 +78,7 @@ pub fn pending_records<T: DeserializeOwned>() -> Vec<(String, Option<T>)> {
 
 /// Removes the pending sign-in stored under `state`.
 pub fn remove_pending(state: &str) {
-    remove(&format!("{PENDING}{state}"));
+    remove(&pending_key(state));
 }
 
 /// The cached provider metadata (public information), if any.

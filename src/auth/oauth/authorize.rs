@@ -55,7 +55,7 @@ impl PendingSignIn {
     /// A record read back from storage, which is untrusted input: used only when its
     /// `state` and `nonce` are there (the verifier's form was checked as it was read),
     /// with its return-to path made safe again.
-    pub fn from_stored(mut self) -> Option<PendingSignIn> {
+    pub fn checked(mut self) -> Option<PendingSignIn> {
         if self.state.is_empty() || self.nonce.is_empty() {
             return None;
         }
@@ -155,7 +155,7 @@ mod tests {
 
     /// As the browser layer reads it back (gloo-storage: serde_json).
     fn read_stored(text: &str) -> Option<PendingSignIn> {
-        serde_json::from_str::<PendingSignIn>(text).ok()?.from_stored()
+        serde_json::from_str::<PendingSignIn>(text).ok()?.checked()
     }
 
     #[test]

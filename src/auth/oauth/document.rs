@@ -57,7 +57,11 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, DocumentError> {
         return Err(DocumentError::NotAnObject);
     }
     serde_json::from_str(text).map_err(|error| {
-        if error.is_data() { DocumentError::Invalid(error.to_string()) } else { DocumentError::Syntax(error.to_string()) }
+        if error.is_data() {
+            DocumentError::Invalid(error.to_string())
+        } else {
+            DocumentError::Syntax(error.to_string())
+        }
     })
 }
 
@@ -121,7 +125,9 @@ mod tests {
         // serde_json's limit: 127 levels in all, the document's own object included.
         let nested = |depth: usize| format!(r#"{{"any":{}{}}}"#, "[".repeat(depth), "]".repeat(depth));
         assert!(parse::<Sample>(&nested(126)).is_ok());
-        assert!(matches!(parse::<Sample>(&nested(127)), Err(DocumentError::Syntax(detail)) if detail.contains("recursion limit")));
+        assert!(
+            matches!(parse::<Sample>(&nested(127)), Err(DocumentError::Syntax(detail)) if detail.contains("recursion limit"))
+        );
         // A member nobody reads is skipped without recursion, however deep (and never read).
         let deep = format!(r#"{{"other":{}{},"name":"a"}}"#, "[".repeat(100_000), "]".repeat(100_000));
         assert_eq!(parse::<Sample>(&deep).unwrap().name.as_deref(), Some("a"));

@@ -4,8 +4,8 @@
 //! this module decides everything around it, so that the browser layer only runs it.
 
 use base64::prelude::{BASE64_URL_SAFE_NO_PAD, Engine as _};
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::de::{DeserializeOwned, IgnoredAny};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 
 use super::document;
@@ -144,11 +144,21 @@ pub(super) fn json_part<T: DeserializeOwned>(part: &str) -> Result<T, String> {
     document::parse(text).map_err(|error| error.to_string())
 }
 
-/// The JOSE header members that choose the key (RFC 7515 §4.1.1, §4.1.4).
+/// The JOSE header members this client reads (RFC 7515 §4.1): the claim checks and the
+/// key choice read the same header.
 #[derive(Deserialize)]
-struct JwsHeader {
-    alg: Option<String>,
-    kid: Option<String>,
+pub(super) struct JoseHeader {
+    pub(super) alg: Option<String>,
+    pub(super) kid: Option<String>,
+    /// Whether `crit` is there at all, `null` included (§4.1.11): this client understands
+    /// no critical extension, so a token that names any is refused.
+    #[serde(default, deserialize_with = "present")]
+    pub(super) crit: bool,
+}
+
+/// True for any value at all; with `#[serde(default)]`, false when the member is absent.
+fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    IgnoredAny::deserialize(deserializer).map(|_| true)
 }
 
 /// A JWK Set (RFC 7517 §5). Its keys are read one by one, so that a key this client
@@ -197,7 +207,7 @@ const MIN_RSA_MODULUS_BYTES: usize = 256;
 /// `x5u` are never followed: the keys come from the provider's metadata only.
 pub fn signature_check(jwt: &str, jwks: &str, allowed: &[String]) -> Result<SignatureCheck, AuthError> {
     let (header_b64, payload_b64, signature_b64) = compact_parts(jwt).ok_or_else(|| refused("not a signed JWT"))?;
-    let header: JwsHeader =
+    let header: JoseHeader =
         json_part(header_b64).map_err(|why| refused(&format!("the header is not valid ({why})")))?;
     let alg_name = header.alg.as_deref().ok_or_else(|| refused("alg is missing"))?;
     let alg = JwsAlgorithm::from_name(alg_name)
@@ -240,30 +250,29 @@ pub fn signature_check(jwt: &str, jwks: &str, allowed: &[String]) -> Result<Sign
 
 /// The public members of `key` that WebCrypto imports, checked: a key that is
 /// malformed, or an RSA key under 2048 bits, is refused here with a clear reason.
-fn minimal_jwk(key: &Jwk, alg: JwsAlgorithm) -> Result<String, AuthError> {
+fn minimal_jwk<'a>(key: &'a Jwk, alg: JwsAlgorithm) -> Result<String, AuthError> {
     // A member as given, with its decoded bytes.
-    let bytes_of = |name: &str, member: &Option<String>| -> Result<Vec<u8>, AuthError> {
-        member
+    let member = |name: &str, value: &'a Option<String>| -> Result<(&'a str, Vec<u8>), AuthError> {
+        value
             .as_deref()
-            .and_then(|text| BASE64_URL_SAFE_NO_PAD.decode(text).ok())
+            .and_then(|text| Some((text, BASE64_URL_SAFE_NO_PAD.decode(text).ok()?)))
             .ok_or_else(|| refused(&format!("the provider's key has no valid {name}")))
     };
     let public = match alg.curve() {
         Some((crv, coordinate)) => {
-            let (x, y) = (bytes_of("x", &key.x)?, bytes_of("y", &key.y)?);
-            if x.len() != coordinate || y.len() != coordinate {
+            let ((x, x_bytes), (y, y_bytes)) = (member("x", &key.x)?, member("y", &key.y)?);
+            if x_bytes.len() != coordinate || y_bytes.len() != coordinate {
                 return Err(refused("the provider's key does not fit its curve"));
             }
-            PublicJwk::Ec { crv, x: key.x.as_deref().unwrap_or_default(), y: key.y.as_deref().unwrap_or_default() }
+            PublicJwk::Ec { crv, x, y }
         }
         None => {
-            let modulus = bytes_of("n", &key.n)?;
-            bytes_of("e", &key.e)?;
+            let ((n, modulus), (e, _)) = (member("n", &key.n)?, member("e", &key.e)?);
             let significant = modulus.iter().skip_while(|&&b| b == 0).count();
             if significant < MIN_RSA_MODULUS_BYTES {
                 return Err(refused("the provider's RSA key is shorter than 2048 bits"));
             }
-            PublicJwk::Rsa { n: key.n.as_deref().unwrap_or_default(), e: key.e.as_deref().unwrap_or_default() }
+            PublicJwk::Rsa { n, e }
         }
     };
     serde_json::to_string(&public).map_err(|_| refused("the provider's signing key cannot be used"))

@@ -2,15 +2,14 @@
 //! and its response (RFC 6749 §5.1-5.2), with the ID token's claims checked
 //! (OpenID Connect Core §3.1.3.7).
 
-use serde::Deserialize;
-use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 
 use super::callback::ValidatedCallback;
 use super::config::ClientConfig;
 use super::document::{self, DocumentError};
 use super::error::AuthError;
-use super::jws::{compact_parts, json_part};
+use super::jws::{JoseHeader, compact_parts, json_part};
 use super::metadata::ProviderMetadata;
 use super::secret::{Secret, constant_time_eq};
 use super::url::form_encode;
@@ -167,14 +166,20 @@ fn invalid(detail: &str) -> AuthError {
 struct TokenResponseDocument {
     access_token: Option<String>,
     token_type: Option<String>,
-    /// Any JSON value, as its text: §5.1 wants a whole number of seconds, checked by
-    /// hand below so that the message can say so.
+    /// Any JSON value, `null` included, as its text: §5.1 wants a whole number of
+    /// seconds, checked by hand below so that the message can say so.
+    #[serde(default, deserialize_with = "raw_including_null")]
     expires_in: Option<Box<RawValue>>,
     refresh_token: Option<String>,
     scope: Option<String>,
     id_token: Option<String>,
     error: Option<String>,
     error_description: Option<String>,
+}
+
+/// A member's raw text whatever it is; a plain `Option` would read `null` as absent.
+fn raw_including_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Box<RawValue>>, D::Error> {
+    Box::<RawValue>::deserialize(deserializer).map(Some)
 }
 
 /// Processes the token endpoint's answer (RFC 6749 §5.1 success, §5.2 error).
@@ -236,15 +241,9 @@ fn id_error(detail: &str) -> AuthError {
     AuthError::InvalidIdToken(detail.into())
 }
 
-/// The JOSE header members the claim checks read (RFC 7515 §4.1).
-#[derive(Deserialize)]
-struct IdTokenHeader {
-    alg: Option<String>,
-    /// Only whether it is there: this client understands no critical extension.
-    crit: Option<IgnoredAny>,
-}
-
-/// The ID token claims this client reads (OpenID Connect Core §2).
+/// The ID token claims this client reads (OpenID Connect Core §2). Each must have the type
+/// the spec gives it, the display-only `name` and `email` too: an identity that breaks
+/// the spec's types is refused whole, not read in part.
 #[derive(Deserialize)]
 struct IdTokenClaimsDocument {
     iss: Option<String>,
@@ -269,14 +268,13 @@ fn audiences(aud: &RawValue) -> Option<Vec<String>> {
 /// from the token endpoint over TLS (steps 2-3, 9-11).
 pub fn validate_id_token(jwt: &str, expect: &TokenExpectations, now: u64) -> Result<IdTokenClaims, AuthError> {
     let (header, payload, _signature) = compact_parts(jwt).ok_or_else(|| id_error("not a signed JWT"))?;
-    let header: IdTokenHeader =
-        json_part(header).map_err(|why| id_error(&format!("the header is not valid ({why})")))?;
+    let header: JoseHeader = json_part(header).map_err(|why| id_error(&format!("the header is not valid ({why})")))?;
     match header.alg.as_deref() {
         None => return Err(id_error("alg is missing")),
         Some(alg) if alg.eq_ignore_ascii_case("none") => return Err(id_error("it is not signed: alg is none")),
         Some(_) => {}
     }
-    if header.crit.is_some() {
+    if header.crit {
         return Err(id_error("it has critical header parameters this client does not know"));
     }
     let claims: IdTokenClaimsDocument =
@@ -449,6 +447,12 @@ pub(crate) mod tests {
             ),
             (
                 200,
+                format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":null,"id_token":"{id}"}}"#),
+                "invalid_token_response",
+                "expires_in is not a positive whole number",
+            ),
+            (
+                200,
                 format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":1e3,"id_token":"{id}"}}"#),
                 "invalid_token_response",
                 "expires_in is not a positive whole number",
@@ -477,6 +481,7 @@ pub(crate) mod tests {
             (jwt(r#"{"alg":"none"}"#, &good_claims()), "alg is none"),
             (jwt(r#"{"typ":"JWT"}"#, &good_claims()), "alg is missing"),
             (jwt(r#"{"alg":"RS256","crit":["x"]}"#, &good_claims()), "critical header"),
+            (jwt(r#"{"alg":"RS256","crit":null}"#, &good_claims()), "critical header"),
             ("abc.def".into(), "not a signed JWT"),
             ("a.b.c.d".into(), "not a signed JWT"),
             ("!!.!!.!!".into(), "header is not valid"),
@@ -513,6 +518,10 @@ pub(crate) mod tests {
             ),
             (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace(",\"nonce\":\"n-123\"", ""))), "nonce is missing"),
             (jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"sub\":\"alice\",", ""))), "sub is missing"),
+            (
+                jwt(r#"{"alg":"RS256"}"#, &claims(&|c| c.replace("\"sub\":\"alice\"", "\"sub\":\"alice\",\"name\":5"))),
+                "the claims are not valid (invalid type: integer `5`, expected a string",
+            ),
             (
                 jwt(
                     r#"{"alg":"RS256"}"#,
@@ -581,7 +590,10 @@ pub(crate) mod tests {
         let within_skew = with(format!("\"iat\":{NOW}"), format!("\"iat\":{}", NOW + 60));
         assert!(validate_id_token(&within_skew, &expectations(), NOW).is_ok());
         let iat_max = with(format!("\"iat\":{NOW}"), format!("\"iat\":{}", i64::MAX));
-        assert_eq!(validate_id_token(&iat_max, &expectations(), NOW).unwrap_err(), id_error("it was issued in the future"));
+        assert_eq!(
+            validate_id_token(&iat_max, &expectations(), NOW).unwrap_err(),
+            id_error("it was issued in the future")
+        );
         // A clock beyond i64 (not a real one) neither wraps nor panics: it is past everything.
         assert_eq!(validate_id_token(&far, &expectations(), u64::MAX).unwrap_err(), id_error("it has expired"));
     }
