@@ -199,7 +199,8 @@ const MIN_RSA_MODULUS_BYTES: usize = 256;
 
 /// Prepares the signature check of the compact JWS `jwt` against the provider's key set
 /// `jwks` (the JSON document at `jwks_uri`). `allowed` is the provider's
-/// `id_token_signing_alg_values_supported`; empty when it does not say.
+/// `id_token_signing_alg_values_supported`; empty when it does not say, and then only
+/// RS256 is accepted.
 ///
 /// The key is the one the header's `kid` names; without a `kid`, the set must hold
 /// exactly one key that fits the algorithm. Keys must be for signing (`use`, `key_ops`)
@@ -212,7 +213,14 @@ pub fn signature_check(jwt: &str, jwks: &str, allowed: &[String]) -> Result<Sign
     let alg_name = header.alg.as_deref().ok_or_else(|| refused("alg is missing"))?;
     let alg = JwsAlgorithm::from_name(alg_name)
         .ok_or_else(|| refused(&format!("it is signed with {alg_name}, which this client does not accept")))?;
-    if !allowed.is_empty() && !allowed.iter().any(|a| a == alg_name) {
+    if allowed.is_empty() {
+        // OpenID Connect Core §3.1.3.7 step 7: the default is RS256.
+        if alg != JwsAlgorithm::Rs256 {
+            return Err(refused(&format!(
+                "it is signed with {alg_name}, but a provider that lists no algorithms signs with RS256"
+            )));
+        }
+    } else if !allowed.iter().any(|a| a == alg_name) {
         return Err(refused(&format!("it is signed with {alg_name}, which the provider does not list")));
     }
     let signature =
@@ -342,7 +350,10 @@ mod tests {
     #[test]
     fn without_a_kid_the_only_key_that_fits_is_used() {
         let token = jwt(r#"{"alg":"ES384"}"#, &[3; 96]);
-        assert_eq!(signature_check(&token, &jwks(), &[]).expect("one P-384 key").alg, JwsAlgorithm::Es384);
+        assert_eq!(
+            signature_check(&token, &jwks(), &["ES384".into()]).expect("one P-384 key").alg,
+            JwsAlgorithm::Es384
+        );
         // Two RSA signing keys without kid: ambiguous.
         let two = format!(
             r#"{{"keys":[{{"kty":"RSA","n":"{n}","e":"AQAB"}},{{"kty":"RSA","n":"{n}","e":"AQAB"}}]}}"#,
@@ -364,6 +375,20 @@ mod tests {
         );
         let token = jwt(r#"{"alg":"RS256","kid":"rsa-1"}"#, &[1; 256]);
         assert_eq!(signature_check(&token, &set, &[]).expect("the readable key").alg, JwsAlgorithm::Rs256);
+    }
+
+    /// Issue 13, item 9: a provider whose metadata lists no algorithms signs ID tokens
+    /// with RS256 (OpenID Connect Core §3.1.3.7 step 7, Discovery §3), and only RS256 is
+    /// accepted from it.
+    #[test]
+    fn without_a_list_only_rs256_is_accepted() {
+        let es = jwt(r#"{"alg":"ES256","kid":"ec-1"}"#, &[2; 64]);
+        assert_eq!(
+            signature_check(&es, &jwks(), &[]).unwrap_err(),
+            refused("it is signed with ES256, but a provider that lists no algorithms signs with RS256")
+        );
+        let rs = jwt(r#"{"alg":"RS256","kid":"rsa-1"}"#, &[1; 256]);
+        assert_eq!(signature_check(&rs, &jwks(), &[]).map(|c| c.alg), Ok(JwsAlgorithm::Rs256));
     }
 
     #[test]
@@ -504,7 +529,13 @@ mod tests {
             ),
             ("!!.e30.AA".to_string(), jwks(), vec![], "the header is not valid (it is not base64url)"),
         ];
+        // An empty list in a row stands for "every algorithm": the key choice is what
+        // these rows test (an empty list itself is tested above).
+        let every: Vec<String> = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
+            .map(String::from)
+            .to_vec();
         for (token, keys, allowed, expected) in cases {
+            let allowed = if allowed.is_empty() { every.clone() } else { allowed };
             assert_eq!(signature_check(&token, &keys, &allowed).unwrap_err(), refused(expected), "{token}");
         }
     }
