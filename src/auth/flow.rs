@@ -78,7 +78,7 @@ pub fn start_sign_in(config: &ClientConfig, metadata: &ProviderMetadata, return_
     if !storage::put_pending(&pending.state, &pending) {
         return Err(AuthError::Storage);
     }
-    Ok(authorization_url(metadata, config, &pending))
+    authorization_url(metadata, config, &pending)
 }
 
 /// Drops pending sign-ins that are unreadable or expired, so storage does not grow with

@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::config::ClientConfig;
+use super::error::AuthError;
 use super::metadata::ProviderMetadata;
 use super::pkce::{PkceVerifier, random_value};
 use super::url::{form_encode, with_query};
@@ -65,8 +66,19 @@ impl PendingSignIn {
 }
 
 /// The URL that sends the browser to the provider (RFC 6749 §4.1.1, RFC 7636 §4.3,
-/// OpenID Connect Core §3.1.2.1).
-pub fn authorization_url(metadata: &ProviderMetadata, config: &ClientConfig, pending: &PendingSignIn) -> String {
+/// OpenID Connect Core §3.1.2.1). Refused when the provider lists its PKCE methods
+/// (RFC 8414 §2) without S256, the only one this client uses (RFC 9700 §2.1.1); a
+/// provider that does not list them gets S256 all the same.
+pub fn authorization_url(
+    metadata: &ProviderMetadata,
+    config: &ClientConfig,
+    pending: &PendingSignIn,
+) -> Result<String, AuthError> {
+    if metadata.code_challenge_methods_supported.as_ref().is_some_and(|methods| !methods.iter().any(|m| m == "S256")) {
+        return Err(AuthError::Discovery(
+            "the provider does not support PKCE with S256 (code_challenge_methods_supported)".into(),
+        ));
+    }
     let challenge = pending.verifier.challenge_s256();
     let mut pairs = vec![
         ("response_type", "code"),
@@ -80,7 +92,7 @@ pub fn authorization_url(metadata: &ProviderMetadata, config: &ClientConfig, pen
     if config.requests_openid() {
         pairs.push(("nonce", &pending.nonce));
     }
-    with_query(&metadata.authorization_endpoint, &form_encode(&pairs))
+    Ok(with_query(&metadata.authorization_endpoint, &form_encode(&pairs)))
 }
 
 /// Makes a return-to value safe: a same-origin absolute path (`/...`), or `/`.
@@ -112,6 +124,7 @@ mod tests {
             jwks_uri: None,
             id_token_signing_alg_values_supported: Vec::new(),
             iss_parameter_supported: true,
+            code_challenge_methods_supported: None,
         };
         let config = ClientConfig::parse(
             r#"{"issuer":"http://127.0.0.1:9000","client_id":"leptos spa"}"#,
@@ -125,7 +138,7 @@ mod tests {
     #[test]
     fn authorization_url_carries_every_parameter_encoded() {
         let (metadata, config, pending) = fixture();
-        let url = authorization_url(&metadata, &config, &pending);
+        let url = authorization_url(&metadata, &config, &pending).unwrap();
         let (endpoint, query) = url.split_once('?').unwrap();
         assert_eq!(endpoint, "http://127.0.0.1:9000/auth");
         assert!(query.contains("redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fcallback"));
@@ -143,6 +156,22 @@ mod tests {
         assert_eq!(pairs.len(), 8);
         // The verifier itself never leaves the browser before the token request.
         assert!(!url.contains(pending.verifier.expose()));
+    }
+
+    /// Issue 13, item 12: a provider that lists its PKCE methods without S256 cannot take
+    /// this client's sign-in (RFC 7636 §4.2, RFC 9700 §2.1.1): said before any redirect.
+    #[test]
+    fn a_provider_without_s256_is_refused_before_redirecting() {
+        let (metadata, config, pending) = fixture();
+        let plain_only = ProviderMetadata { code_challenge_methods_supported: Some(vec!["plain".into()]), ..metadata };
+        let error = authorization_url(&plain_only, &config, &pending).unwrap_err();
+        assert_eq!(error.code(), "discovery");
+        assert!(error.message().contains("does not support PKCE with S256"), "{}", error.message());
+        let listed = ProviderMetadata {
+            code_challenge_methods_supported: Some(vec!["plain".into(), "S256".into()]),
+            ..plain_only
+        };
+        assert!(authorization_url(&listed, &config, &pending).is_ok());
     }
 
     #[test]

@@ -37,6 +37,7 @@ mod tests {
             jwks_uri: None,
             id_token_signing_alg_values_supported: Vec::new(),
             iss_parameter_supported: false,
+            code_challenge_methods_supported: None,
         };
         let config =
             ClientConfig::parse(r#"{"issuer":"https://id.example.com","client_id":"c"}"#, "https://app.example")

@@ -25,6 +25,8 @@ pub struct ProviderMetadata {
     /// RFC 9207 §3: the provider always sends `iss` in authorization responses.
     #[serde(default, rename = "authorization_response_iss_parameter_supported")]
     pub iss_parameter_supported: bool,
+    /// RFC 8414 §2: the PKCE methods it supports, when it says.
+    pub code_challenge_methods_supported: Option<Vec<String>>,
 }
 
 /// Where to look for metadata, in order: OpenID Connect Discovery §4 (issuer path +
@@ -98,6 +100,7 @@ mod tests {
     fn reads_endpoints_and_rfc9207_flag() {
         let meta = ProviderMetadata::parse(DOC, "http://127.0.0.1:9000").unwrap();
         assert_eq!(meta.token_endpoint, "http://127.0.0.1:9000/token");
+        assert_eq!(meta.code_challenge_methods_supported, None);
         assert_eq!(meta.end_session_endpoint.as_deref(), Some("http://127.0.0.1:9000/session/end"));
         assert_eq!(meta.revocation_endpoint, None);
         assert!(meta.iss_parameter_supported);
@@ -175,6 +178,9 @@ mod tests {
         assert!(meta.id_token_signing_alg_values_supported.is_empty(), "no list: any algorithm jws accepts");
     }
 
+    /// RFC 8414 §3.1: "any terminating '/' MUST be removed before inserting
+    /// '/.well-known/' and the well-known URI suffix between the host component and the
+    /// path component"; OIDC Discovery §4.1 removes it before appending, likewise.
     #[test]
     fn discovery_urls_follow_both_specs() {
         assert_eq!(

@@ -650,6 +650,7 @@ pub(crate) mod tests {
             jwks_uri: None,
             id_token_signing_alg_values_supported: Vec::new(),
             iss_parameter_supported: true,
+            code_challenge_methods_supported: None,
         }
     }
 
