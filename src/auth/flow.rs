@@ -10,7 +10,8 @@ use super::browser::{fill_random, now_secs, storage, verify_signature};
 use super::oauth::{
     AuthError, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument, PendingSignIn, ProviderMetadata,
     SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url, discovery_urls,
-    end_session_url, process_token_response, process_userinfo, signature_check, token_request, validate_callback,
+    end_session_url, process_token_response, process_userinfo, return_target, signature_check, token_request,
+    validate_callback,
 };
 
 /// Reads the app's `config.json`, and keeps it in this tab for the callback.
@@ -74,7 +75,7 @@ pub fn start_sign_in(config: &ClientConfig, metadata: &ProviderMetadata, return_
     if !(fill_random(&mut random.verifier) && fill_random(&mut random.state) && fill_random(&mut random.nonce)) {
         return Err(AuthError::Storage);
     }
-    let pending = PendingSignIn::new(&random, return_to, now);
+    let pending = PendingSignIn::new(&random, &return_target(return_to, config), now);
     if !storage::put_pending(&pending.state, &pending) {
         return Err(AuthError::Storage);
     }

@@ -95,6 +95,15 @@ pub fn authorization_url(
     Ok(with_query(&metadata.authorization_endpoint, &form_encode(&pairs)))
 }
 
+/// Where to come back to after a sign-in started at `path`: [`safe_return_to`], and never
+/// the callback route itself, which only finishes a sign-in (coming back there would
+/// leave the person on "Signing you in…").
+pub fn return_target(path: &str, config: &ClientConfig) -> String {
+    let safe = safe_return_to(path);
+    let route = safe.split(['?', '#']).next().unwrap_or_default();
+    if route == config.callback_path() { "/".to_owned() } else { safe }
+}
+
 /// Makes a return-to value safe: a same-origin absolute path (`/...`), or `/`.
 /// Refuses scheme-relative (`//host`), backslash tricks (`/\host`, which browsers read as
 /// `//host`), absolute URLs, `javascript:` and control characters (RFC 9700 §4.11, open
@@ -228,6 +237,17 @@ mod tests {
         assert!(pending.is_expired(1_000 - 61));
         let from_the_far_future = PendingSignIn { created_at: u64::MAX, ..pending };
         assert!(from_the_far_future.is_expired(1_000), "no overflow, and refused");
+    }
+
+    #[test]
+    fn the_callback_route_is_never_a_return_target() {
+        let (_, config, _) = fixture();
+        for path in ["/callback", "/callback?code=x&state=y", "/callback#top"] {
+            assert_eq!(return_target(path, &config), "/", "{path}");
+        }
+        assert_eq!(return_target("/callback-help", &config), "/callback-help");
+        assert_eq!(return_target("/profile?tab=1", &config), "/profile?tab=1");
+        assert_eq!(return_target("//evil.example", &config), "/");
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod token;
 pub mod url;
 pub mod userinfo;
 
-pub use authorize::{PendingSignIn, SignInRandomness, authorization_url, safe_return_to};
+pub use authorize::{PendingSignIn, SignInRandomness, authorization_url, return_target, safe_return_to};
 pub use callback::{CallbackExpectations, CallbackParams, ValidatedCallback, validate_callback};
 pub use config::{ClientConfig, ConfigDocument};
 pub use error::AuthError;

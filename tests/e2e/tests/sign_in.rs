@@ -174,6 +174,23 @@ async fn a_code_the_provider_refuses_shows_its_reason() {
     .await;
 }
 
+/// Issue 13, item 5: after a failed callback, the header's "Sign in" must not take the
+/// callback route as the page to come back to, or the next sign-in ends on `/callback`
+/// saying "Signing you in…" for good.
+#[tokio::test]
+async fn signing_in_from_a_failed_callback_comes_back_home() {
+    with_browser("sign_in_after_failed_callback", |browser| async move {
+        let iss = "http%3A%2F%2F127.0.0.1%3A9000";
+        browser.goto(&format!("/callback?code=forged-code&state=no-such-sign-in&iss={iss}")).await;
+        browser.wait_for_text("[role=alert] .message", "There is no sign-in in progress").await;
+        assert_eq!(browser.url().await, format!("{}/callback", app_url()));
+        browser.sign_in_as_alice().await;
+        browser.wait_for_text("h1", "Welcome, Alice Liddell").await;
+        assert_eq!(browser.url().await, format!("{}/", app_url()), "back home, not on the callback route");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn an_expiring_access_token_is_renewed_with_the_rotated_refresh_token() {
     with_browser("refresh", |browser| async move {
