@@ -198,10 +198,10 @@ impl Auth {
                         Ok(new) => {
                             self.memory.update_value(|m| m.tokens = m.tokens.take().map(|old| old.refreshed(new)))
                         }
-                        // Not reached, or no answer: the session may still be fine; try again later.
-                        Err(error @ (AuthError::Network(_) | AuthError::Timeout)) => return Err(error),
-                        // Refused or unusable: the provider will not renew this session.
-                        Err(_) => return Err(self.end_session()),
+                        // The provider refused the grant: it will not renew this session.
+                        Err(error) if error.ends_session() => return Err(self.end_session()),
+                        // A passing fault: the session keeps its tokens; the next call tries again.
+                        Err(error) => return Err(error),
                     }
                 }
                 Next::Fail(AuthError::SessionExpired) => return Err(self.end_session()),

@@ -28,11 +28,17 @@ let tokenRequests = 0;
 let nonce = '';
 const held = []; // connections that are never answered
 
-function tokenResponse() {
+function tokenResponse(form) {
   const now = Math.floor(Date.now() / 1000);
   const claims = { iss: issuer, sub: 'fault-person', aud: CLIENT_ID, exp: now + 300, iat: now, nonce, name: 'Fay Ult' };
   const good = { access_token: 'fault-access-token', token_type: 'Bearer', expires_in: 300, id_token: idToken(claims) };
   const json = (body, status = 200) => ({ status, type: 'application/json', body: JSON.stringify(body) });
+  // Renewal scenarios: a sign-in whose access token is due for renewal at once, then a
+  // refresh that fails the scenario's way.
+  if (scenario.startsWith('refresh_')) {
+    if (form.get('grant_type') !== 'refresh_token') return json({ ...good, expires_in: 1, refresh_token: 'fault-refresh-token' });
+    if (scenario === 'refresh_500') return { status: 500, type: 'text/html', body: '<h1>Internal Server Error</h1>' };
+  }
   switch (scenario) {
     case 'ok': case 'jwks_500': case 'jwks_not_json': return json(good);
     case 'invalid_grant': return json({ error: 'invalid_grant', error_description: 'code already used' }, 400);
@@ -95,10 +101,11 @@ const server = createServer(async (req, res) => {
       return;
     }
     case '/token': {
-      for await (const _ of req) { /* drain the form */ }
+      let body = '';
+      for await (const chunk of req) body += chunk;
       tokenRequests += 1;
       if (scenario === 'never') return held.push(res); // the answer never comes
-      const reply = tokenResponse();
+      const reply = tokenResponse(new URLSearchParams(body));
       return send(reply.status, reply.type, reply.body, reply.cors === false ? { 'cache-control': 'no-store' } : cors);
     }
     case '/userinfo':

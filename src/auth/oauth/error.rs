@@ -79,6 +79,15 @@ impl AuthError {
         }
     }
 
+    /// Whether a failed renewal means the provider will not renew this session: it refused
+    /// the grant with an OAuth error in a 400 or 401 (RFC 6749 §5.2; `invalid_grant` when the
+    /// refresh token expired or was revoked). Anything else (a 5xx, no answer, keys that did
+    /// not load, an answer that could not be used) is a passing fault: the session keeps its
+    /// tokens, and the next call tries again.
+    pub fn ends_session(&self) -> bool {
+        matches!(self, AuthError::TokenRejected { status: 400 | 401, error: Some(_), .. } | AuthError::SessionExpired)
+    }
+
     /// What happened, in one or two sentences a person can act on. Provider-supplied
     /// text is included verbatim; the UI must render it as text, never as markup.
     pub fn message(&self) -> String {
@@ -169,6 +178,33 @@ mod tests {
             error.message(),
             "The sign-in was cancelled or access was refused. (access_denied: <script>x</script>)"
         );
+    }
+
+    /// Issue 13, item 3: only a refused grant ends the session during a renewal.
+    #[test]
+    fn only_a_refused_grant_ends_the_session() {
+        let rejected = |status, error: Option<&str>| AuthError::TokenRejected {
+            status,
+            error: error.map(str::to_owned),
+            description: None,
+        };
+        for ends in
+            [rejected(400, Some("invalid_grant")), rejected(401, Some("invalid_client")), AuthError::SessionExpired]
+        {
+            assert!(ends.ends_session(), "{ends:?}");
+        }
+        for passes in [
+            rejected(500, None),
+            rejected(503, Some("temporarily_unavailable")),
+            rejected(400, None),
+            rejected(429, Some("slow_down")),
+            AuthError::Network("Failed to fetch".into()),
+            AuthError::Timeout,
+            AuthError::InvalidIdToken("the provider's keys did not load: HTTP 500".into()),
+            AuthError::InvalidTokenResponse("the answer is not a JSON object".into()),
+        ] {
+            assert!(!passes.ends_session(), "{passes:?}");
+        }
     }
 
     #[test]

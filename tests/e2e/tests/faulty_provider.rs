@@ -167,3 +167,27 @@ async fn a_token_response_that_never_comes_shows_progress_then_gives_up() {
     .await;
     assert_eq!(provider.token_requests(), 1);
 }
+
+/// Issue 13, item 3: a provider that fails to renew for a moment (a 5xx) does not end the
+/// session; the person stays signed in and reads what happened. Only a refused grant ends it.
+#[tokio::test]
+async fn a_server_error_while_renewing_keeps_the_person_signed_in() {
+    let provider = FaultProvider::start("refresh_500");
+    with_browser("refresh_500", |browser| async move {
+        sign_in_against(&browser).await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+        browser.click_link("Profile").await;
+        browser.wait_for_text("dd.person-name", "Fay Ult").await;
+        browser.click_button("Call the UserInfo API again").await;
+        browser
+            .wait_for_text(
+                ".error-text",
+                "The sign-in service has a problem right now (HTTP 500). Try again in a moment.",
+            )
+            .await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+        browser.wait_for_text("dd.person-name", "Fay Ult").await;
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 2, "the code exchange, then one refresh");
+}
