@@ -187,6 +187,7 @@ async fn a_server_error_while_renewing_keeps_the_person_signed_in() {
             .await;
         browser.wait_for_text(".header-name", "Fay Ult").await;
         browser.wait_for_text("dd.person-name", "Fay Ult").await;
+        browser.snapshot("fault-refresh-500").await;
     })
     .await;
     assert_eq!(provider.token_requests(), 2, "the code exchange, then one refresh");
