@@ -63,7 +63,14 @@ struct Memory {
     /// A refresh is under way: a second one would present a rotated refresh token, which
     /// the provider takes for theft and answers by revoking the grant (RFC 9700 §4.14.2).
     refreshing: bool,
+    /// The last refresh failed for a passing reason, at this time: callers that waited for
+    /// it, and any in the next [`RETRY_AFTER_SECS`], get its error (or the access token,
+    /// while it is still valid) instead of asking again.
+    refresh_failed: Option<(u64, AuthError)>,
 }
+
+/// How long after a passing renewal failure the next renewal may be tried.
+const RETRY_AFTER_SECS: u64 = 10;
 
 /// A handle to sign-in: cheap to copy, available anywhere below [`provide_auth`].
 #[derive(Clone, Copy)]
@@ -171,6 +178,15 @@ impl Auth {
                     if m.refreshing {
                         return Next::Wait;
                     }
+                    if let Some((at, error)) = &m.refresh_failed
+                        && now < at.saturating_add(RETRY_AFTER_SECS)
+                    {
+                        return if tokens.is_expired(now) {
+                            Next::Fail(error.clone())
+                        } else {
+                            Next::Ready(tokens.access_token.expose().to_owned())
+                        };
+                    }
                     let request = match (&m.config, &m.metadata) {
                         (Some(config), Some(metadata)) => {
                             refresh_request(metadata, config, tokens).map(|(r, e)| (r, e, metadata.clone()))
@@ -192,15 +208,20 @@ impl Auth {
                 Next::Wait => super::browser::sleep(50).await,
                 Next::Refresh((request, expect, metadata)) => {
                     let outcome = flow::request_tokens(&request, &expect, &metadata).await;
-                    self.memory.update_value(|m| m.refreshing = false);
+                    self.memory.update_value(|m| {
+                        m.refreshing = false;
+                        m.refresh_failed =
+                            outcome.as_ref().err().map(|error| (super::browser::now_secs(), error.clone()));
+                    });
                     match outcome {
                         // Signed out meanwhile: the tokens are gone, and stay gone.
                         Ok(new) => {
                             self.memory.update_value(|m| m.tokens = m.tokens.take().map(|old| old.refreshed(new)))
                         }
-                        // The provider refused the grant: it will not renew this session.
+                        // The provider refused the grant, or its answer failed its checks.
                         Err(error) if error.ends_session() => return Err(self.end_session()),
-                        // A passing fault: the session keeps its tokens; the next call tries again.
+                        // A passing fault: the session keeps its tokens; a call after
+                        // RETRY_AFTER_SECS tries again.
                         Err(error) => return Err(error),
                     }
                 }

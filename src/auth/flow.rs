@@ -76,10 +76,12 @@ pub fn start_sign_in(config: &ClientConfig, metadata: &ProviderMetadata, return_
         return Err(AuthError::Storage);
     }
     let pending = PendingSignIn::new(&random, &return_target(return_to, config), now);
+    // The URL first: a provider refused before the redirect leaves no sign-in pending.
+    let url = authorization_url(metadata, config, &pending)?;
     if !storage::put_pending(&pending.state, &pending) {
         return Err(AuthError::Storage);
     }
-    authorization_url(metadata, config, &pending)
+    Ok(url)
 }
 
 /// Drops pending sign-ins that are unreadable or expired, so storage does not grow with
@@ -143,15 +145,22 @@ pub fn request_tokens<'a>(
         let exchanging_for_id_token = expect.id_token_required && expect.refreshing_sub.is_none();
         let keys = if exchanging_for_id_token { Some(request_keys(metadata)) } else { None };
         let response = tokens_in_flight.response().await?;
-        let tokens = process_token_response(response.status, &response.body, expect, now_secs())?;
+        let mut tokens = process_token_response(response.status, &response.body, expect, now_secs())?;
         if let Some(id_token) = &tokens.id_token {
-            let keys = keys.unwrap_or_else(|| request_keys(metadata))?.response().await?;
-            if keys.status != 200 {
-                let status = keys.status;
-                return Err(AuthError::InvalidIdToken(format!("the provider's keys did not load: HTTP {status}")));
-            }
+            let keys = match load_keys(keys.unwrap_or_else(|| request_keys(metadata))).await {
+                Ok(keys) => keys,
+                // A refresh whose keys did not load keeps its new access and refresh tokens
+                // (the old refresh token may already be spent: RFC 9700 §4.14.2) and not its
+                // new ID token: the person stays the one the verified ID token named.
+                Err(_) if expect.refreshing_sub.is_some() => {
+                    tokens.id_token = None;
+                    tokens.id_claims = None;
+                    return Ok(tokens);
+                }
+                Err(error) => return Err(error),
+            };
             let algs = &metadata.id_token_signing_alg_values_supported;
-            let check = signature_check(id_token.expose(), &keys.body, algs)?;
+            let check = signature_check(id_token.expose(), &keys, algs)?;
             match verify_signature(&check).await {
                 Some(true) => {}
                 Some(false) => {
@@ -162,6 +171,15 @@ pub fn request_tokens<'a>(
         }
         Ok(tokens)
     })
+}
+
+/// The provider's key set (the JWKS document), from its request in flight.
+async fn load_keys(request: Result<InFlight, AuthError>) -> Result<String, AuthError> {
+    let keys = request?.response().await?;
+    if keys.status != 200 {
+        return Err(AuthError::InvalidIdToken(format!("the provider's keys did not load: HTTP {}", keys.status)));
+    }
+    Ok(keys.body)
 }
 
 /// Sends the request for the provider's public signing keys (its JWKS).

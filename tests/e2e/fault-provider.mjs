@@ -25,6 +25,7 @@ function idToken(claims, { alg = 'ES256', signer = key.privateKey } = {}) {
 }
 
 let tokenRequests = 0;
+let keyRequests = 0;
 let nonce = '';
 const held = []; // connections that are never answered
 
@@ -38,6 +39,11 @@ function tokenResponse(form) {
   if (scenario.startsWith('refresh_')) {
     if (form.get('grant_type') !== 'refresh_token') return json({ ...good, expires_in: 1, refresh_token: 'fault-refresh-token' });
     if (scenario === 'refresh_500') return { status: 500, type: 'text/html', body: '<h1>Internal Server Error</h1>' };
+    // A rotated refresh token and a new access token, whose keys will then fail to load.
+    if (scenario === 'refresh_jwks_500') {
+      const renewed = { sub: 'fault-person', name: 'Fay Ult', iss: issuer, aud: CLIENT_ID, exp: now + 300, iat: now };
+      return json({ ...good, access_token: 'fault-access-token-2', refresh_token: 'fault-refresh-token-2', id_token: idToken(renewed) });
+    }
   }
   switch (scenario) {
     case 'ok': case 'jwks_500': case 'jwks_not_json': return json(good);
@@ -85,7 +91,10 @@ const server = createServer(async (req, res) => {
         authorization_response_iss_parameter_supported: true,
       }));
     case '/jwks':
+      keyRequests += 1;
       if (scenario === 'jwks_500') return send(500, 'text/html', '<h1>Internal Server Error</h1>');
+      // The sign-in's keys load; the renewal's do not.
+      if (scenario === 'refresh_jwks_500' && keyRequests > 1) return send(500, 'text/html', '<h1>Internal Server Error</h1>');
       if (scenario === 'jwks_not_json') return send(200, 'application/json', '<html>keys</html>');
       return send(200, 'application/json', JSON.stringify(jwks));
     case '/authorize': {
@@ -109,6 +118,10 @@ const server = createServer(async (req, res) => {
       return send(reply.status, reply.type, reply.body, reply.cors === false ? { 'cache-control': 'no-store' } : cors);
     }
     case '/userinfo':
+      // After the renewal, only the renewed access token is good.
+      if (scenario === 'refresh_jwks_500' && tokenRequests > 1 && req.headers.authorization !== 'Bearer fault-access-token-2') {
+        return send(401, 'application/json', '{"error":"invalid_token"}', { ...cors, 'www-authenticate': 'Bearer error="invalid_token"' });
+      }
       return send(200, 'application/json', JSON.stringify({ sub: 'fault-person', name: 'Fay Ult' }));
     default:
       return send(404, 'text/plain', 'not found');

@@ -79,13 +79,23 @@ impl AuthError {
         }
     }
 
-    /// Whether a failed renewal means the provider will not renew this session: it refused
-    /// the grant with an OAuth error in a 400 or 401 (RFC 6749 §5.2; `invalid_grant` when the
-    /// refresh token expired or was revoked). Anything else (a 5xx, no answer, keys that did
-    /// not load, an answer that could not be used) is a passing fault: the session keeps its
-    /// tokens, and the next call tries again.
+    /// Whether a failed renewal means the session cannot go on. It cannot when the
+    /// provider refused the grant with an OAuth error (RFC 6749 §5.2: `invalid_grant` when
+    /// the refresh token expired or was revoked), other than the ones that say "later"
+    /// (`temporarily_unavailable`, `server_error`, `slow_down`); nor when the answer came
+    /// but its ID token failed its checks (another person, a forged signature), since the
+    /// refresh token that asked for it may already be spent. A 5xx without an OAuth error,
+    /// no answer, or an answer that could not be read is a passing fault: the session
+    /// keeps its tokens. (Keys that do not load during a refresh fail nothing:
+    /// `flow::request_tokens` keeps the new tokens and the identity already verified.)
     pub fn ends_session(&self) -> bool {
-        matches!(self, AuthError::TokenRejected { status: 400 | 401, error: Some(_), .. } | AuthError::SessionExpired)
+        match self {
+            AuthError::TokenRejected { status, error: Some(error), .. } => {
+                *status < 500 && !matches!(error.as_str(), "temporarily_unavailable" | "server_error" | "slow_down")
+            }
+            AuthError::InvalidIdToken(_) | AuthError::SessionExpired => true,
+            _ => false,
+        }
     }
 
     /// What happened, in one or two sentences a person can act on. Provider-supplied
@@ -182,25 +192,31 @@ mod tests {
 
     /// Issue 13, item 3: only a refused grant ends the session during a renewal.
     #[test]
-    fn only_a_refused_grant_ends_the_session() {
+    fn only_a_refused_grant_or_a_failed_identity_ends_the_session() {
         let rejected = |status, error: Option<&str>| AuthError::TokenRejected {
             status,
             error: error.map(str::to_owned),
             description: None,
         };
-        for ends in
-            [rejected(400, Some("invalid_grant")), rejected(401, Some("invalid_client")), AuthError::SessionExpired]
-        {
+        for ends in [
+            rejected(400, Some("invalid_grant")),
+            rejected(401, Some("invalid_client")),
+            rejected(400, Some("invalid_request")),
+            rejected(200, Some("invalid_grant")),
+            AuthError::InvalidIdToken("it names another person than the one signed in".into()),
+            AuthError::SessionExpired,
+        ] {
             assert!(ends.ends_session(), "{ends:?}");
         }
         for passes in [
             rejected(500, None),
             rejected(503, Some("temporarily_unavailable")),
+            rejected(400, Some("temporarily_unavailable")),
+            rejected(400, Some("server_error")),
             rejected(400, None),
             rejected(429, Some("slow_down")),
             AuthError::Network("Failed to fetch".into()),
             AuthError::Timeout,
-            AuthError::InvalidIdToken("the provider's keys did not load: HTTP 500".into()),
             AuthError::InvalidTokenResponse("the answer is not a JSON object".into()),
         ] {
             assert!(!passes.ends_session(), "{passes:?}");

@@ -188,6 +188,36 @@ async fn a_server_error_while_renewing_keeps_the_person_signed_in() {
         browser.wait_for_text(".header-name", "Fay Ult").await;
         browser.wait_for_text("dd.person-name", "Fay Ult").await;
         browser.snapshot("fault-refresh-500").await;
+        // A second call at once waits out the provider's trouble rather than asking again:
+        // it answers from memory (the count below), with the same message.
+        browser.click_button("Call the UserInfo API again").await;
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        browser
+            .wait_for_text(
+                ".error-text",
+                "The sign-in service has a problem right now (HTTP 500). Try again in a moment.",
+            )
+            .await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 2, "the code exchange, then one refresh: no second one within 10 s");
+}
+
+/// A renewal whose keys do not load keeps its new tokens: the provider rotated the refresh
+/// token, so dropping the answer would leave a spent one. The UserInfo endpoint here takes
+/// only the renewed access token after the renewal.
+#[tokio::test]
+async fn keys_that_fail_to_load_during_a_renewal_keep_the_renewed_tokens() {
+    let provider = FaultProvider::start("refresh_jwks_500");
+    with_browser("refresh_jwks_500", |browser| async move {
+        sign_in_against(&browser).await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+        browser.click_link("Profile").await;
+        browser.wait_for_text("dd.person-name", "Fay Ult").await;
+        browser.click_button("Call the UserInfo API again").await;
+        browser.wait_for_text("p.ok", "The API answered for Fay Ult.").await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
     })
     .await;
     assert_eq!(provider.token_requests(), 2, "the code exchange, then one refresh");

@@ -184,7 +184,11 @@ async fn signing_in_from_a_failed_callback_comes_back_home() {
         browser.goto(&format!("/callback?code=forged-code&state=no-such-sign-in&iss={iss}")).await;
         browser.wait_for_text("[role=alert] .message", "There is no sign-in in progress").await;
         assert_eq!(browser.url().await, format!("{}/callback", app_url()));
-        browser.sign_in_as_alice().await;
+        // The header's button, which takes the page it is on as the place to come back to
+        // (the failure card's own button always goes home).
+        browser.run_js("document.querySelector('header button').click(); return true").await;
+        browser.log_in_at_provider("alice", "wonderland").await;
+        browser.consent_at_provider().await;
         browser.wait_for_text("h1", "Welcome, Alice Liddell").await;
         assert_eq!(browser.url().await, format!("{}/", app_url()), "back home, not on the callback route");
     })
