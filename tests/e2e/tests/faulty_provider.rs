@@ -168,17 +168,23 @@ async fn a_token_response_that_never_comes_shows_progress_then_gives_up() {
     assert_eq!(provider.token_requests(), 1);
 }
 
+/// Signs in at the fault app (its access token is due for renewal at once in the
+/// `refresh_*` scenarios), opens the profile and calls the API, which renews first.
+async fn call_the_api_once_renewal_is_due(browser: &Browser) {
+    sign_in_against(browser).await;
+    browser.wait_for_text(".header-name", "Fay Ult").await;
+    browser.click_link("Profile").await;
+    browser.wait_for_text("dd.person-name", "Fay Ult").await;
+    browser.click_button("Call the UserInfo API again").await;
+}
+
 /// Issue 13, item 3: a provider that fails to renew for a moment (a 5xx) does not end the
 /// session; the person stays signed in and reads what happened. Only a refused grant ends it.
 #[tokio::test]
 async fn a_server_error_while_renewing_keeps_the_person_signed_in() {
     let provider = FaultProvider::start("refresh_500");
     with_browser("refresh_500", |browser| async move {
-        sign_in_against(&browser).await;
-        browser.wait_for_text(".header-name", "Fay Ult").await;
-        browser.click_link("Profile").await;
-        browser.wait_for_text("dd.person-name", "Fay Ult").await;
-        browser.click_button("Call the UserInfo API again").await;
+        call_the_api_once_renewal_is_due(&browser).await;
         browser
             .wait_for_text(
                 ".error-text",
@@ -211,11 +217,7 @@ async fn a_server_error_while_renewing_keeps_the_person_signed_in() {
 async fn keys_that_fail_to_load_during_a_renewal_keep_the_renewed_tokens() {
     let provider = FaultProvider::start("refresh_jwks_500");
     with_browser("refresh_jwks_500", |browser| async move {
-        sign_in_against(&browser).await;
-        browser.wait_for_text(".header-name", "Fay Ult").await;
-        browser.click_link("Profile").await;
-        browser.wait_for_text("dd.person-name", "Fay Ult").await;
-        browser.click_button("Call the UserInfo API again").await;
+        call_the_api_once_renewal_is_due(&browser).await;
         browser.wait_for_text("p.ok", "The API answered for Fay Ult.").await;
         browser.wait_for_text(".header-name", "Fay Ult").await;
     })
