@@ -232,11 +232,13 @@ impl Auth {
         Err(AuthError::Timeout)
     }
 
-    /// The provider will not renew the session: forget the tokens and sign out here.
+    /// The provider will not renew the session: forget the tokens and say so. A failure,
+    /// not plain "signed out": a protected page then explains and offers to sign in again,
+    /// rather than sending the person off to the provider by itself.
     fn end_session(&self) -> AuthError {
         self.memory.update_value(|m| m.tokens = None);
         if matches!(self.state.get_untracked(), AuthState::SignedIn(_)) {
-            self.state.set(AuthState::SignedOut);
+            self.state.set(AuthState::Failed(AuthError::SessionExpired));
         }
         AuthError::SessionExpired
     }
@@ -446,16 +448,20 @@ enum Gate {
 #[component]
 pub fn AuthFailure(error: AuthError) -> impl IntoView {
     let auth = use_auth();
-    // Finding no sign-in in progress (a reload, a replayed link) is news, not an error.
+    // Finding no sign-in in progress (a reload, a replayed link) and a session that ended
+    // are news, not errors.
     let (heading, action, class) = match &error {
         AuthError::NoSignInInProgress => ("No sign-in in progress", "Sign in", "card notice"),
+        AuthError::SessionExpired => ("Your session has ended", "Sign in", "card notice"),
         _ => ("Sign-in did not work", "Try again", "card error"),
     };
+    // After a session ended, signing in again comes back to the page the person is on.
+    let return_to = if error == AuthError::SessionExpired { location::path_query_fragment() } else { "/".to_owned() };
     view! {
         <section class=class role="alert" data-error-code=error.code()>
             <h2>{heading}</h2>
             <p class="message">{error.message()}</p>
-            <button class="primary" on:click=move |_| auth.sign_in("/")>{action}</button>
+            <button class="primary" on:click=move |_| auth.sign_in(&return_to)>{action}</button>
         </section>
     }
 }

@@ -39,6 +39,7 @@ function tokenResponse(form) {
   if (scenario.startsWith('refresh_')) {
     if (form.get('grant_type') !== 'refresh_token') return json({ ...good, expires_in: 1, refresh_token: 'fault-refresh-token' });
     if (scenario === 'refresh_500') return { status: 500, type: 'text/html', body: '<h1>Internal Server Error</h1>' };
+    if (scenario === 'refresh_invalid_grant') return json({ error: 'invalid_grant', error_description: 'refresh token revoked' }, 400);
     // A rotated refresh token and a new access token, whose keys will then fail to load.
     if (scenario === 'refresh_jwks_500') {
       const renewed = { sub: 'fault-person', name: 'Fay Ult', iss: issuer, aud: CLIENT_ID, exp: now + 300, iat: now };

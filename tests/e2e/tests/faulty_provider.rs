@@ -194,8 +194,11 @@ async fn a_server_error_while_renewing_keeps_the_person_signed_in() {
         browser.wait_for_text(".header-name", "Fay Ult").await;
         browser.wait_for_text("dd.person-name", "Fay Ult").await;
         browser.snapshot("fault-refresh-500").await;
-        // A second call at once waits out the provider's trouble rather than asking again:
-        // it answers from memory (the count below), with the same message.
+        // A second call soon after waits out the provider's trouble rather than asking
+        // again: it answers from memory (the count below), with the same message. (Two
+        // seconds on, so that the 1 s access token has surely expired: while it is still
+        // valid, the call rightly uses it.)
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
         browser.click_button("Call the UserInfo API again").await;
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
         browser
@@ -223,4 +226,26 @@ async fn keys_that_fail_to_load_during_a_renewal_keep_the_renewed_tokens() {
     })
     .await;
     assert_eq!(provider.token_requests(), 2, "the code exchange, then one refresh");
+}
+
+/// Issue 13, item 7: a refused renewal on a protected page ends the session and says so,
+/// with a way to sign in again; the guard does not start a sign-in by itself.
+#[tokio::test]
+async fn a_refused_renewal_on_a_protected_page_says_the_session_has_ended() {
+    let provider = FaultProvider::start("refresh_invalid_grant");
+    with_browser("refresh_invalid_grant", |browser| async move {
+        call_the_api_once_renewal_is_due(&browser).await;
+        browser.wait_for_text("[role=alert] h2", "Your session has ended").await;
+        browser.wait_for_text("[role=alert] .message", "Your session has ended. Sign in again to continue.").await;
+        assert_eq!(browser.shown_error_code().await, "session_expired");
+        browser.wait_for_text("[role=alert] button", "Sign in").await;
+        browser.snapshot("fault-session-ended").await;
+        // It stays: no sign-in starts by itself (the fault provider would answer at once).
+        tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        assert_eq!(browser.url().await, format!("{}/profile", fault_app_url()));
+        let header = browser.run_js("return document.querySelector('header').innerText").await;
+        assert!(!header.as_str().unwrap_or_default().contains("Fay Ult"), "still shows the person: {header}");
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 2, "the code exchange and the refused refresh; no new sign-in");
 }
