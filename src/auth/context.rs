@@ -214,9 +214,23 @@ impl Auth {
                             outcome.as_ref().err().map(|error| (super::browser::now_secs(), error.clone()));
                     });
                     match outcome {
-                        // Signed out meanwhile: the tokens are gone, and stay gone.
                         Ok(new) => {
-                            self.memory.update_value(|m| m.tokens = m.tokens.take().map(|old| old.refreshed(new)))
+                            // Signed out meanwhile: the tokens are gone and stay gone, and the
+                            // refresh token this answer brought is revoked rather than left
+                            // alive at the provider (RFC 7009).
+                            let orphan = self
+                                .memory
+                                .try_update_value(|m| match m.tokens.take() {
+                                    Some(old) => {
+                                        m.tokens = Some(old.refreshed(new));
+                                        None
+                                    }
+                                    None => m.config.as_ref().and_then(|c| revocation_request(&metadata, c, &new)),
+                                })
+                                .flatten();
+                            if let Some(revocation) = orphan {
+                                super::browser::http::post_form_and_forget(&revocation.url, revocation.body.expose());
+                            }
                         }
                         // The provider refused the grant, or its answer failed its checks.
                         Err(error) if error.ends_session() => return Err(self.end_session()),

@@ -26,6 +26,7 @@ function idToken(claims, { alg = 'ES256', signer = key.privateKey } = {}) {
 
 let tokenRequests = 0;
 let keyRequests = 0;
+const revoked = []; // tokens the app revoked (RFC 7009)
 let nonce = '';
 const held = []; // connections that are never answered
 
@@ -39,6 +40,7 @@ function tokenResponse(form) {
   if (scenario.startsWith('refresh_')) {
     if (form.get('grant_type') !== 'refresh_token') return json({ ...good, expires_in: 1, refresh_token: 'fault-refresh-token' });
     if (scenario === 'refresh_500') return { status: 500, type: 'text/html', body: '<h1>Internal Server Error</h1>' };
+    if (scenario === 'refresh_slow') return json({ ...good, refresh_token: 'fault-refresh-token-2' });
     if (scenario === 'refresh_invalid_grant') return json({ error: 'invalid_grant', error_description: 'refresh token revoked' }, 400);
     // A rotated refresh token and a new access token, whose keys will then fail to load.
     if (scenario === 'refresh_jwks_500') {
@@ -77,7 +79,7 @@ const server = createServer(async (req, res) => {
   }
   switch (url.pathname) {
     case '/__count':
-      return send(200, 'application/json', JSON.stringify({ token_requests: tokenRequests }));
+      return send(200, 'application/json', JSON.stringify({ token_requests: tokenRequests, revoked }));
     case '/.well-known/openid-configuration':
       if (scenario === 'discovery_500') return send(500, 'text/html', '<h1>Internal Server Error</h1>');
       return send(200, 'application/json', JSON.stringify({
@@ -86,6 +88,7 @@ const server = createServer(async (req, res) => {
         token_endpoint: `${issuer}/token`,
         jwks_uri: `${issuer}/jwks`,
         userinfo_endpoint: `${issuer}/userinfo`,
+        revocation_endpoint: `${issuer}/revoke`,
         response_types_supported: ['code'],
         id_token_signing_alg_values_supported: ['ES256'],
         code_challenge_methods_supported: ['S256'],
@@ -115,8 +118,19 @@ const server = createServer(async (req, res) => {
       for await (const chunk of req) body += chunk;
       tokenRequests += 1;
       if (scenario === 'never') return held.push(res); // the answer never comes
-      const reply = tokenResponse(new URLSearchParams(body));
+      const form = new URLSearchParams(body);
+      // A renewal that takes two seconds, for a sign-out to happen meanwhile.
+      if (scenario === 'refresh_slow' && form.get('grant_type') === 'refresh_token') {
+        await new Promise((resolve) => setTimeout(resolve, 2000));
+      }
+      const reply = tokenResponse(form);
       return send(reply.status, reply.type, reply.body, reply.cors === false ? { 'cache-control': 'no-store' } : cors);
+    }
+    case '/revoke': {
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      revoked.push(new URLSearchParams(body).get('token'));
+      return send(200, 'text/plain', '');
     }
     case '/userinfo':
       // After the renewal, only the renewed access token is good.

@@ -249,3 +249,23 @@ async fn a_refused_renewal_on_a_protected_page_says_the_session_has_ended() {
     .await;
     assert_eq!(provider.token_requests(), 2, "the code exchange and the refused refresh; no new sign-in");
 }
+
+/// Issue 13, item 11: signing out while a renewal is in flight revokes the refresh token
+/// that renewal brings, not only the one held at sign-out: a rotated token must not be
+/// left alive at the provider.
+#[tokio::test]
+async fn signing_out_during_a_renewal_revokes_the_refresh_token_it_brings() {
+    let provider = FaultProvider::start("refresh_slow");
+    with_browser("refresh_slow", |browser| async move {
+        call_the_api_once_renewal_is_due(&browser).await;
+        browser.click_button("Sign out").await;
+        browser.wait_for_url(&format!("{}/", fault_app_url())).await;
+        // The renewal answers two seconds after it left.
+        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        let header = browser.run_js("return document.querySelector('header').innerText").await;
+        assert!(!header.as_str().unwrap_or_default().contains("Fay Ult"), "signed in again: {header}");
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 2, "the code exchange and the renewal");
+    assert_eq!(provider.revoked(), ["fault-refresh-token", "fault-refresh-token-2"]);
+}

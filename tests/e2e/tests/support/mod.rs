@@ -371,11 +371,20 @@ impl FaultProvider {
         FaultProvider { child }
     }
 
+    fn counts(&self) -> Value {
+        let (_, body) = http_get(&format!("http://127.0.0.1:{FAULT_PROVIDER_PORT}/__count"));
+        serde_json::from_slice(&body).expect("count JSON")
+    }
+
     /// How many token requests reached it.
     pub fn token_requests(&self) -> u64 {
-        let (_, body) = http_get(&format!("http://127.0.0.1:{FAULT_PROVIDER_PORT}/__count"));
-        let count: Value = serde_json::from_slice(&body).expect("count JSON");
-        count["token_requests"].as_u64().expect("token_requests")
+        self.counts()["token_requests"].as_u64().expect("token_requests")
+    }
+
+    /// The tokens revoked at it (RFC 7009), in order.
+    pub fn revoked(&self) -> Vec<String> {
+        let revoked = self.counts()["revoked"].as_array().cloned().unwrap_or_default();
+        revoked.iter().filter_map(|token| token.as_str().map(str::to_owned)).collect()
     }
 }
 
