@@ -115,13 +115,21 @@ fn unreadable_cached_metadata_is_ignored() {
 /// Replaces `window.fetch` with a recorder that never answers, runs `body`, and returns
 /// the requests it was given; the real fetch is back afterwards.
 fn with_recorded_fetch(body: impl FnOnce()) -> js_sys::Array {
+    /// Puts the real fetch back however `body` ends, a failed assertion included.
+    struct Restore;
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let _ = js_sys::Function::new_no_args("window.fetch = window.__fetch;").call0(&JsValue::NULL);
+        }
+    }
     let install = js_sys::Function::new_no_args(
         "window.__recorded = []; window.__fetch = window.fetch;
          window.fetch = (request) => { window.__recorded.push(request); return new Promise(() => {}); };",
     );
     install.call0(&JsValue::NULL).expect("install");
+    let restore = Restore;
     body();
-    js_sys::Function::new_no_args("window.fetch = window.__fetch;").call0(&JsValue::NULL).expect("restore");
+    drop(restore);
     js_sys::Reflect::get(&window(), &"__recorded".into()).expect("recorded").unchecked_into()
 }
 
@@ -257,6 +265,26 @@ async fn a_provider_error_is_shown_as_text_never_as_markup() {
     let message = wait_for(&root, ".message").await;
     assert!(message.text_content().unwrap_or_default().contains("<img id=injected"));
     assert!(root.query_selector("#injected").unwrap().is_none(), "no element was created from the text");
+}
+
+/// Issue 13, item 12: a provider that lists PKCE methods without S256 is refused before
+/// the redirect, and no sign-in is left pending; one that lists S256 gets one.
+#[wasm_bindgen_test]
+fn a_provider_without_s256_leaves_no_sign_in_pending() {
+    use leptos_oidc_spa::auth::flow::start_sign_in;
+    use leptos_oidc_spa::auth::oauth::ClientConfig;
+    let config = ClientConfig::parse(r#"{"issuer":"https://id.example.com","client_id":"c"}"#, &location::origin())
+        .expect("config");
+    let pending = || storage::pending_records::<PendingSignIn>().len();
+    let before = pending();
+    let plain_only = ProviderMetadata { code_challenge_methods_supported: Some(vec!["plain".into()]), ..metadata() };
+    let refused = start_sign_in(&config, &plain_only, "/").expect_err("refused");
+    assert_eq!(refused.code(), "discovery");
+    assert_eq!(pending(), before, "nothing pending");
+    let with_s256 = ProviderMetadata { code_challenge_methods_supported: Some(vec!["S256".into()]), ..metadata() };
+    let url = start_sign_in(&config, &with_s256, "/").expect("a sign-in");
+    assert!(url.starts_with("https://id.example.com/a?"), "{url}");
+    assert_eq!(pending(), before + 1, "one pending sign-in");
 }
 
 /// The S256 challenge is computed by sha2 inside the .wasm: RFC 7636 Appendix B there too.

@@ -250,7 +250,10 @@ impl Auth {
     /// not plain "signed out": a protected page then explains and offers to sign in again,
     /// rather than sending the person off to the provider by itself.
     fn end_session(&self) -> AuthError {
-        self.memory.update_value(|m| m.tokens = None);
+        self.memory.update_value(|m| {
+            m.tokens = None;
+            m.refresh_failed = None;
+        });
         if matches!(self.state.get_untracked(), AuthState::SignedIn(_)) {
             self.state.set(AuthState::Failed(AuthError::SessionExpired));
         }
@@ -389,6 +392,7 @@ impl Auth {
             .memory
             .try_update_value(|m| {
                 m.signed_out_by_user = true;
+                m.refresh_failed = None;
                 (m.tokens.take(), m.config.clone(), m.metadata.clone())
             })
             .unwrap_or_default();

@@ -79,7 +79,7 @@ const server = createServer(async (req, res) => {
   }
   switch (url.pathname) {
     case '/__count':
-      return send(200, 'application/json', JSON.stringify({ token_requests: tokenRequests, revoked }));
+      return send(200, 'application/json', JSON.stringify({ scenario, token_requests: tokenRequests, key_requests: keyRequests, revoked }));
     case '/.well-known/openid-configuration':
       if (scenario === 'discovery_500') return send(500, 'text/html', '<h1>Internal Server Error</h1>');
       return send(200, 'application/json', JSON.stringify({

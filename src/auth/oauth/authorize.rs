@@ -248,6 +248,15 @@ mod tests {
         assert_eq!(return_target("/callback-help", &config), "/callback-help");
         assert_eq!(return_target("/profile?tab=1", &config), "/profile?tab=1");
         assert_eq!(return_target("//evil.example", &config), "/");
+        let with_query = ClientConfig::parse(
+            r#"{"issuer":"http://127.0.0.1:9000","client_id":"c","redirect_uri":"http://localhost:8080/auth/done?x=1"}"#,
+            "http://localhost:8080",
+        )
+        .unwrap();
+        for path in ["/auth/done", "/auth/done?x=1", "/auth/done?code=a&state=b"] {
+            assert_eq!(return_target(path, &with_query), "/", "{path}");
+        }
+        assert_eq!(return_target("/callback", &with_query), "/callback", "not this config's callback route");
     }
 
     #[test]

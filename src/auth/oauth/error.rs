@@ -210,6 +210,7 @@ mod tests {
         }
         for passes in [
             rejected(500, None),
+            rejected(502, Some("invalid_grant")),
             rejected(503, Some("temporarily_unavailable")),
             rejected(400, Some("temporarily_unavailable")),
             rejected(400, Some("server_error")),

@@ -157,6 +157,11 @@ mod tests {
             assert_eq!(error.code(), "discovery");
             assert!(error.message().contains(expected), "{}", error.message());
         }
+        let with_methods =
+            DOC.replace("\"scopes_supported\"", "\"code_challenge_methods_supported\": [\"S256\"], \"x\"");
+        let methods =
+            ProviderMetadata::parse(&with_methods, "http://127.0.0.1:9000").unwrap().code_challenge_methods_supported;
+        assert_eq!(methods, Some(vec!["S256".to_owned()]));
         let null_optional = DOC.replace("\"http://127.0.0.1:9000/me\"", "null");
         assert_eq!(ProviderMetadata::parse(&null_optional, "http://127.0.0.1:9000").unwrap().userinfo_endpoint, None);
     }
@@ -175,7 +180,7 @@ mod tests {
         let meta = ProviderMetadata::parse(doc, "https://id.example.com").unwrap();
         assert!(!meta.iss_parameter_supported);
         assert_eq!(meta.jwks_uri, None);
-        assert!(meta.id_token_signing_alg_values_supported.is_empty(), "no list: any algorithm jws accepts");
+        assert!(meta.id_token_signing_alg_values_supported.is_empty(), "no list: jws then accepts RS256 only");
     }
 
     /// RFC 8414 §3.1: "any terminating '/' MUST be removed before inserting

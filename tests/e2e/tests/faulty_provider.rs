@@ -193,14 +193,19 @@ async fn a_server_error_while_renewing_keeps_the_person_signed_in() {
             .await;
         browser.wait_for_text(".header-name", "Fay Ult").await;
         browser.wait_for_text("dd.person-name", "Fay Ult").await;
-        browser.snapshot("fault-refresh-500").await;
         // A second call soon after waits out the provider's trouble rather than asking
         // again: it answers from memory (the count below), with the same message. (Two
         // seconds on, so that the 1 s access token has surely expired: while it is still
         // valid, the call rightly uses it.)
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
         browser.click_button("Call the UserInfo API again").await;
-        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        // The button is disabled while a call is under way: enabled again, the call is done.
+        browser
+            .wait_for_js(
+                "return document.querySelector('section.card button').disabled === false",
+                serde_json::json!(true),
+            )
+            .await;
         browser
             .wait_for_text(
                 ".error-text",
@@ -208,6 +213,7 @@ async fn a_server_error_while_renewing_keeps_the_person_signed_in() {
             )
             .await;
         browser.wait_for_text(".header-name", "Fay Ult").await;
+        browser.snapshot("fault-refresh-500").await;
     })
     .await;
     assert_eq!(provider.token_requests(), 2, "the code exchange, then one refresh: no second one within 10 s");
@@ -226,13 +232,16 @@ async fn keys_that_fail_to_load_during_a_renewal_keep_the_renewed_tokens() {
     })
     .await;
     assert_eq!(provider.token_requests(), 2, "the code exchange, then one refresh");
+    assert_eq!(provider.key_requests(), 2, "the renewal's ID token was checked against the keys, which failed");
+    assert!(provider.revoked().is_empty(), "a successful renewal revokes nothing");
 }
 
 /// Issue 13, item 7: a refused renewal on a protected page ends the session and says so,
 /// with a way to sign in again; the guard does not start a sign-in by itself.
 #[tokio::test]
 async fn a_refused_renewal_on_a_protected_page_says_the_session_has_ended() {
-    let provider = FaultProvider::start("refresh_invalid_grant");
+    let provider = std::sync::Arc::new(FaultProvider::start("refresh_invalid_grant"));
+    let seen = provider.clone();
     with_browser("refresh_invalid_grant", |browser| async move {
         call_the_api_once_renewal_is_due(&browser).await;
         browser.wait_for_text("[role=alert] h2", "Your session has ended").await;
@@ -245,9 +254,15 @@ async fn a_refused_renewal_on_a_protected_page_says_the_session_has_ended() {
         assert_eq!(browser.url().await, format!("{}/profile", fault_app_url()));
         let header = browser.run_js("return document.querySelector('header').innerText").await;
         assert!(!header.as_str().unwrap_or_default().contains("Fay Ult"), "still shows the person: {header}");
+        assert_eq!(seen.token_requests(), 2, "the code exchange and the refused refresh; no new sign-in");
+        // Its Sign in comes back to the protected page.
+        browser.run_js("document.querySelector('[role=alert] button').click(); return true").await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+        browser.wait_for_text("dd.person-name", "Fay Ult").await;
+        browser.wait_for_js("return location.pathname", serde_json::json!("/profile")).await;
     })
     .await;
-    assert_eq!(provider.token_requests(), 2, "the code exchange and the refused refresh; no new sign-in");
+    assert_eq!(provider.token_requests(), 3, "and one code exchange for the new sign-in");
 }
 
 /// Issue 13, item 11: signing out while a renewal is in flight revokes the refresh token
@@ -255,17 +270,28 @@ async fn a_refused_renewal_on_a_protected_page_says_the_session_has_ended() {
 /// left alive at the provider.
 #[tokio::test]
 async fn signing_out_during_a_renewal_revokes_the_refresh_token_it_brings() {
-    let provider = FaultProvider::start("refresh_slow");
+    let provider = std::sync::Arc::new(FaultProvider::start("refresh_slow"));
+    let seen = provider.clone();
     with_browser("refresh_slow", |browser| async move {
         call_the_api_once_renewal_is_due(&browser).await;
+        // The renewal has reached the provider, which answers it two seconds later.
+        wait_until("the renewal reaches the provider", || seen.token_requests() == 2).await;
         browser.click_button("Sign out").await;
-        browser.wait_for_url(&format!("{}/", fault_app_url())).await;
-        // The renewal answers two seconds after it left.
-        tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+        browser.wait_for_js("return location.pathname", serde_json::json!("/")).await;
+        wait_until("both refresh tokens are revoked", || seen.revoked().len() == 2).await;
         let header = browser.run_js("return document.querySelector('header').innerText").await;
         assert!(!header.as_str().unwrap_or_default().contains("Fay Ult"), "signed in again: {header}");
+        assert_eq!(seen.revoked(), ["fault-refresh-token", "fault-refresh-token-2"]);
     })
     .await;
     assert_eq!(provider.token_requests(), 2, "the code exchange and the renewal");
-    assert_eq!(provider.revoked(), ["fault-refresh-token", "fault-refresh-token-2"]);
+}
+
+/// Polls `done` (a question to the fault provider) until it holds, for up to 15 s.
+async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + support::WAIT;
+    while !done() {
+        assert!(tokio::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

@@ -368,7 +368,12 @@ impl FaultProvider {
             assert!(std::time::Instant::now() < deadline, "the fault provider did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
-        FaultProvider { child }
+        let provider = FaultProvider { child };
+        // The port is fixed: make sure it is this scenario's server answering, not another
+        // test's (the e2e suites run one test at a time; see tools/test.sh).
+        let answering = provider.counts()["scenario"].as_str().unwrap_or_default().to_owned();
+        assert_eq!(answering, scenario, "another fault provider holds port {FAULT_PROVIDER_PORT}");
+        provider
     }
 
     fn counts(&self) -> Value {
@@ -379,6 +384,11 @@ impl FaultProvider {
     /// How many token requests reached it.
     pub fn token_requests(&self) -> u64 {
         self.counts()["token_requests"].as_u64().expect("token_requests")
+    }
+
+    /// How many requests for its keys (JWKS) reached it.
+    pub fn key_requests(&self) -> u64 {
+        self.counts()["key_requests"].as_u64().expect("key_requests")
     }
 
     /// The tokens revoked at it (RFC 7009), in order.
