@@ -178,6 +178,9 @@ async fn call_the_api_once_renewal_is_due(browser: &Browser) {
     browser.click_button("Call the UserInfo API again").await;
 }
 
+/// What a 5xx from the token endpoint reads as.
+const SERVICE_PROBLEM: &str = "The sign-in service has a problem right now (HTTP 500). Try again in a moment.";
+
 /// Issue 13, item 3: a provider that fails to renew for a moment (a 5xx) does not end the
 /// session; the person stays signed in and reads what happened. Only a refused grant ends it.
 #[tokio::test]
@@ -185,12 +188,7 @@ async fn a_server_error_while_renewing_keeps_the_person_signed_in() {
     let provider = FaultProvider::start("refresh_500");
     with_browser("refresh_500", |browser| async move {
         call_the_api_once_renewal_is_due(&browser).await;
-        browser
-            .wait_for_text(
-                ".error-text",
-                "The sign-in service has a problem right now (HTTP 500). Try again in a moment.",
-            )
-            .await;
+        browser.wait_for_text(".error-text", SERVICE_PROBLEM).await;
         browser.wait_for_text(".header-name", "Fay Ult").await;
         browser.wait_for_text("dd.person-name", "Fay Ult").await;
         // A second call soon after waits out the provider's trouble rather than asking
@@ -206,12 +204,7 @@ async fn a_server_error_while_renewing_keeps_the_person_signed_in() {
                 serde_json::json!(true),
             )
             .await;
-        browser
-            .wait_for_text(
-                ".error-text",
-                "The sign-in service has a problem right now (HTTP 500). Try again in a moment.",
-            )
-            .await;
+        browser.wait_for_text(".error-text", SERVICE_PROBLEM).await;
         browser.wait_for_text(".header-name", "Fay Ult").await;
         browser.snapshot("fault-refresh-500").await;
     })
