@@ -145,31 +145,19 @@ pub fn request_tokens<'a>(
         let exchanging_for_id_token = expect.id_token_required && expect.refreshing_sub.is_none();
         let keys = if exchanging_for_id_token { Some(request_keys(metadata)) } else { None };
         let response = tokens_in_flight.response().await?;
-        let mut tokens = process_token_response(response.status, &response.body, expect, now_secs())?;
-        if let Some(id_token) = &tokens.id_token {
-            let keys = match load_keys(keys.unwrap_or_else(|| request_keys(metadata))).await {
-                Ok(keys) => keys,
-                // A refresh whose keys did not load keeps its new access and refresh tokens
-                // (the old refresh token may already be spent: RFC 9700 §4.14.2) and not its
-                // new ID token: the person stays the one the verified ID token named.
-                Err(_) if expect.refreshing_sub.is_some() => {
-                    tokens.id_token = None;
-                    tokens.id_claims = None;
-                    return Ok(tokens);
-                }
-                Err(error) => return Err(error),
-            };
-            let algs = &metadata.id_token_signing_alg_values_supported;
-            let check = signature_check(id_token.expose(), &keys, algs)?;
-            match verify_signature(&check).await {
-                Some(true) => {}
-                Some(false) => {
-                    return Err(AuthError::InvalidIdToken("its signature does not match the provider's keys".into()));
-                }
-                None => return Err(AuthError::InvalidIdToken("the provider's signing key cannot be used".into())),
-            }
-        }
-        Ok(tokens)
+        let answer = process_token_response(response.status, &response.body, expect, now_secs())?;
+        let Some(id_token) = answer.id_token() else { return answer.verified(None) };
+        let keys = match load_keys(keys.unwrap_or_else(|| request_keys(metadata))).await {
+            Ok(keys) => keys,
+            // A refresh whose keys did not load keeps its new access and refresh tokens
+            // (the old refresh token may already be spent: RFC 9700 §4.14.2) and not its
+            // new ID token: the person stays the one the verified ID token named.
+            Err(_) if expect.refreshing_sub.is_some() => return Ok(answer.without_id_token()),
+            Err(error) => return Err(error),
+        };
+        let check = signature_check(id_token.expose(), &keys, &metadata.id_token_signing_alg_values_supported)?;
+        let valid = verify_signature(&check).await;
+        answer.verified(Some(check.verdict(valid)?))
     })
 }
 

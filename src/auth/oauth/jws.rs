@@ -116,6 +116,32 @@ pub struct SignatureCheck {
     pub signature: Vec<u8>,
 }
 
+/// Proof that an ID token's signature verified, tied to the token it was made for: only
+/// [`SignatureCheck::verdict`] makes one, from WebCrypto's answer.
+#[derive(Debug)]
+pub struct VerifiedSignature {
+    signing_input: String,
+}
+
+impl VerifiedSignature {
+    /// Whether this proof is for the compact JWS `jwt`.
+    pub(super) fn is_for(&self, jwt: &str) -> bool {
+        jwt.rsplit_once('.').is_some_and(|(signing_input, _)| signing_input == self.signing_input)
+    }
+}
+
+impl SignatureCheck {
+    /// WebCrypto's answer to this check (`browser::verify_signature`): `Some(true)` proves
+    /// the signature; `Some(false)` and `None` (the key or parameters refused) refuse it.
+    pub fn verdict(self, valid: Option<bool>) -> Result<VerifiedSignature, AuthError> {
+        match valid {
+            Some(true) => Ok(VerifiedSignature { signing_input: self.signing_input }),
+            Some(false) => Err(refused("its signature does not match the provider's keys")),
+            None => Err(refused("the provider's signing key cannot be used")),
+        }
+    }
+}
+
 /// The token's contents stay out of logs, as every token does.
 impl core::fmt::Debug for SignatureCheck {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {

@@ -20,12 +20,12 @@ pub use authorize::{PendingSignIn, SignInRandomness, authorization_url, return_t
 pub use callback::{CallbackExpectations, CallbackParams, ValidatedCallback, validate_callback};
 pub use config::{ClientConfig, ConfigDocument};
 pub use error::AuthError;
-pub use jws::{JwsAlgorithm, SignatureCheck, signature_check};
+pub use jws::{JwsAlgorithm, SignatureCheck, VerifiedSignature, signature_check};
 pub use logout::end_session_url;
 pub use metadata::{ProviderMetadata, discovery_urls};
 pub use secret::Secret;
 pub use token::{
-    REFRESH_MARGIN_SECS, TokenExpectations, TokenRequest, TokenSet, process_token_response, refresh_request,
-    revocation_request, token_request,
+    REFRESH_MARGIN_SECS, TokenExpectations, TokenRequest, TokenSet, UnverifiedTokens, process_token_response,
+    refresh_request, revocation_request, token_request,
 };
 pub use userinfo::{UserInfo, process_userinfo};

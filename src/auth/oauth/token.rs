@@ -9,7 +9,7 @@ use super::callback::ValidatedCallback;
 use super::config::ClientConfig;
 use super::document::{self, DocumentError};
 use super::error::AuthError;
-use super::jws::{JoseHeader, compact_parts, json_part};
+use super::jws::{JoseHeader, VerifiedSignature, compact_parts, json_part};
 use super::metadata::ProviderMetadata;
 use super::secret::{Secret, constant_time_eq};
 use super::url::form_encode;
@@ -112,6 +112,42 @@ impl TokenSet {
     }
 }
 
+/// A token response that passed its checks (RFC 6749 §5.1, the ID token's claims) but whose
+/// ID token's signature is still to be verified (OpenID Connect Core §3.1.3.7 step 6). Its
+/// tokens are out of reach until [`UnverifiedTokens::verified`] is given the proof, as an
+/// unchecked code is until [`super::validate_callback`] has passed it.
+#[derive(Debug)]
+pub struct UnverifiedTokens(TokenSet);
+
+impl UnverifiedTokens {
+    /// The ID token whose signature is to be verified, if the answer carried one.
+    pub fn id_token(&self) -> Option<&Secret> {
+        self.0.id_token.as_ref()
+    }
+
+    /// The tokens, given the proof that this answer's ID token's signature verified. An
+    /// answer without an ID token needs no proof.
+    pub fn verified(self, proof: Option<VerifiedSignature>) -> Result<TokenSet, AuthError> {
+        match (&self.0.id_token, proof) {
+            (None, _) => Ok(self.0),
+            (Some(id_token), Some(proof)) if proof.is_for(id_token.expose()) => Ok(self.0),
+            (Some(_), _) => Err(id_error("its signature was not verified")),
+        }
+    }
+
+    /// The tokens without this answer's ID token, which is then not adopted: for a refresh
+    /// whose keys did not load, the person stays the one the verified ID token named.
+    pub fn without_id_token(self) -> TokenSet {
+        TokenSet { id_token: None, id_claims: None, ..self.0 }
+    }
+
+    /// For tests of the claim checks, which sign nothing.
+    #[cfg(test)]
+    pub(crate) fn assume_verified(self) -> TokenSet {
+        self.0
+    }
+}
+
 /// How long before expiry the access token is renewed.
 pub const REFRESH_MARGIN_SECS: u64 = 30;
 
@@ -183,12 +219,22 @@ fn raw_including_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Opti
 }
 
 /// Processes the token endpoint's answer (RFC 6749 §5.1 success, §5.2 error).
+///
+/// Its ID token's claims are checked here, its signature is not: the answer is not yet a
+/// [`TokenSet`] that the session can use (issue 13, item 13).
+///
+/// ```compile_fail
+/// use leptos_oidc_spa::auth::oauth::{AuthError, TokenExpectations, TokenSet, process_token_response};
+/// fn usable(body: &str, expect: &TokenExpectations) -> Result<TokenSet, AuthError> {
+///     process_token_response(200, body, expect, 0)
+/// }
+/// ```
 pub fn process_token_response(
     status: u16,
     body: &str,
     expect: &TokenExpectations,
     now: u64,
-) -> Result<TokenSet, AuthError> {
+) -> Result<UnverifiedTokens, AuthError> {
     let answer = document::parse::<TokenResponseDocument>(body);
     if status != 200 {
         // An error answer is read for its `error` and `error_description` when it can be;
@@ -226,7 +272,7 @@ pub fn process_token_response(
         None if expect.id_token_required => return Err(invalid("id_token is missing")),
         None => None,
     };
-    Ok(TokenSet {
+    Ok(UnverifiedTokens(TokenSet {
         access_token: Secret::new(access_token),
         expires_at,
         refresh_token: answer.refresh_token.map(Secret::new),
@@ -234,7 +280,7 @@ pub fn process_token_response(
         id_claims,
         scope: answer.scope,
         nonce: expect.nonce.clone(),
-    })
+    }))
 }
 
 fn id_error(detail: &str) -> AuthError {
@@ -358,7 +404,7 @@ pub(crate) mod tests {
         let body = format!(
             r#"{{"access_token":"at","token_type":"bearer","expires_in":3600,"refresh_token":"rt","scope":"openid","id_token":"{id}"}}"#
         );
-        let tokens = process_token_response(200, &body, &expectations(), NOW).unwrap();
+        let tokens = process_token_response(200, &body, &expectations(), NOW).unwrap().assume_verified();
         assert_eq!(tokens.access_token.expose(), "at");
         assert_eq!(tokens.expires_at, Some(NOW + 3600));
         assert_eq!(tokens.refresh_token.as_ref().map(Secret::expose), Some("rt"));
@@ -613,6 +659,43 @@ pub(crate) mod tests {
         assert!(err.message().contains("the claims are not valid (it is larger than 256 KB)"), "{}", err.message());
     }
 
+    /// Issue 13, item 13: only a proof made for this very ID token unlocks the tokens.
+    #[test]
+    fn an_id_token_is_usable_only_with_the_proof_of_its_own_signature() {
+        use crate::auth::oauth::jws::{JwsAlgorithm, SignatureCheck};
+        let proof_for = |jwt: &str| {
+            let (signing_input, _) = jwt.rsplit_once('.').unwrap();
+            let check = SignatureCheck {
+                alg: JwsAlgorithm::Rs256,
+                jwk: String::new(),
+                signing_input: signing_input.into(),
+                signature: vec![],
+            };
+            check.verdict(Some(true)).unwrap()
+        };
+        let id = jwt(r#"{"alg":"RS256"}"#, &good_claims());
+        let other = jwt(r#"{"alg":"RS256","kid":"x"}"#, &good_claims());
+        let answer = || process_token_response(200, &response_with(&id), &expectations(), NOW).unwrap();
+        assert_eq!(answer().verified(None).unwrap_err(), id_error("its signature was not verified"));
+        assert_eq!(answer().verified(Some(proof_for(&other))).unwrap_err(), id_error("its signature was not verified"));
+        let tokens = answer().verified(Some(proof_for(&id))).expect("its own proof");
+        assert_eq!(tokens.id_claims.map(|c| c.sub).as_deref(), Some("alice"));
+        let kept = answer().without_id_token();
+        assert!(kept.id_token.is_none() && kept.id_claims.is_none());
+        assert_eq!(kept.access_token.expose(), "at");
+        let refused = |valid| {
+            SignatureCheck {
+                alg: JwsAlgorithm::Rs256,
+                jwk: String::new(),
+                signing_input: String::new(),
+                signature: vec![],
+            }
+            .verdict(valid)
+        };
+        assert_eq!(refused(Some(false)).unwrap_err(), id_error("its signature does not match the provider's keys"));
+        assert_eq!(refused(None).unwrap_err(), id_error("the provider's signing key cannot be used"));
+    }
+
     #[test]
     fn multiple_audiences_with_our_azp_are_accepted() {
         let claims =
@@ -625,8 +708,9 @@ pub(crate) mod tests {
     fn id_token_optional_for_plain_oauth() {
         let mut expect = expectations();
         expect.id_token_required = false;
-        let tokens =
+        let unverified =
             process_token_response(200, r#"{"access_token":"at","token_type":"Bearer"}"#, &expect, NOW).unwrap();
+        let tokens = unverified.verified(None).expect("no ID token, no signature to verify");
         assert!(tokens.id_claims.is_none());
         assert_eq!(tokens.expires_at, None);
     }
@@ -636,7 +720,7 @@ pub(crate) mod tests {
         let body = format!(
             r#"{{"access_token":"at1","token_type":"Bearer","expires_in":600,"refresh_token":"rt1","id_token":"{id}"}}"#
         );
-        process_token_response(200, &body, &expectations(), NOW).unwrap()
+        process_token_response(200, &body, &expectations(), NOW).unwrap().assume_verified()
     }
 
     fn metadata() -> ProviderMetadata {
@@ -681,6 +765,8 @@ pub(crate) mod tests {
             &expect,
             NOW + 590,
         )
+        .unwrap()
+        .verified(None)
         .unwrap();
         let merged = tokens.refreshed(new);
         assert_eq!(merged.access_token.expose(), "at2");
