@@ -10,7 +10,7 @@ use super::browser::location;
 use super::flow;
 use super::oauth::{
     AuthError, ClientConfig, ProviderMetadata, REFRESH_MARGIN_SECS, TokenExpectations, TokenRequest, TokenSet,
-    UserInfo, refresh_request, revocation_request,
+    UserInfo, refresh_request,
 };
 
 /// Everything the UI needs to know about sign-in.
@@ -225,11 +225,11 @@ impl Auth {
                                         m.tokens = Some(old.refreshed(new));
                                         None
                                     }
-                                    None => m.config.as_ref().and_then(|c| revocation_request(&metadata, c, &new)),
+                                    None => m.config.clone().map(|config| (config, new)),
                                 })
                                 .flatten();
-                            if let Some(revocation) = orphan {
-                                super::browser::http::post_form_and_forget(&revocation.url, revocation.body.expose());
+                            if let Some((config, orphan)) = orphan {
+                                flow::revoke_refresh_token(&config, &metadata, &orphan);
                             }
                         }
                         // The provider refused the grant, or its answer failed its checks.
@@ -398,8 +398,8 @@ impl Auth {
             .unwrap_or_default();
         let url = match (&config, &metadata) {
             (Some(config), Some(metadata)) => {
-                if let Some(revocation) = tokens.as_ref().and_then(|t| revocation_request(metadata, config, t)) {
-                    super::browser::http::post_form_and_forget(&revocation.url, revocation.body.expose());
+                if let Some(tokens) = &tokens {
+                    flow::revoke_refresh_token(config, metadata, tokens);
                 }
                 flow::sign_out_url(config, metadata, tokens.as_ref())
             }

@@ -5,13 +5,13 @@
 use core::future::Future;
 use core::pin::Pin;
 
-use super::browser::http::{HttpRequest, InFlight, send, start};
+use super::browser::http::{HttpRequest, InFlight, post_form_and_forget, send, start};
 use super::browser::{fill_random, now_secs, storage, verify_signature};
 use super::oauth::{
     AuthError, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument, PendingSignIn, ProviderMetadata,
     SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url, discovery_urls,
-    end_session_url, process_token_response, process_userinfo, return_target, signature_check, token_request,
-    validate_callback,
+    end_session_url, process_token_response, process_userinfo, return_target, revocation_request, signature_check,
+    token_request, validate_callback,
 };
 
 /// Reads the app's `config.json`, and keeps it in this tab for the callback.
@@ -202,6 +202,14 @@ pub fn request_user(metadata: &ProviderMetadata, access_token: &str) -> Result<I
 pub async fn user_info(request: InFlight, id_sub: Option<&str>) -> Result<UserInfo, AuthError> {
     let response = request.response().await?;
     process_userinfo(response.status, &response.content_type, &response.body, id_sub)
+}
+
+/// Revokes the refresh token of `tokens` (RFC 7009 §2.1) when the provider has a revocation
+/// endpoint, without waiting for the answer: the request outlives the page (`keepalive`).
+pub fn revoke_refresh_token(config: &ClientConfig, metadata: &ProviderMetadata, tokens: &TokenSet) {
+    if let Some(revocation) = revocation_request(metadata, config, tokens) {
+        post_form_and_forget(&revocation.url, revocation.body.expose());
+    }
 }
 
 /// Where to send the browser to sign out at the provider, if it supports that.
