@@ -135,16 +135,18 @@ if (AUTO_LOGIN) {
   });
 }
 
-// Test mode (tools/test.sh): counts token requests and keeps every code, verifier and
-// token that crosses the token endpoint, so that the end-to-end tests can assert whether
-// a token request was made, and search the browser's console for those secrets.
-// GET /__test/token-log answers { requests, secrets } and starts a new log.
+// Test mode (tools/test.sh): logs every request to the token endpoint (its grant type, the
+// refresh token it presented, the refresh token it was given) and keeps every code,
+// verifier and token that crosses it, so that the end-to-end tests can assert how many
+// token requests were made, that refresh tokens rotate, and search the browser for those
+// secrets. GET /__test/token-log answers { requests, exchanges, secrets } and starts a new log.
 if (process.env.PROVIDER_TEST_HOOKS === '1') {
-  let log = { requests: 0, secrets: [] };
+  const fresh = () => ({ requests: 0, exchanges: [], secrets: [] });
+  let log = fresh();
   provider.use(async (ctx, next) => {
     if (ctx.path === '/__test/token-log') {
       ctx.body = log;
-      log = { requests: 0, secrets: [] };
+      log = fresh();
       return;
     }
     await next();
@@ -152,6 +154,12 @@ if (process.env.PROVIDER_TEST_HOOKS === '1') {
       log.requests += 1;
       const params = ctx.oidc?.params ?? {};
       const body = typeof ctx.body === 'object' && ctx.body ? ctx.body : {};
+      log.exchanges.push({
+        grant_type: params.grant_type ?? null,
+        presented: params.refresh_token ?? null,
+        issued: body.refresh_token ?? null,
+        status: ctx.status,
+      });
       for (const value of [params.code, params.code_verifier, params.refresh_token, body.access_token, body.refresh_token, body.id_token]) {
         if (typeof value === 'string' && value) log.secrets.push(value);
       }

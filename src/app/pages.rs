@@ -51,6 +51,8 @@ pub fn Profile() -> impl IntoView {
     let (outcome, set_outcome) = signal(None::<Result<crate::auth::User, crate::auth::AuthError>>);
     let (calling, set_calling) = signal(false);
     let call = move |_| {
+        // The last answer goes at once: what shows next is this call's.
+        set_outcome.set(None);
         set_calling.set(true);
         spawn_local(async move {
             set_outcome.set(Some(auth.reload_profile().await));

@@ -2,6 +2,8 @@
 //! guard for protected routes. Router-agnostic: it changes the URL through the History
 //! API and announces it with `popstate`, which every router listens to.
 
+use futures::FutureExt;
+use futures::future::LocalBoxFuture;
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,8 +11,7 @@ use leptos::task::spawn_local;
 use super::browser::location;
 use super::flow;
 use super::oauth::{
-    AuthError, ClientConfig, ProviderMetadata, REFRESH_MARGIN_SECS, TokenExpectations, TokenRequest, TokenSet,
-    UserInfo, refresh_request,
+    AuthError, ClientConfig, ProviderMetadata, TokenExpectations, TokenRequest, TokenSet, UserInfo, refresh_request,
 };
 
 /// Everything the UI needs to know about sign-in.
@@ -52,21 +53,39 @@ impl User {
     }
 }
 
+/// A result that every caller asking for it meanwhile awaits: one request, many waiters.
+type Shared<T> = futures::future::Shared<LocalBoxFuture<'static, Result<T, AuthError>>>;
+
 /// What lives only in memory: the tokens above all.
 #[derive(Default)]
 struct Memory {
-    config: Option<ClientConfig>,
-    metadata: Option<ProviderMetadata>,
+    /// Loaded once, whoever asks first: a sign-in started while start-up loads them (a
+    /// protected page) waits for those loads instead of making its own.
+    config: Loadable<ClientConfig>,
+    metadata: Loadable<ProviderMetadata>,
     tokens: Option<TokenSet>,
     /// The person signed out in this page's life: a guard then asks before signing in again.
     signed_out_by_user: bool,
-    /// A refresh is under way: a second one would present a rotated refresh token, which
-    /// the provider takes for theft and answers by revoking the grant (RFC 9700 §4.14.2).
-    refreshing: bool,
-    /// The last refresh failed for a passing reason, at this time: callers that waited for
-    /// it, and any in the next [`RETRY_AFTER_SECS`], get its error (or the access token,
-    /// while it is still valid) instead of asking again.
-    refresh_failed: Option<(u64, AuthError)>,
+    /// The renewal under way, which every caller needing a token awaits: a second one would
+    /// present a rotated refresh token, which the provider takes for theft and answers by
+    /// revoking the grant (RFC 9700 §4.14.2).
+    renewal: Option<Shared<String>>,
+    /// The last renewal failed for a passing reason, at this time: callers in the next
+    /// [`RETRY_AFTER_SECS`] get its error (or the access token, while it is still valid)
+    /// instead of asking again.
+    renewal_failed: Option<(u64, AuthError)>,
+}
+
+/// A value that is loaded once: the value, or its load while under way.
+struct Loadable<T> {
+    value: Option<T>,
+    loading: Option<Shared<T>>,
+}
+
+impl<T> Default for Loadable<T> {
+    fn default() -> Self {
+        Loadable { value: None, loading: None }
+    }
 }
 
 /// How long after a passing renewal failure the next renewal may be tried.
@@ -76,16 +95,15 @@ const RETRY_AFTER_SECS: u64 = 10;
 #[derive(Clone, Copy)]
 pub struct Auth {
     state: RwSignal<AuthState>,
-    memory: StoredValue<Memory>,
+    /// Local: it holds futures, which stay on the page's one thread.
+    memory: StoredValue<Memory, LocalStorage>,
     config_url: StoredValue<String>,
 }
 
 /// What [`Auth::access_token`] does next.
-#[allow(clippy::large_enum_variant)] // one short-lived value per call, never stored
 enum Next {
     Ready(String),
-    Wait,
-    Refresh((TokenRequest, TokenExpectations, ProviderMetadata)),
+    Await(Shared<String>),
     Fail(AuthError),
 }
 
@@ -95,7 +113,7 @@ enum Next {
 pub fn provide_auth(config_url: &str) -> Auth {
     let auth = Auth {
         state: RwSignal::new(AuthState::SignedOut),
-        memory: StoredValue::new(Memory::default()),
+        memory: StoredValue::new_local(Memory::default()),
         config_url: StoredValue::new(config_url.to_owned()),
     };
     provide_context(auth);
@@ -129,7 +147,7 @@ fn start_now(future: impl Future<Output = ()> + 'static) {
 pub fn provide_auth_in_state(state: AuthState) -> Auth {
     let auth = Auth {
         state: RwSignal::new(state),
-        memory: StoredValue::new(Memory::default()),
+        memory: StoredValue::new_local(Memory::default()),
         config_url: StoredValue::new(String::new()),
     };
     provide_context(auth);
@@ -161,89 +179,123 @@ impl Auth {
     }
 
     /// A valid access token for an `Authorization: Bearer` header, renewed with the refresh
-    /// token first when it expires within [`REFRESH_MARGIN_SECS`]. Use it for the request at
-    /// hand; do not keep or store it. If the provider no longer renews the session, the
-    /// person is signed out and this answers [`AuthError::SessionExpired`].
+    /// token first when it is due (see [`super::oauth::RENEWAL_MARGIN_SECS`]). Use it for the request at
+    /// hand; do not keep or store it. Callers that arrive during a renewal wait for that
+    /// one, and a call renews at most once. If the provider no longer renews the session,
+    /// the person is signed out and this answers [`AuthError::SessionExpired`].
     pub async fn access_token(&self) -> Result<String, AuthError> {
-        // Bounded: one refresh at a time, each bounded by the request time-out.
-        for _ in 0..400 {
-            let now = super::browser::now_secs();
-            let next = self
+        let now = super::browser::now_secs();
+        let next = self
+            .memory
+            .try_update_value(|m| {
+                let Some(tokens) = m.tokens.as_ref() else { return Next::Fail(AuthError::NotSignedIn) };
+                if !tokens.renewal_due(now) {
+                    return Next::Ready(tokens.access_token.expose().to_owned());
+                }
+                if let Some(renewal) = &m.renewal {
+                    return Next::Await(renewal.clone());
+                }
+                if let Some((at, error)) = &m.renewal_failed
+                    && now < at.saturating_add(RETRY_AFTER_SECS)
+                {
+                    return Self::still_valid(tokens, now, error.clone());
+                }
+                match (&m.config.value, &m.metadata.value) {
+                    (Some(config), Some(metadata)) => match refresh_request(metadata, config, tokens) {
+                        Some((request, expect)) => {
+                            let renewal = self.renew(request, expect, metadata.clone()).boxed_local().shared();
+                            m.renewal = Some(renewal.clone());
+                            Next::Await(renewal)
+                        }
+                        None => Self::still_valid(tokens, now, AuthError::SessionExpired),
+                    },
+                    _ => Self::still_valid(tokens, now, AuthError::SessionExpired),
+                }
+            })
+            .unwrap_or(Next::Fail(AuthError::NotSignedIn));
+        match next {
+            Next::Ready(token) => Ok(token),
+            Next::Await(renewal) => renewal.await,
+            Next::Fail(AuthError::SessionExpired) => Err(self.end_session()),
+            Next::Fail(error) => Err(error),
+        }
+    }
+
+    /// The access token while it has not expired, else `error`: for a renewal that cannot
+    /// be made now.
+    fn still_valid(tokens: &TokenSet, now: u64, error: AuthError) -> Next {
+        if tokens.is_expired(now) { Next::Fail(error) } else { Next::Ready(tokens.access_token.expose().to_owned()) }
+    }
+
+    /// One renewal (RFC 6749 §6), which runs to its end even if every caller stops
+    /// waiting: the old refresh token may be spent, so the answer must be kept.
+    fn renew(
+        self,
+        request: TokenRequest,
+        expect: TokenExpectations,
+        metadata: ProviderMetadata,
+    ) -> impl Future<Output = Result<String, AuthError>> + 'static {
+        let (done, finished) = futures::channel::oneshot::channel();
+        spawn_local(async move {
+            let outcome = flow::request_tokens(&request, &expect, &metadata).await;
+            let _ = done.send(self.adopt_renewal(outcome, &metadata));
+        });
+        async move { finished.await.unwrap_or(Err(AuthError::NotSignedIn)) }
+    }
+
+    /// Takes a renewal's outcome into the session; answers the access token to use.
+    fn adopt_renewal(
+        &self,
+        outcome: Result<TokenSet, AuthError>,
+        metadata: &ProviderMetadata,
+    ) -> Result<String, AuthError> {
+        let now = super::browser::now_secs();
+        match outcome {
+            Ok(new) => {
+                // Signed out meanwhile: the tokens are gone and stay gone, and the refresh
+                // token this answer brought is revoked rather than left alive at the
+                // provider (RFC 7009).
+                let (token, orphan) = self
+                    .memory
+                    .try_update_value(|m| {
+                        m.renewal = None;
+                        m.renewal_failed = None;
+                        match m.tokens.take() {
+                            Some(old) => {
+                                let tokens = old.refreshed(new);
+                                let token = tokens.access_token.expose().to_owned();
+                                m.tokens = Some(tokens);
+                                (Ok(token), None)
+                            }
+                            None => (Err(AuthError::NotSignedIn), m.config.value.clone().map(|config| (config, new))),
+                        }
+                    })
+                    .unwrap_or((Err(AuthError::NotSignedIn), None));
+                if let Some((config, orphan)) = orphan {
+                    flow::revoke_refresh_token(&config, metadata, &orphan);
+                }
+                token
+            }
+            // The provider refused the grant, or its answer failed its checks.
+            Err(error) if error.ends_session() => {
+                self.memory.update_value(|m| m.renewal = None);
+                Err(self.end_session())
+            }
+            // A passing fault: the session keeps its tokens, and its access token while it
+            // is valid; a call after RETRY_AFTER_SECS tries again.
+            Err(error) => self
                 .memory
                 .try_update_value(|m| {
-                    let Some(tokens) = m.tokens.as_ref() else { return Next::Fail(AuthError::NotSignedIn) };
-                    if !tokens.expires_within(now, REFRESH_MARGIN_SECS) {
-                        return Next::Ready(tokens.access_token.expose().to_owned());
-                    }
-                    if m.refreshing {
-                        return Next::Wait;
-                    }
-                    if let Some((at, error)) = &m.refresh_failed
-                        && now < at.saturating_add(RETRY_AFTER_SECS)
-                    {
-                        return if tokens.is_expired(now) {
-                            Next::Fail(error.clone())
-                        } else {
-                            Next::Ready(tokens.access_token.expose().to_owned())
-                        };
-                    }
-                    let request = match (&m.config, &m.metadata) {
-                        (Some(config), Some(metadata)) => {
-                            refresh_request(metadata, config, tokens).map(|(r, e)| (r, e, metadata.clone()))
-                        }
-                        _ => None,
-                    };
-                    match request {
-                        Some(request) => {
-                            m.refreshing = true;
-                            Next::Refresh(request)
-                        }
-                        None if !tokens.is_expired(now) => Next::Ready(tokens.access_token.expose().to_owned()),
-                        None => Next::Fail(AuthError::SessionExpired),
+                    m.renewal = None;
+                    m.renewal_failed = Some((now, error.clone()));
+                    match &m.tokens {
+                        Some(tokens) if !tokens.is_expired(now) => Ok(tokens.access_token.expose().to_owned()),
+                        Some(_) => Err(error),
+                        None => Err(AuthError::NotSignedIn),
                     }
                 })
-                .unwrap_or(Next::Fail(AuthError::NotSignedIn));
-            match next {
-                Next::Ready(token) => return Ok(token),
-                Next::Wait => super::browser::sleep(50).await,
-                Next::Refresh((request, expect, metadata)) => {
-                    let outcome = flow::request_tokens(&request, &expect, &metadata).await;
-                    self.memory.update_value(|m| {
-                        m.refreshing = false;
-                        m.refresh_failed =
-                            outcome.as_ref().err().map(|error| (super::browser::now_secs(), error.clone()));
-                    });
-                    match outcome {
-                        Ok(new) => {
-                            // Signed out meanwhile: the tokens are gone and stay gone, and the
-                            // refresh token this answer brought is revoked rather than left
-                            // alive at the provider (RFC 7009).
-                            let orphan = self
-                                .memory
-                                .try_update_value(|m| match m.tokens.take() {
-                                    Some(old) => {
-                                        m.tokens = Some(old.refreshed(new));
-                                        None
-                                    }
-                                    None => m.config.clone().map(|config| (config, new)),
-                                })
-                                .flatten();
-                            if let Some((config, orphan)) = orphan {
-                                flow::revoke_refresh_token(&config, &metadata, &orphan);
-                            }
-                        }
-                        // The provider refused the grant, or its answer failed its checks.
-                        Err(error) if error.ends_session() => return Err(self.end_session()),
-                        // A passing fault: the session keeps its tokens; a call after
-                        // RETRY_AFTER_SECS tries again.
-                        Err(error) => return Err(error),
-                    }
-                }
-                Next::Fail(AuthError::SessionExpired) => return Err(self.end_session()),
-                Next::Fail(error) => return Err(error),
-            }
+                .unwrap_or(Err(AuthError::NotSignedIn)),
         }
-        Err(AuthError::Timeout)
     }
 
     /// The provider will not renew the session: forget the tokens and say so. A failure,
@@ -252,7 +304,7 @@ impl Auth {
     fn end_session(&self) -> AuthError {
         self.memory.update_value(|m| {
             m.tokens = None;
-            m.refresh_failed = None;
+            m.renewal_failed = None;
         });
         if matches!(self.state.get_untracked(), AuthState::SignedIn(_)) {
             self.state.set(AuthState::Failed(AuthError::SessionExpired));
@@ -262,7 +314,7 @@ impl Auth {
 
     async fn start(self) {
         if let Some(config) = flow::config_for_callback(&location::origin(), &location::path()) {
-            self.memory.update_value(|m| m.config = Some(config.clone()));
+            self.memory.update_value(|m| m.config.value = Some(config.clone()));
             return self.finish(config).await;
         }
         let config = match self.config().await {
@@ -277,24 +329,54 @@ impl Auth {
         }
     }
 
+    /// The app's configuration.
     async fn config(&self) -> Result<ClientConfig, AuthError> {
-        if let Some(config) = self.memory.with_value(|m| m.config.clone()) {
-            return Ok(config);
-        }
         let url = self.config_url.get_value();
-        let config = flow::load_config(&url, &location::origin()).await?;
-        self.memory.update_value(|m| m.config = Some(config.clone()));
-        Ok(config)
+        self.load_once(|m| &mut m.config, async move { flow::load_config(&url, &location::origin()).await }).await
     }
 
+    /// The configuration and the provider's metadata.
     async fn provider(&self) -> Result<(ClientConfig, ProviderMetadata), AuthError> {
         let config = self.config().await?;
-        if let Some(metadata) = self.memory.with_value(|m| m.metadata.clone()) {
-            return Ok((config, metadata));
-        }
-        let metadata = flow::load_metadata(&config).await?;
-        self.memory.update_value(|m| m.metadata = Some(metadata.clone()));
+        let for_config = config.clone();
+        let metadata =
+            self.load_once(|m| &mut m.metadata, async move { flow::load_metadata(&for_config).await }).await?;
         Ok((config, metadata))
+    }
+
+    /// The value in `slot`; else the load under way for it; else `load`, which is then the
+    /// one every caller waits for. A failed load is left to the next caller to try again.
+    async fn load_once<T: Clone + 'static>(
+        &self,
+        slot: fn(&mut Memory) -> &mut Loadable<T>,
+        load: impl Future<Output = Result<T, AuthError>> + 'static,
+    ) -> Result<T, AuthError> {
+        let memory = self.memory;
+        let pending = memory.try_update_value(|m| {
+            let loadable = slot(m);
+            if let Some(value) = &loadable.value {
+                return Ok(value.clone());
+            }
+            let shared = loadable.loading.get_or_insert_with(|| {
+                async move {
+                    let outcome = load.await;
+                    memory.update_value(|m| {
+                        let loadable = slot(m);
+                        loadable.loading = None;
+                        loadable.value = outcome.as_ref().ok().cloned();
+                    });
+                    outcome
+                }
+                .boxed_local()
+                .shared()
+            });
+            Err(shared.clone())
+        });
+        match pending {
+            Some(Ok(value)) => Ok(value),
+            Some(Err(loading)) => loading.await,
+            None => Err(AuthError::NotSignedIn),
+        }
     }
 
     /// Sends the browser to the provider to sign in; afterwards the app comes back to
@@ -335,7 +417,7 @@ impl Auth {
                     profile_loaded: signed_in.metadata.userinfo_endpoint.is_none(),
                 };
                 self.memory.update_value(|m| {
-                    m.metadata = Some(signed_in.metadata);
+                    m.metadata.value = Some(signed_in.metadata);
                     m.tokens = Some(signed_in.tokens);
                     m.signed_out_by_user = false;
                 });
@@ -392,8 +474,8 @@ impl Auth {
             .memory
             .try_update_value(|m| {
                 m.signed_out_by_user = true;
-                m.refresh_failed = None;
-                (m.tokens.take(), m.config.clone(), m.metadata.clone())
+                m.renewal_failed = None;
+                (m.tokens.take(), m.config.value.clone(), m.metadata.value.clone())
             })
             .unwrap_or_default();
         let url = match (&config, &metadata) {

@@ -5,7 +5,8 @@
 // per process.
 //
 // Usage: node fault-provider.mjs PORT SCENARIO
-// GET /__count answers {"token_requests": n}: whether the app made its token request.
+// GET /__count answers what reached it: {scenario, token_requests, key_requests,
+// discovery_requests, revoked, refreshes, userinfo}.
 import { createServer } from 'node:http';
 import { generateKeyPairSync, sign } from 'node:crypto';
 
@@ -26,7 +27,11 @@ function idToken(claims, { alg = 'ES256', signer = key.privateKey } = {}) {
 
 let tokenRequests = 0;
 let keyRequests = 0;
+let discoveryRequests = 0;
 const revoked = []; // tokens the app revoked (RFC 7009)
+const refreshes = []; // the refresh token each refresh presented
+const userinfo = []; // the access token each UserInfo request presented
+const later = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let nonce = '';
 const held = []; // connections that are never answered
 
@@ -37,10 +42,18 @@ function tokenResponse(form) {
   const json = (body, status = 200) => ({ status, type: 'application/json', body: JSON.stringify(body) });
   // Renewal scenarios: a sign-in whose access token is due for renewal at once, then a
   // refresh that fails the scenario's way.
+  // Tokens shorter-lived than the app's 30 s renewal margin, with rotating refresh tokens.
+  if (scenario === 'short_tokens') {
+    return json({ ...good, expires_in: 6, access_token: `fault-access-${tokenRequests}`, refresh_token: `fault-refresh-${tokenRequests}` });
+  }
   if (scenario.startsWith('refresh_')) {
     if (form.get('grant_type') !== 'refresh_token') return json({ ...good, expires_in: 1, refresh_token: 'fault-refresh-token' });
     if (scenario === 'refresh_500') return { status: 500, type: 'text/html', body: '<h1>Internal Server Error</h1>' };
     if (scenario === 'refresh_slow') return json({ ...good, refresh_token: 'fault-refresh-token-2' });
+    if (scenario === 'refresh_keys_slow') {
+      const renewed = { sub: 'fault-person', name: 'Fay Ult', iss: issuer, aud: CLIENT_ID, exp: now + 300, iat: now };
+      return json({ ...good, access_token: 'fault-access-token-2', refresh_token: 'fault-refresh-token-2', id_token: idToken(renewed) });
+    }
     if (scenario === 'refresh_invalid_grant') return json({ error: 'invalid_grant', error_description: 'refresh token revoked' }, 400);
     // A rotated refresh token and a new access token, whose keys will then fail to load.
     if (scenario === 'refresh_jwks_500') {
@@ -49,7 +62,7 @@ function tokenResponse(form) {
     }
   }
   switch (scenario) {
-    case 'ok': case 'jwks_500': case 'jwks_not_json': return json(good);
+    case 'ok': case 'discovery_slow': case 'jwks_500': case 'jwks_not_json': return json(good);
     case 'invalid_grant': return json({ error: 'invalid_grant', error_description: 'code already used' }, 400);
     case 'invalid_client': return json({ error: 'invalid_client', error_description: 'client authentication failed' }, 401);
     case 'html_500': return { status: 500, type: 'text/html', body: '<html><body><h1>Internal Server Error</h1><script>alert(1)</script></body></html>' };
@@ -79,9 +92,14 @@ const server = createServer(async (req, res) => {
   }
   switch (url.pathname) {
     case '/__count':
-      return send(200, 'application/json', JSON.stringify({ scenario, token_requests: tokenRequests, key_requests: keyRequests, revoked }));
+      return send(200, 'application/json', JSON.stringify({
+        scenario, token_requests: tokenRequests, key_requests: keyRequests, discovery_requests: discoveryRequests, revoked, refreshes, userinfo,
+      }));
     case '/.well-known/openid-configuration':
+      discoveryRequests += 1;
       if (scenario === 'discovery_500') return send(500, 'text/html', '<h1>Internal Server Error</h1>');
+      // Slow enough for every load the app starts meanwhile to overlap this one.
+      if (scenario === 'discovery_slow') await later(1500);
       return send(200, 'application/json', JSON.stringify({
         issuer,
         authorization_endpoint: `${issuer}/authorize`,
@@ -100,6 +118,7 @@ const server = createServer(async (req, res) => {
       // The sign-in's keys load; the renewal's do not.
       if (scenario === 'refresh_jwks_500' && keyRequests > 1) return send(500, 'text/html', '<h1>Internal Server Error</h1>');
       if (scenario === 'jwks_not_json') return send(200, 'application/json', '<html>keys</html>');
+      if (scenario === 'refresh_keys_slow' && keyRequests > 1) await later(12000);
       return send(200, 'application/json', JSON.stringify(jwks));
     case '/authorize': {
       // No login: straight back with a code, as a provider with a session would.
@@ -119,10 +138,12 @@ const server = createServer(async (req, res) => {
       tokenRequests += 1;
       if (scenario === 'never') return held.push(res); // the answer never comes
       const form = new URLSearchParams(body);
+      if (form.get('grant_type') === 'refresh_token') refreshes.push(form.get('refresh_token'));
       // A renewal that takes two seconds, for a sign-out to happen meanwhile.
-      if (scenario === 'refresh_slow' && form.get('grant_type') === 'refresh_token') {
-        await new Promise((resolve) => setTimeout(resolve, 2000));
-      }
+      if (scenario === 'refresh_slow' && form.get('grant_type') === 'refresh_token') await later(2000);
+      // A renewal longer than any one request: 12 s for the tokens, then 12 s for the keys
+      // (each within the app's 15 s time-out).
+      if (scenario === 'refresh_keys_slow' && form.get('grant_type') === 'refresh_token') await later(12000);
       const reply = tokenResponse(form);
       return send(reply.status, reply.type, reply.body, reply.cors === false ? { 'cache-control': 'no-store' } : cors);
     }
@@ -133,8 +154,9 @@ const server = createServer(async (req, res) => {
       return send(200, 'text/plain', '');
     }
     case '/userinfo':
+      userinfo.push((req.headers.authorization ?? '').replace(/^Bearer /, ''));
       // After the renewal, only the renewed access token is good.
-      if (scenario === 'refresh_jwks_500' && tokenRequests > 1 && req.headers.authorization !== 'Bearer fault-access-token-2') {
+      if ((scenario === 'refresh_jwks_500' || scenario === 'refresh_keys_slow') && tokenRequests > 1 && req.headers.authorization !== 'Bearer fault-access-token-2') {
         return send(401, 'application/json', '{"error":"invalid_token"}', { ...cors, 'www-authenticate': 'Bearer error="invalid_token"' });
       }
       return send(200, 'application/json', JSON.stringify({ sub: 'fault-person', name: 'Fay Ult' }));

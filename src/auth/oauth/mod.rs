@@ -25,7 +25,7 @@ pub use logout::end_session_url;
 pub use metadata::{ProviderMetadata, discovery_urls};
 pub use secret::Secret;
 pub use token::{
-    REFRESH_MARGIN_SECS, TokenExpectations, TokenRequest, TokenSet, UnverifiedTokens, process_token_response,
+    RENEWAL_MARGIN_SECS, TokenExpectations, TokenRequest, TokenSet, UnverifiedTokens, process_token_response,
     refresh_request, revocation_request, token_request,
 };
 pub use userinfo::{UserInfo, process_userinfo};

@@ -80,6 +80,8 @@ pub struct TokenSet {
     pub access_token: Secret,
     /// Seconds since the Unix epoch, when `expires_in` was given.
     pub expires_at: Option<u64>,
+    /// When the access token is due for renewal: see [`RENEWAL_MARGIN_SECS`].
+    pub renew_at: Option<u64>,
     pub refresh_token: Option<Secret>,
     pub id_token: Option<Secret>,
     pub id_claims: Option<IdTokenClaims>,
@@ -90,13 +92,13 @@ pub struct TokenSet {
 
 impl TokenSet {
     pub fn is_expired(&self, now: u64) -> bool {
-        self.expires_within(now, 0)
+        self.expires_at.is_some_and(|at| now >= at)
     }
 
-    /// Whether the access token expires within `margin` seconds: time to refresh it
-    /// before an API call rather than have the call refused.
-    pub fn expires_within(&self, now: u64, margin: u64) -> bool {
-        self.expires_at.is_some_and(|at| now + margin >= at)
+    /// Whether it is time to renew the access token before using it, rather than have an
+    /// API refuse it.
+    pub fn renewal_due(&self, now: u64) -> bool {
+        self.renew_at.is_some_and(|at| now >= at)
     }
 
     /// The tokens after a refresh: the new ones, keeping the refresh token and ID token
@@ -148,8 +150,15 @@ impl UnverifiedTokens {
     }
 }
 
-/// How long before expiry the access token is renewed.
-pub const REFRESH_MARGIN_SECS: u64 = 30;
+/// How long before expiry the access token is renewed, at most: a token that lives less
+/// than twice as long is renewed half-way through its life instead, so that a renewal is
+/// never due again the moment it arrives (with a fixed margin, a 20 s token would be).
+pub const RENEWAL_MARGIN_SECS: u64 = 30;
+
+/// When a token that arrived at `now` and lives `lifetime` seconds is due for renewal.
+fn renewal_time(now: u64, lifetime: u64) -> u64 {
+    now.saturating_add(lifetime - RENEWAL_MARGIN_SECS.min(lifetime / 2))
+}
 
 /// A refresh request (RFC 6749 §6) for `tokens`, and what its answer is checked against;
 /// `None` when there is no refresh token.
@@ -259,12 +268,14 @@ pub fn process_token_response(
         Some(_) => return Err(invalid("token_type is not Bearer")),
         None => return Err(invalid("token_type is missing")),
     }
-    let expires_at = match answer.expires_in {
+    // RFC 6749 §5.1: the access token's lifetime in seconds. Zero is refused: a token
+    // expired on arrival would be renewed over and over.
+    let lifetime = match answer.expires_in {
         None => None,
         // The text of a JSON number that is a whole number of seconds is its digits.
         Some(raw) => match raw.get().parse::<u64>() {
-            Ok(secs) => Some(now.saturating_add(secs)),
-            Err(_) => return Err(invalid("expires_in is not a positive whole number")),
+            Ok(secs) if secs > 0 => Some(secs),
+            _ => return Err(invalid("expires_in is not a positive whole number")),
         },
     };
     let id_claims = match &answer.id_token {
@@ -274,7 +285,8 @@ pub fn process_token_response(
     };
     Ok(UnverifiedTokens(TokenSet {
         access_token: Secret::new(access_token),
-        expires_at,
+        expires_at: lifetime.map(|secs| now.saturating_add(secs)),
+        renew_at: lifetime.map(|secs| renewal_time(now, secs)),
         refresh_token: answer.refresh_token.map(Secret::new),
         id_token: answer.id_token.map(Secret::new),
         id_claims,
@@ -466,6 +478,13 @@ pub(crate) mod tests {
                 format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":-1,"id_token":"{id}"}}"#),
                 "invalid_token_response",
                 "expires_in",
+            ),
+            // Zero seconds: a token that has expired on arrival, which would be renewed at once.
+            (
+                200,
+                format!(r#"{{"access_token":"at","token_type":"Bearer","expires_in":0,"id_token":"{id}"}}"#),
+                "invalid_token_response",
+                "expires_in is not a positive whole number",
             ),
             (
                 200,
@@ -792,12 +811,37 @@ pub(crate) mod tests {
         assert_eq!(process_token_response(200, &body, &expect, NOW).unwrap_err().code(), "invalid_id_token");
     }
 
+    /// Tokens from an answer whose `expires_in` is `lifetime` (None: not given), at NOW.
+    fn tokens_living(lifetime: Option<u64>) -> TokenSet {
+        let expires_in = lifetime.map(|secs| format!(r#","expires_in":{secs}"#)).unwrap_or_default();
+        let body = format!(r#"{{"access_token":"at","token_type":"Bearer"{expires_in}}}"#);
+        let mut expect = expectations();
+        expect.id_token_required = false;
+        process_token_response(200, &body, &expect, NOW).unwrap().verified(None).unwrap()
+    }
+
     #[test]
-    fn expiry_margin() {
-        let tokens = signed_in_tokens();
-        assert!(!tokens.expires_within(NOW, REFRESH_MARGIN_SECS));
-        assert!(tokens.expires_within(NOW + 570, REFRESH_MARGIN_SECS));
-        assert!(!tokens.is_expired(NOW + 599));
+    fn renewal_is_due_the_margin_before_expiry_and_never_before_half_the_lifetime() {
+        // (lifetime, first second renewal is due): RENEWAL_MARGIN_SECS before expiry, or
+        // half-way through a shorter life, so that a renewed token is never due at once
+        // (20 s tokens with a 30 s margin were renewed in a loop).
+        for (lifetime, due_after) in [(600, 570), (61, 31), (60, 30), (20, 10), (3, 2), (1, 1)] {
+            let tokens = tokens_living(Some(lifetime));
+            assert!(!tokens.renewal_due(NOW + due_after - 1), "{lifetime} s: due too early");
+            assert!(tokens.renewal_due(NOW + due_after), "{lifetime} s: not due at {due_after} s");
+            assert!(!tokens.is_expired(NOW + lifetime - 1), "{lifetime} s");
+            assert!(tokens.is_expired(NOW + lifetime), "{lifetime} s");
+        }
+        let forever = tokens_living(None);
+        assert!(!forever.renewal_due(u64::MAX) && !forever.is_expired(u64::MAX), "no expires_in: never due");
+    }
+
+    #[test]
+    fn a_renewed_token_takes_the_renewal_time_of_the_answer() {
+        let tokens = tokens_living(Some(20));
+        let renewed = tokens.refreshed(tokens_living(Some(600)));
+        assert!(!renewed.renewal_due(NOW + 569));
+        assert!(renewed.renewal_due(NOW + 570));
     }
 
     #[test]

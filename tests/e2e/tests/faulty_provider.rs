@@ -171,11 +171,106 @@ async fn a_token_response_that_never_comes_shows_progress_then_gives_up() {
 /// Signs in at the fault app (its access token is due for renewal at once in the
 /// `refresh_*` scenarios), opens the profile and calls the API, which renews first.
 async fn call_the_api_once_renewal_is_due(browser: &Browser) {
+    open_the_profile(browser).await;
+    // Those access tokens live 1 s: renewal is due, and the token has expired, after it.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    browser.click_button("Call the UserInfo API again").await;
+}
+
+/// Signs in at the fault app and opens the profile page.
+async fn open_the_profile(browser: &Browser) {
     sign_in_against(browser).await;
     browser.wait_for_text(".header-name", "Fay Ult").await;
     browser.click_link("Profile").await;
     browser.wait_for_text("dd.person-name", "Fay Ult").await;
-    browser.click_button("Call the UserInfo API again").await;
+}
+
+/// Issue 13, item 2: a token that lives less than the 30 s renewal margin is renewed
+/// half-way through its life, once, and not again the moment the renewed one arrives.
+/// (With a fixed margin, one call renewed 6 s tokens in a loop, hundreds of times.)
+#[tokio::test]
+async fn a_token_shorter_lived_than_the_renewal_margin_is_renewed_once_half_way() {
+    let provider = std::sync::Arc::new(FaultProvider::start("short_tokens"));
+    let seen = provider.clone();
+    with_browser("short_tokens", |browser| async move {
+        open_the_profile(&browser).await;
+        // Its 6 s access token is not due yet: the call uses it as it is.
+        browser.click_button("Call the UserInfo API again").await;
+        browser.wait_for_text("p.ok", "The API answered for Fay Ult.").await;
+        assert_eq!(seen.token_requests(), 1, "renewed a token that was not due");
+        // Half-way through its life it is due: one renewal, with the refresh token issued.
+        tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+        browser.click_button("Call the UserInfo API again").await;
+        browser.wait_for_text("p.ok", "The API answered for Fay Ult.").await;
+        assert_eq!(seen.refreshes(), ["fault-refresh-1"]);
+        // The renewed token is not due: the next call renews nothing.
+        browser.click_button("Call the UserInfo API again").await;
+        browser.wait_for_text("p.ok", "The API answered for Fay Ult.").await;
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 2, "the code exchange and one renewal");
+    let tokens = provider.userinfo_tokens();
+    assert_eq!(tokens[tokens.len() - 3..], ["fault-access-1", "fault-access-2", "fault-access-2"]);
+}
+
+/// Issue 13, item 4: a caller that asks for a token while a renewal is under way waits for
+/// that renewal, however long it takes within its time limits (here 12 s for the tokens,
+/// then 12 s for the keys), and gets its token. (It used to give up after 20 s.)
+#[tokio::test]
+async fn callers_during_a_long_renewal_wait_for_it_and_get_its_token() {
+    let provider = std::sync::Arc::new(FaultProvider::start("refresh_keys_slow"));
+    let seen = provider.clone();
+    with_browser("refresh_keys_slow", |browser| async move {
+        call_the_api_once_renewal_is_due(&browser).await;
+        wait_until("the renewal reaches the provider", || seen.token_requests() == 2).await;
+        // A second caller meanwhile (the demo's button is disabled during a call, as an app
+        // with two components calling APIs at once would not be).
+        browser
+            .run_js(
+                "const button = document.querySelector('section.card button');
+                 button.disabled = false; button.click(); return true",
+            )
+            .await;
+        wait_until_for("both calls reach the API", std::time::Duration::from_secs(40), || {
+            seen.userinfo_tokens().iter().filter(|t| *t == "fault-access-token-2").count() == 2
+        })
+        .await;
+        browser.wait_for_text("p.ok", "The API answered for Fay Ult.").await;
+        assert!(browser.client.find(fantoccini::Locator::Css("p.error-text")).await.is_err(), "a call failed");
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 2, "the code exchange and one renewal, shared by both callers");
+    assert_eq!(provider.refreshes(), ["fault-refresh-token"]);
+}
+
+/// Issue 13, item 6: a protected page opened at start-up starts a sign-in while start-up is
+/// still loading the config and the provider's metadata: it waits for those loads rather
+/// than making its own (discovery here takes 1.5 s, so that every load overlaps).
+#[tokio::test]
+async fn a_protected_page_at_start_up_loads_the_config_and_discovery_once() {
+    let provider = FaultProvider::start("discovery_slow");
+    with_browser("discovery_slow", |browser| async move {
+        browser.client.goto(&format!("{}/profile", fault_app_url())).await.expect("fault app");
+        // Before discovery answers and the page leaves for the provider: how many times
+        // this page has fetched its config.
+        browser
+            .wait_for_js(
+                "return performance.getEntriesByType('resource').some(e => e.name.endsWith('/config.json'))",
+                serde_json::json!(true),
+            )
+            .await;
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let seen = browser
+            .run_js(
+                "return [location.pathname,
+                         performance.getEntriesByType('resource').filter(e => e.name.endsWith('/config.json')).length]",
+            )
+            .await;
+        assert_eq!(seen, serde_json::json!(["/profile", 1]), "[page, config fetches] before discovery answered");
+        browser.wait_for_text("dd.person-name", "Fay Ult").await;
+    })
+    .await;
+    assert_eq!(provider.discovery_requests(), 1, "the metadata was loaded more than once");
 }
 
 /// What a 5xx from the token endpoint reads as.
@@ -282,7 +377,12 @@ async fn signing_out_during_a_renewal_revokes_the_refresh_token_it_brings() {
 
 /// Polls `done` (a question to the fault provider) until it holds, for up to 15 s.
 async fn wait_until(what: &str, done: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + support::WAIT;
+    wait_until_for(what, support::WAIT, done).await;
+}
+
+/// Polls `done` until it holds, for up to `limit`.
+async fn wait_until_for(what: &str, limit: std::time::Duration, done: impl Fn() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
     while !done() {
         assert!(tokio::time::Instant::now() < deadline, "never: {what}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;

@@ -18,6 +18,48 @@ use serde_json::{Value, json};
 
 pub const WAIT: Duration = Duration::from_secs(15);
 
+/// The tests of a suite share the provider's token log, the fault provider's fixed port
+/// and the machine's two cores, so each takes its turn: they run one at a time whatever
+/// `--test-threads` says. (Cargo runs the suites themselves one after another.)
+static TURN_TAKEN: std::sync::Mutex<bool> = std::sync::Mutex::new(false);
+static TURN_FREED: std::sync::Condvar = std::sync::Condvar::new();
+
+std::thread_local! {
+    /// This test's thread holds the turn (a test's FaultProvider takes it before its
+    /// browser does; `#[tokio::test]` runs the whole test on one thread).
+    static HOLDS_THE_TURN: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// A test's turn, held until dropped.
+pub struct Turn {
+    owner: bool,
+}
+
+/// Waits for this test's turn (or returns at once if this test already holds it).
+pub fn take_turn() -> Turn {
+    if HOLDS_THE_TURN.get() {
+        return Turn { owner: false };
+    }
+    // A failed test poisons the lock; the next one may still run.
+    let mut taken = TURN_TAKEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    while *taken {
+        taken = TURN_FREED.wait(taken).unwrap_or_else(std::sync::PoisonError::into_inner);
+    }
+    *taken = true;
+    HOLDS_THE_TURN.set(true);
+    Turn { owner: true }
+}
+
+impl Drop for Turn {
+    fn drop(&mut self) {
+        if self.owner {
+            HOLDS_THE_TURN.set(false);
+            *TURN_TAKEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = false;
+            TURN_FREED.notify_one();
+        }
+    }
+}
+
 /// Counts the page's requests to a token endpoint.
 pub const TOKEN_REQUESTS: &str =
     "return performance.getEntriesByType('resource').filter(e => e.name.endsWith('/token')).length";
@@ -48,6 +90,7 @@ where
     F: FnOnce(Browser) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    let _turn = take_turn();
     let browser = Browser::open().await;
     let outcome = tokio::spawn(test(browser.clone())).await;
     if outcome.is_err() {
@@ -320,10 +363,23 @@ pub fn http_get(url: &str) -> (u16, Vec<u8>) {
 }
 
 /// What crossed the provider's token endpoint since the last call (PROVIDER_TEST_HOOKS):
-/// the number of token requests, and every code, verifier and token in them.
+/// the number of token requests, each request's grant, and every code, verifier and token
+/// in them.
 pub struct TokenLog {
     pub requests: u64,
+    pub exchanges: Vec<Exchange>,
     pub secrets: Vec<String>,
+}
+
+/// One token request, as the provider saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exchange {
+    pub grant_type: String,
+    /// The refresh token presented (a refresh).
+    pub presented: Option<String>,
+    /// The refresh token given in the answer.
+    pub issued: Option<String>,
+    pub status: u64,
 }
 
 pub fn provider_token_log() -> TokenLog {
@@ -332,6 +388,17 @@ pub fn provider_token_log() -> TokenLog {
     let log: Value = serde_json::from_slice(&body).expect("token log JSON");
     TokenLog {
         requests: log["requests"].as_u64().expect("requests"),
+        exchanges: log["exchanges"]
+            .as_array()
+            .expect("exchanges")
+            .iter()
+            .map(|e| Exchange {
+                grant_type: e["grant_type"].as_str().unwrap_or_default().to_owned(),
+                presented: e["presented"].as_str().map(str::to_owned),
+                issued: e["issued"].as_str().map(str::to_owned),
+                status: e["status"].as_u64().unwrap_or_default(),
+            })
+            .collect(),
         secrets: log["secrets"]
             .as_array()
             .expect("secrets")
@@ -352,10 +419,13 @@ pub const FAULT_PROVIDER_PORT: u16 = 9100;
 /// tests/e2e/fault-provider.mjs running one scenario; stopped when dropped.
 pub struct FaultProvider {
     child: std::process::Child,
+    /// Dropped after the process is stopped: the port is free for the next test.
+    _turn: Turn,
 }
 
 impl FaultProvider {
     pub fn start(scenario: &str) -> FaultProvider {
+        let turn = take_turn();
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/fault-provider.mjs");
         let child = std::process::Command::new("node")
             .args([script, &FAULT_PROVIDER_PORT.to_string(), scenario])
@@ -368,9 +438,9 @@ impl FaultProvider {
             assert!(std::time::Instant::now() < deadline, "the fault provider did not start");
             std::thread::sleep(Duration::from_millis(20));
         }
-        let provider = FaultProvider { child };
-        // The port is fixed: make sure it is this scenario's server answering, not another
-        // test's (the e2e suites run one test at a time; see tools/test.sh).
+        let provider = FaultProvider { child, _turn: turn };
+        // The port is fixed: make sure it is this scenario's server answering, not a
+        // leftover of another run's.
         let answering = provider.counts()["scenario"].as_str().unwrap_or_default().to_owned();
         assert_eq!(answering, scenario, "another fault provider holds port {FAULT_PROVIDER_PORT}");
         provider
@@ -391,10 +461,29 @@ impl FaultProvider {
         self.counts()["key_requests"].as_u64().expect("key_requests")
     }
 
+    /// How many discovery requests reached it.
+    pub fn discovery_requests(&self) -> u64 {
+        self.counts()["discovery_requests"].as_u64().expect("discovery_requests")
+    }
+
     /// The tokens revoked at it (RFC 7009), in order.
     pub fn revoked(&self) -> Vec<String> {
-        let revoked = self.counts()["revoked"].as_array().cloned().unwrap_or_default();
-        revoked.iter().filter_map(|token| token.as_str().map(str::to_owned)).collect()
+        self.strings("revoked")
+    }
+
+    /// The refresh token each refresh presented, in order.
+    pub fn refreshes(&self) -> Vec<String> {
+        self.strings("refreshes")
+    }
+
+    /// The access token each UserInfo request presented, in order.
+    pub fn userinfo_tokens(&self) -> Vec<String> {
+        self.strings("userinfo")
+    }
+
+    fn strings(&self, list: &str) -> Vec<String> {
+        let values = self.counts()[list].as_array().cloned().unwrap_or_default();
+        values.iter().filter_map(|value| value.as_str().map(str::to_owned)).collect()
     }
 }
 
