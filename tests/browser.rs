@@ -1,6 +1,10 @@
 //! The browser layer and the auth components, in headless Chrome (wasm-bindgen-test).
-//! Run by tools/test.sh as `cargo test --target wasm32-unknown-unknown --test browser`.
+//! Run by tools/test.sh as
+//! `cargo test --target wasm32-unknown-unknown --features test-hooks --test browser`.
 #![cfg(target_arch = "wasm32")]
+
+#[cfg(not(feature = "test-hooks"))]
+compile_error!("the browser tests need the test-hooks feature: add --features test-hooks");
 
 use leptos::prelude::*;
 use leptos_oidc_spa::auth::browser::{http, location, sleep, storage};

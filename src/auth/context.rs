@@ -142,8 +142,9 @@ fn start_now(future: impl Future<Output = ()> + 'static) {
 }
 
 /// Provides an [`Auth`] that is already in `state` and starts nothing (no config, no
-/// network): for testing components that read the auth context.
-#[doc(hidden)]
+/// network): for testing components that read the auth context. Only with the
+/// `test-hooks` feature, which only tests enable.
+#[cfg(feature = "test-hooks")]
 pub fn provide_auth_in_state(state: AuthState) -> Auth {
     let auth = Auth {
         state: RwSignal::new(state),

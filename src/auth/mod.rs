@@ -16,5 +16,7 @@ pub mod context;
 pub mod flow;
 pub mod oauth;
 
-pub use context::{Auth, AuthFailure, AuthState, RequireAuth, User, provide_auth, provide_auth_in_state, use_auth};
+#[cfg(feature = "test-hooks")]
+pub use context::provide_auth_in_state;
+pub use context::{Auth, AuthFailure, AuthState, RequireAuth, User, provide_auth, use_auth};
 pub use oauth::AuthError;
