@@ -150,10 +150,56 @@ async fn the_callback_replayed_or_reloaded_after_sign_in_finds_no_sign_in_in_pro
         let query = callback.split_once('?').expect("query").1.to_owned();
         // Replayed in the same tab (a reload of the callback page is the same request).
         assert_callback_refused(&browser, &query, "no_sign_in_in_progress", "There is no sign-in in progress").await;
-        // And Back cannot reach it: the app replaced that history entry.
+        provider_token_log();
+        // And Back cannot reach the first callback either: the app replaced that history
+        // entry with the page the sign-in returned to, which is where Back lands.
         browser.client.back().await.expect("back");
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        assert!(!browser.url().await.contains("code="), "Back led to the callback URL");
+        browser.wait_for_js("return location.href", json!(format!("{}/", app_url()))).await;
+        browser.wait_for_text("main h1", "Welcome, Alice Liddell").await;
+        assert!(browser.client.find(fantoccini::Locator::Css("[role=alert]")).await.is_err(), "a failure shows");
+        assert_eq!(provider_token_log().requests, 0, "Back made a token request");
+    })
+    .await;
+}
+
+/// Two sign-ins pending in one tab (Sign in, Back, Sign in again from another page):
+/// finishing the older one signs in and returns to its page, and leaves the newer one
+/// pending, which can then finish too.
+#[tokio::test]
+async fn two_sign_ins_pending_in_one_tab_each_finish_with_their_own_record() {
+    with_browser("two_pending", |browser| async move {
+        provider_token_log();
+        let pending = "return Object.entries(sessionStorage).filter(([k]) => k.startsWith('leptos-oidc:pending:'))
+                           .map(([, v]) => JSON.parse(v).return_to).sort()";
+        // The older sign-in, from the home page: its page at the provider, kept for later.
+        browser.goto("/").await;
+        browser.click_button("Sign in").await;
+        browser.wait_for_provider_login().await;
+        let older = browser.url().await;
+        browser.client.back().await.expect("back");
+        browser.wait_for_url(&format!("{}/", app_url())).await;
+        // The newer one, from the protected page.
+        browser.goto("/profile").await;
+        browser.wait_for_provider_login().await;
+        let newer = browser.url().await;
+        browser.goto("/").await;
+        browser.wait_for_text("main h1", "Sign in").await;
+        assert_eq!(browser.run_js(pending).await, json!(["/", "/profile"]), "both pending");
+        // The older one finishes first.
+        browser.client.goto(&older).await.expect("older sign-in");
+        browser.log_in_at_provider("alice", "wonderland").await;
+        browser.consent_at_provider().await;
+        browser.wait_for_text("main h1", "Welcome, Alice Liddell").await;
+        assert_eq!(browser.url().await, format!("{}/", app_url()));
+        assert_eq!(browser.run_js(pending).await, json!(["/profile"]), "the newer one is still pending");
+        // Then the newer one (its page at the provider still asks for the password).
+        browser.client.goto(&newer).await.expect("newer sign-in");
+        browser.log_in_at_provider("alice", "wonderland").await;
+        browser.continue_at_provider_until(&app_url()).await;
+        browser.wait_for_text("dd.person-name", "Alice Liddell").await;
+        assert_eq!(browser.url().await, format!("{}/profile", app_url()));
+        assert_eq!(browser.run_js(pending).await, json!([]), "nothing left pending");
+        assert_eq!(provider_token_log().requests, 2, "one code exchange per sign-in");
     })
     .await;
 }
