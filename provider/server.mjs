@@ -139,9 +139,10 @@ if (AUTO_LOGIN) {
 // refresh token it presented, the refresh token it was given) and keeps every code,
 // verifier and token that crosses it, so that the end-to-end tests can assert how many
 // token requests were made, that refresh tokens rotate, and search the browser for those
-// secrets. GET /__test/token-log answers { requests, exchanges, secrets } and starts a new log.
+// secrets, and the tokens revoked (RFC 7009). GET /__test/token-log answers
+// { requests, exchanges, revoked, secrets } and starts a new log.
 if (process.env.PROVIDER_TEST_HOOKS === '1') {
-  const fresh = () => ({ requests: 0, exchanges: [], secrets: [] });
+  const fresh = () => ({ requests: 0, exchanges: [], revoked: [], secrets: [] });
   let log = fresh();
   provider.use(async (ctx, next) => {
     if (ctx.path === '/__test/token-log') {
@@ -150,6 +151,10 @@ if (process.env.PROVIDER_TEST_HOOKS === '1') {
       return;
     }
     await next();
+    if (ctx.method === 'POST' && ctx.path === '/token/revocation') {
+      const token = ctx.oidc?.params?.token;
+      if (typeof token === 'string') log.revoked.push({ token, status: ctx.status });
+    }
     if (ctx.method === 'POST' && ctx.path === '/token') {
       log.requests += 1;
       const params = ctx.oidc?.params ?? {};

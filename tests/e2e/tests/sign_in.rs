@@ -81,6 +81,7 @@ async fn protected_page_visited_signed_out_comes_back_after_sign_in() {
 #[tokio::test]
 async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
     with_browser("sign_out", |browser| async move {
+        support::provider_token_log(); // a fresh log of the token endpoint
         browser.goto("/").await;
         browser.sign_in_as_alice().await;
         browser.click_button("Sign out").await;
@@ -92,6 +93,16 @@ async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
         browser.snapshot("5-home-after-sign-out").await;
         let header = browser.run_js("return document.querySelector('header').innerText").await;
         assert!(!header.as_str().unwrap_or_default().contains("Alice"), "still shows the person: {header}");
+        // The refresh token was revoked (RFC 7009), and the provider no longer renews it.
+        let log = support::provider_token_log();
+        let refresh_token = log.exchanges.last().and_then(|e| e.issued.clone()).expect("a refresh token was issued");
+        assert_eq!(log.revoked, [(refresh_token.clone(), 200)], "the refresh token was not revoked at sign-out");
+        let (status, answer) = support::http_post_form(
+            &format!("{}/token", provider_url()),
+            &format!("grant_type=refresh_token&client_id=leptos-spa&refresh_token={refresh_token}"),
+        );
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(status == 400 && answer.contains("invalid_grant"), "the revoked token still works: {status} {answer}");
         // The provider's session ended too: signing in again asks for the password.
         browser.click_button("Sign in").await;
         browser.wait_for_provider_login().await;

@@ -346,13 +346,26 @@ impl WebDriverCompatibleCommand for GetBrowserLog {
 
 /// A plain HTTP/1.0 GET (so no chunked body) from the test itself (not the browser): status and body.
 pub fn http_get(url: &str) -> (u16, Vec<u8>) {
+    http_request(url, "GET", None)
+}
+
+/// A form POST, as [`http_get`].
+pub fn http_post_form(url: &str, body: &str) -> (u16, Vec<u8>) {
+    http_request(url, "POST", Some(body))
+}
+
+fn http_request(url: &str, method: &str, form: Option<&str>) -> (u16, Vec<u8>) {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").expect("http URL");
     let (authority, path) = rest.split_once('/').map_or((rest, "/".to_owned()), |(a, p)| (a, format!("/{p}")));
     let address = authority.replace("localhost", "127.0.0.1");
     let mut stream = std::net::TcpStream::connect(&address).expect("connect");
     stream.set_read_timeout(Some(WAIT)).expect("timeout");
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n\r\n").expect("send");
+    let body = form.map(|body| {
+        format!("Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}", body.len())
+    });
+    let end = body.unwrap_or_else(|| "\r\n".to_owned());
+    write!(stream, "{method} {path} HTTP/1.0\r\nHost: {authority}\r\nConnection: close\r\n{end}").expect("send");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).expect("read");
     let split = response.windows(4).position(|w| w == b"\r\n\r\n").expect("head") + 4;
@@ -368,6 +381,8 @@ pub fn http_get(url: &str) -> (u16, Vec<u8>) {
 pub struct TokenLog {
     pub requests: u64,
     pub exchanges: Vec<Exchange>,
+    /// Each token revoked at the revocation endpoint (RFC 7009), with the answer's status.
+    pub revoked: Vec<(String, u64)>,
     pub secrets: Vec<String>,
 }
 
@@ -398,6 +413,12 @@ pub fn provider_token_log() -> TokenLog {
                 issued: e["issued"].as_str().map(str::to_owned),
                 status: e["status"].as_u64().unwrap_or_default(),
             })
+            .collect(),
+        revoked: log["revoked"]
+            .as_array()
+            .expect("revoked")
+            .iter()
+            .map(|r| (r["token"].as_str().unwrap_or_default().to_owned(), r["status"].as_u64().unwrap_or_default()))
             .collect(),
         secrets: log["secrets"]
             .as_array()
