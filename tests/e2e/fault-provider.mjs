@@ -63,6 +63,7 @@ function tokenResponse(form) {
   }
   switch (scenario) {
     case 'ok': case 'discovery_slow': case 'jwks_500': case 'jwks_not_json': return json(good);
+    case 'userinfo_other_sub': case 'userinfo_401': case 'userinfo_not_json': return json(good);
     case 'invalid_grant': return json({ error: 'invalid_grant', error_description: 'code already used' }, 400);
     case 'invalid_client': return json({ error: 'invalid_client', error_description: 'client authentication failed' }, 401);
     case 'html_500': return { status: 500, type: 'text/html', body: '<html><body><h1>Internal Server Error</h1><script>alert(1)</script></body></html>' };
@@ -159,6 +160,12 @@ const server = createServer(async (req, res) => {
       if ((scenario === 'refresh_jwks_500' || scenario === 'refresh_keys_slow') && tokenRequests > 1 && req.headers.authorization !== 'Bearer fault-access-token-2') {
         return send(401, 'application/json', '{"error":"invalid_token"}', { ...cors, 'www-authenticate': 'Bearer error="invalid_token"' });
       }
+      // UserInfo faults: another person, the token refused, an answer that is not JSON.
+      if (scenario === 'userinfo_other_sub') return send(200, 'application/json', JSON.stringify({ sub: 'someone-else', name: 'Mallory' }));
+      if (scenario === 'userinfo_401') {
+        return send(401, 'application/json', '{"error":"invalid_token"}', { ...cors, 'www-authenticate': 'Bearer error="invalid_token"' });
+      }
+      if (scenario === 'userinfo_not_json') return send(200, 'text/html', '<html><body>Mallory</body></html>');
       return send(200, 'application/json', JSON.stringify({ sub: 'fault-person', name: 'Fay Ult' }));
     default:
       return send(404, 'text/plain', 'not found');

@@ -187,6 +187,38 @@ async fn open_the_profile(browser: &Browser) {
     browser.wait_for_text("dd.person-name", "Fay Ult").await;
 }
 
+/// UserInfo failing in the real flow (issue 13): the person stays signed in as the ID token
+/// says, nothing keeps saying "Loading", and an API call shows what went wrong.
+macro_rules! userinfo_cases {
+    ($($name:ident: $scenario:literal => $message:literal;)*) => {$(
+        #[tokio::test]
+        async fn $name() {
+            let provider = FaultProvider::start($scenario);
+            with_browser(stringify!($name), |browser| async move {
+                open_the_profile(&browser).await;
+                let loading = "return document.body.innerText.includes('Loading your profile')";
+                browser.wait_for_js(loading, serde_json::json!(false)).await;
+                browser.click_button("Call the UserInfo API again").await;
+                browser.wait_for_text("p.error-text", $message).await;
+                browser.wait_for_text(".header-name", "Fay Ult").await;
+                let page = browser.run_js("return document.body.innerText").await;
+                assert!(!page.as_str().unwrap_or_default().contains("Mallory"), "another person shown: {page}");
+            })
+            .await;
+            assert_eq!(provider.userinfo_tokens().len(), 2, "the sign-in's profile load and the API call");
+        }
+    )*};
+}
+
+userinfo_cases! {
+    userinfo_for_another_person_is_refused:
+        "userinfo_other_sub" => "Your profile could not be loaded (it is for another person).";
+    userinfo_refusing_the_token_is_explained:
+        "userinfo_401" => "Your profile could not be loaded (HTTP 401).";
+    userinfo_that_is_not_json_is_refused:
+        "userinfo_not_json" => "Your profile could not be loaded (the answer is not JSON).";
+}
+
 /// Issue 13, item 2: a token that lives less than the 30 s renewal margin is renewed
 /// half-way through its life, once, and not again the moment the renewed one arrives.
 /// (With a fixed margin, one call renewed 6 s tokens in a loop, hundreds of times.)
