@@ -64,6 +64,7 @@ function tokenResponse(form) {
   switch (scenario) {
     case 'ok': case 'discovery_slow': case 'jwks_500': case 'jwks_not_json': return json(good);
     case 'userinfo_other_sub': case 'userinfo_401': case 'userinfo_not_json': return json(good);
+    case 'oauth_metadata_only': return json(good);
     case 'invalid_grant': return json({ error: 'invalid_grant', error_description: 'code already used' }, 400);
     case 'invalid_client': return json({ error: 'invalid_client', error_description: 'client authentication failed' }, 401);
     case 'html_500': return { status: 500, type: 'text/html', body: '<html><body><h1>Internal Server Error</h1><script>alert(1)</script></body></html>' };
@@ -96,8 +97,13 @@ const server = createServer(async (req, res) => {
       return send(200, 'application/json', JSON.stringify({
         scenario, token_requests: tokenRequests, key_requests: keyRequests, discovery_requests: discoveryRequests, revoked, refreshes, userinfo,
       }));
+    case '/.well-known/oauth-authorization-server':
     case '/.well-known/openid-configuration':
       discoveryRequests += 1;
+      // A provider that publishes only RFC 8414's metadata document.
+      if ((scenario === 'oauth_metadata_only') !== (url.pathname === '/.well-known/oauth-authorization-server')) {
+        return send(404, 'text/plain', 'not found');
+      }
       if (scenario === 'discovery_500') return send(500, 'text/html', '<h1>Internal Server Error</h1>');
       // Slow enough for every load the app starts meanwhile to overlap this one.
       if (scenario === 'discovery_slow') await later(1500);

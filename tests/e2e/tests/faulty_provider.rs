@@ -187,6 +187,50 @@ async fn open_the_profile(browser: &Browser) {
     browser.wait_for_text("dd.person-name", "Fay Ult").await;
 }
 
+/// A provider that publishes only RFC 8414's document (no OpenID Discovery one): the app
+/// falls back to it (RFC 8414 §3.1) and signs in.
+#[tokio::test]
+async fn a_provider_with_only_oauth_server_metadata_is_found_by_the_rfc_8414_fallback() {
+    let provider = FaultProvider::start("oauth_metadata_only");
+    with_browser("oauth_metadata_only", |browser| async move {
+        sign_in_against(&browser).await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+    })
+    .await;
+    assert_eq!(provider.discovery_requests(), 2, "OpenID Discovery (404), then RFC 8414");
+    assert_eq!(provider.token_requests(), 1);
+}
+
+/// The tab's cached metadata, when it names another issuer than the config's (another
+/// deployment's, or planted), is dropped and discovery runs again: the sign-in goes to the
+/// configured provider, not to the endpoints in the cache.
+#[tokio::test]
+async fn cached_metadata_for_another_issuer_is_dropped() {
+    let provider = FaultProvider::start("ok");
+    with_browser("metadata_other_issuer", |browser| async move {
+        browser.client.goto(&format!("{}/", fault_app_url())).await.expect("fault app");
+        let cached = "return JSON.parse(sessionStorage.getItem('leptos-oidc:metadata') || 'null')?.issuer ?? null";
+        browser.wait_for_js(cached, serde_json::json!("http://127.0.0.1:9100")).await;
+        // The cache now names the other provider of the suite, endpoints and all (the
+        // record's shape unchanged: only its issuer can make the app drop it).
+        browser
+            .run_js(
+                "const m = JSON.parse(sessionStorage.getItem('leptos-oidc:metadata'));
+                 for (const k of Object.keys(m)) if (typeof m[k] === 'string') m[k] = m[k].replace(':9100', ':9000');
+                 sessionStorage.setItem('leptos-oidc:metadata', JSON.stringify(m)); return m.issuer",
+            )
+            .await;
+        browser.wait_for_js(cached, serde_json::json!("http://127.0.0.1:9000")).await;
+        browser.client.refresh().await.expect("reload");
+        browser.wait_for_js(cached, serde_json::json!("http://127.0.0.1:9100")).await;
+        browser.click_button("Sign in").await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+    })
+    .await;
+    assert_eq!(provider.discovery_requests(), 2, "at the first load, and again once the cache named another issuer");
+    assert_eq!(provider.token_requests(), 1);
+}
+
 /// UserInfo failing in the real flow (issue 13): the person stays signed in as the ID token
 /// says, nothing keeps saying "Loading", and an API call shows what went wrong.
 macro_rules! userinfo_cases {
