@@ -9,9 +9,9 @@ use super::browser::http::{HttpRequest, InFlight, post_form_and_forget, send, st
 use super::browser::{fill_random, now_secs, storage, verify_signature};
 use super::oauth::{
     AuthError, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument, PendingSignIn, ProviderMetadata,
-    SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url, discovery_urls,
-    end_session_url, process_token_response, process_userinfo, return_target, revocation_request, signature_check,
-    token_request, validate_callback,
+    SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url, check_key_set,
+    discovery_urls, end_session_url, process_token_response, process_userinfo, return_target, revocation_request,
+    signature_check, token_request, validate_callback,
 };
 
 /// Reads the app's `config.json`, and keeps it in this tab for the callback.
@@ -161,12 +161,14 @@ pub fn request_tokens<'a>(
     })
 }
 
-/// The provider's key set (the JWKS document), from its request in flight.
+/// The provider's key set (the JWKS document), from its request in flight: an error
+/// unless it came, with a 200, as a key set.
 async fn load_keys(request: Result<InFlight, AuthError>) -> Result<String, AuthError> {
     let keys = request?.response().await?;
     if keys.status != 200 {
         return Err(AuthError::InvalidIdToken(format!("the provider's keys did not load: HTTP {}", keys.status)));
     }
+    check_key_set(&keys.body)?;
     Ok(keys.body)
 }
 

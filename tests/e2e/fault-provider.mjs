@@ -56,7 +56,7 @@ function tokenResponse(form) {
     }
     if (scenario === 'refresh_invalid_grant') return json({ error: 'invalid_grant', error_description: 'refresh token revoked' }, 400);
     // A rotated refresh token and a new access token, whose keys will then fail to load.
-    if (scenario === 'refresh_jwks_500') {
+    if (scenario === 'refresh_jwks_500' || scenario === 'refresh_jwks_not_json') {
       const renewed = { sub: 'fault-person', name: 'Fay Ult', iss: issuer, aud: CLIENT_ID, exp: now + 300, iat: now };
       return json({ ...good, access_token: 'fault-access-token-2', refresh_token: 'fault-refresh-token-2', id_token: idToken(renewed) });
     }
@@ -124,6 +124,7 @@ const server = createServer(async (req, res) => {
       if (scenario === 'jwks_500') return send(500, 'text/html', '<h1>Internal Server Error</h1>');
       // The sign-in's keys load; the renewal's do not.
       if (scenario === 'refresh_jwks_500' && keyRequests > 1) return send(500, 'text/html', '<h1>Internal Server Error</h1>');
+      if (scenario === 'refresh_jwks_not_json' && keyRequests > 1) return send(200, 'text/html', '<html>Maintenance</html>');
       if (scenario === 'jwks_not_json') return send(200, 'application/json', '<html>keys</html>');
       if (scenario === 'refresh_keys_slow' && keyRequests > 1) await later(12000);
       return send(200, 'application/json', JSON.stringify(jwks));
@@ -163,7 +164,7 @@ const server = createServer(async (req, res) => {
     case '/userinfo':
       userinfo.push((req.headers.authorization ?? '').replace(/^Bearer /, ''));
       // After the renewal, only the renewed access token is good.
-      if ((scenario === 'refresh_jwks_500' || scenario === 'refresh_keys_slow') && tokenRequests > 1 && req.headers.authorization !== 'Bearer fault-access-token-2') {
+      if (['refresh_jwks_500', 'refresh_jwks_not_json', 'refresh_keys_slow'].includes(scenario) && tokenRequests > 1 && req.headers.authorization !== 'Bearer fault-access-token-2') {
         return send(401, 'application/json', '{"error":"invalid_token"}', { ...cors, 'www-authenticate': 'Bearer error="invalid_token"' });
       }
       // UserInfo faults: another person, the token refused, an answer that is not JSON.

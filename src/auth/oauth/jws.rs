@@ -223,6 +223,16 @@ enum PublicJwk<'a> {
 /// Smallest RSA modulus accepted (RFC 7518 §3.3: 2048 bits or larger).
 const MIN_RSA_MODULUS_BYTES: usize = 256;
 
+fn read_key_set(jwks: &str) -> Result<KeySet, AuthError> {
+    document::parse(jwks).map_err(|_| refused("the provider's key set (JWKS) is not valid"))
+}
+
+/// Whether `jwks` is a JWK Set at all (RFC 7517 §5), before any key is chosen from it: a
+/// provider's keys that arrive as something else (a maintenance page) did not load.
+pub fn check_key_set(jwks: &str) -> Result<(), AuthError> {
+    read_key_set(jwks).map(drop)
+}
+
 /// Prepares the signature check of the compact JWS `jwt` against the provider's key set
 /// `jwks` (the JSON document at `jwks_uri`). `allowed` is the provider's
 /// `id_token_signing_alg_values_supported`; empty when it does not say, and then only
@@ -257,7 +267,7 @@ pub fn signature_check(jwt: &str, jwks: &str, allowed: &[String]) -> Result<Sign
         return Err(refused("the signature has the wrong length"));
     }
 
-    let key_set: KeySet = document::parse(jwks).map_err(|_| refused("the provider's key set (JWKS) is not valid"))?;
+    let key_set = read_key_set(jwks)?;
     let kid = header.kid.as_deref();
     let fits = |key: &Jwk| {
         key.kty.as_deref() == Some(alg.key_type())
@@ -355,6 +365,17 @@ mod tests {
 
     fn jwt(header: &str, signature: &[u8]) -> String {
         format!("{}.{}.{}", b64(header), b64(r#"{"sub":"alice"}"#), BASE64_URL_SAFE_NO_PAD.encode(signature))
+    }
+
+    #[test]
+    fn a_key_set_is_an_object_with_keys() {
+        assert!(check_key_set(r#"{"keys":[]}"#).is_ok());
+        assert!(check_key_set(r#"{"keys":[{"kty":"unknown"}],"other":1}"#).is_ok(), "unknown keys are skipped later");
+        for not_a_set in ["<html>Maintenance</html>", "{}", r#"{"keys":{}}"#, "[]", ""] {
+            let error = check_key_set(not_a_set).unwrap_err();
+            assert_eq!(error.code(), "invalid_id_token", "{not_a_set}");
+            assert!(error.message().contains("key set (JWKS) is not valid"), "{not_a_set}");
+        }
     }
 
     #[test]

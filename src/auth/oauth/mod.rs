@@ -20,7 +20,7 @@ pub use authorize::{PendingSignIn, SignInRandomness, authorization_url, return_t
 pub use callback::{CallbackExpectations, CallbackParams, ValidatedCallback, validate_callback};
 pub use config::{ClientConfig, ConfigDocument};
 pub use error::AuthError;
-pub use jws::{JwsAlgorithm, SignatureCheck, VerifiedSignature, signature_check};
+pub use jws::{JwsAlgorithm, SignatureCheck, VerifiedSignature, check_key_set, signature_check};
 pub use logout::end_session_url;
 pub use metadata::{ProviderMetadata, discovery_urls};
 pub use secret::Secret;
