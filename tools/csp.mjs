@@ -27,7 +27,9 @@ export function policy({ scriptHashes, providerOrigins }) {
     "img-src 'self' data:",
     `script-src 'self' 'wasm-unsafe-eval' ${scriptHashes.map((h) => `'sha256-${h}'`).join(' ')}`,
     `connect-src 'self' ${provider}`,
-    `form-action ${provider}`,
+    // The logout form's POST goes to the provider, which sends the browser back here (a
+    // redirect that some browsers check against form-action too).
+    `form-action 'self' ${provider}`,
     "base-uri 'none'",
     "object-src 'none'",
   ].join('; ');

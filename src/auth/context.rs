@@ -479,25 +479,21 @@ impl Auth {
                 (m.tokens.take(), m.config.value.clone(), m.metadata.value.clone())
             })
             .unwrap_or_default();
-        let url = match (&config, &metadata) {
+        // The state first: the page shows "Signing out" while the browser leaves.
+        self.state.set(AuthState::SigningOut);
+        let left = match (&config, &metadata) {
             (Some(config), Some(metadata)) => {
                 if let Some(tokens) = &tokens {
                     flow::revoke_refresh_token(config, metadata, tokens);
                 }
-                flow::sign_out_url(config, metadata, tokens.as_ref())
+                flow::sign_out_at_provider(config, metadata, tokens.as_ref())
             }
-            _ => None,
+            _ => false,
         };
         drop(tokens);
-        match url {
-            Some(url) => {
-                self.state.set(AuthState::SigningOut);
-                location::go_to(&url);
-            }
-            None => {
-                location::replace_path("/");
-                self.state.set(AuthState::SignedOut);
-            }
+        if !left {
+            location::replace_path("/");
+            self.state.set(AuthState::SignedOut);
         }
     }
 }

@@ -6,12 +6,12 @@ use core::future::Future;
 use core::pin::Pin;
 
 use super::browser::http::{HttpRequest, InFlight, post_form_and_forget, send, start};
-use super::browser::{fill_random, now_secs, storage, verify_signature};
+use super::browser::{fill_random, location, now_secs, storage, verify_signature};
 use super::oauth::{
-    AuthError, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument, PendingSignIn, ProviderMetadata,
-    SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url, check_key_set,
-    discovery_urls, end_session_url, process_token_response, process_userinfo, return_target, revocation_request,
-    signature_check, token_request, validate_callback,
+    AuthError, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument, EndSessionRequest, PendingSignIn,
+    ProviderMetadata, SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url,
+    check_key_set, discovery_urls, end_session_request, process_token_response, process_userinfo, return_target,
+    revocation_request, signature_check, token_request, validate_callback,
 };
 
 /// Reads the app's `config.json`, and keeps it in this tab for the callback.
@@ -214,7 +214,15 @@ pub fn revoke_refresh_token(config: &ClientConfig, metadata: &ProviderMetadata, 
     }
 }
 
-/// Where to send the browser to sign out at the provider, if it supports that.
-pub fn sign_out_url(config: &ClientConfig, metadata: &ProviderMetadata, tokens: Option<&TokenSet>) -> Option<String> {
-    end_session_url(metadata, config, tokens.and_then(|t| t.id_token.as_ref()))
+/// Sends the browser to the provider to end its session too (RP-Initiated Logout), if the
+/// provider supports that. False when there is nowhere to go (or the page could not go).
+pub fn sign_out_at_provider(config: &ClientConfig, metadata: &ProviderMetadata, tokens: Option<&TokenSet>) -> bool {
+    match end_session_request(metadata, config, tokens.and_then(|t| t.id_token.as_ref())) {
+        Some(EndSessionRequest::Get(url)) => {
+            location::go_to(&url);
+            true
+        }
+        Some(EndSessionRequest::Post { endpoint, fields }) => location::post_form(&endpoint, &fields),
+        None => false,
+    }
 }

@@ -6,7 +6,7 @@
 //
 // Usage: node fault-provider.mjs PORT SCENARIO
 // GET /__count answers what reached it: {scenario, token_requests, key_requests,
-// discovery_requests, revoked, refreshes, userinfo}.
+// discovery_requests, revoked, refreshes, userinfo, logouts, id_tokens}.
 import { createServer } from 'node:http';
 import { generateKeyPairSync, sign } from 'node:crypto';
 
@@ -20,6 +20,12 @@ const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const jwks = { keys: [{ ...key.publicKey.export({ format: 'jwk' }), kid: 'fault-1', use: 'sig', alg: 'ES256' }] };
 
 function idToken(claims, { alg = 'ES256', signer = key.privateKey } = {}) {
+  const token = signedToken(claims, alg, signer);
+  idTokens.push(token);
+  return token;
+}
+
+function signedToken(claims, alg, signer) {
   const input = `${b64u(JSON.stringify({ alg, kid: 'fault-1', typ: 'JWT' }))}.${b64u(JSON.stringify(claims))}`;
   if (alg === 'none') return `${input}.`;
   return `${input}.${b64u(sign('sha256', Buffer.from(input), { key: signer, dsaEncoding: 'ieee-p1363' }))}`;
@@ -31,6 +37,8 @@ let discoveryRequests = 0;
 const revoked = []; // tokens the app revoked (RFC 7009)
 const refreshes = []; // the refresh token each refresh presented
 const userinfo = []; // the access token each UserInfo request presented
+const logouts = []; // each request to the logout endpoint: its method, query and form
+const idTokens = []; // every ID token issued, in order
 const later = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let nonce = '';
 const held = []; // connections that are never answered
@@ -96,6 +104,7 @@ const server = createServer(async (req, res) => {
     case '/__count':
       return send(200, 'application/json', JSON.stringify({
         scenario, token_requests: tokenRequests, key_requests: keyRequests, discovery_requests: discoveryRequests, revoked, refreshes, userinfo,
+        logouts, id_tokens: idTokens,
       }));
     case '/.well-known/oauth-authorization-server':
     case '/.well-known/openid-configuration':
@@ -114,6 +123,7 @@ const server = createServer(async (req, res) => {
         jwks_uri: `${issuer}/jwks`,
         userinfo_endpoint: `${issuer}/userinfo`,
         revocation_endpoint: `${issuer}/revoke`,
+        end_session_endpoint: `${issuer}/logout`,
         response_types_supported: ['code'],
         id_token_signing_alg_values_supported: ['ES256'],
         code_challenge_methods_supported: ['S256'],
@@ -154,6 +164,18 @@ const server = createServer(async (req, res) => {
       if (scenario === 'refresh_keys_slow' && form.get('grant_type') === 'refresh_token') await later(12000);
       const reply = tokenResponse(form);
       return send(reply.status, reply.type, reply.body, reply.cors === false ? { 'cache-control': 'no-store' } : cors);
+    }
+    case '/logout': {
+      // RP-Initiated Logout 1.0 §2, GET or POST: straight back to post_logout_redirect_uri.
+      let body = '';
+      for await (const chunk of req) body += chunk;
+      const form = Object.fromEntries(new URLSearchParams(req.method === 'POST' ? body : ''));
+      const query = Object.fromEntries(url.searchParams);
+      logouts.push({ method: req.method, query, form });
+      const back = form.post_logout_redirect_uri ?? query.post_logout_redirect_uri;
+      if (!back) return send(400, 'text/plain', 'post_logout_redirect_uri missing');
+      res.writeHead(303, { location: back, connection: 'close' }).end();
+      return;
     }
     case '/revoke': {
       let body = '';

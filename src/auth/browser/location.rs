@@ -36,6 +36,30 @@ pub fn go_to(url: &str) {
     }
 }
 
+/// Leaves the app by submitting `fields` as a form POST to `action` (the provider's logout
+/// endpoint), so that they travel in the request body rather than in a URL. False if the
+/// page could not make the form (nothing was sent).
+pub fn post_form(action: &str, fields: &[(&str, String)]) -> bool {
+    use wasm_bindgen::JsCast;
+    let make = || -> Option<()> {
+        let document = web_sys::window()?.document()?;
+        let form: web_sys::HtmlFormElement = document.create_element("form").ok()?.dyn_into().ok()?;
+        form.set_method("post");
+        form.set_action(action);
+        form.set_hidden(true);
+        for (name, value) in fields {
+            let input = document.create_element("input").ok()?;
+            input.set_attribute("type", "hidden").ok()?;
+            input.set_attribute("name", name).ok()?;
+            input.set_attribute("value", value).ok()?;
+            form.append_child(&input).ok()?;
+        }
+        document.body()?.append_child(&form).ok()?;
+        form.submit().ok()
+    };
+    make().is_some()
+}
+
 /// Replaces the current history entry's URL with the same-origin `path` without
 /// loading anything, so that the callback's `code`, `state` and `iss` leave the address
 /// bar and the history; then announces it (see [`set_path`]).

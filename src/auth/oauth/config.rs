@@ -17,6 +17,7 @@ pub struct ConfigDocument {
     pub scope: Option<String>,
     pub redirect_uri: Option<String>,
     pub post_logout_redirect_uri: Option<String>,
+    pub logout_method: Option<String>,
 }
 
 /// Provider and client settings, validated.
@@ -31,6 +32,23 @@ pub struct ClientConfig {
     pub redirect_uri: String,
     /// Where the provider sends the browser after sign-out.
     pub post_logout_redirect_uri: String,
+    /// How the browser goes to the provider's logout endpoint.
+    pub logout_method: LogoutMethod,
+}
+
+/// How the browser is sent to the provider's `end_session_endpoint`. RP-Initiated Logout
+/// 1.0 §2 has providers accept both; some accept only GET.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub enum LogoutMethod {
+    /// A form POST: the ID token hint travels in the request body, out of the address bar,
+    /// the browser's history and the provider's access logs.
+    #[default]
+    #[serde(rename = "POST")]
+    Post,
+    /// A GET, with the parameters (the ID token hint among them) in the URL's query: for
+    /// providers that refuse POST.
+    #[serde(rename = "GET")]
+    Get,
 }
 
 impl ClientConfig {
@@ -73,7 +91,14 @@ impl ClientConfig {
             }
             Ok(uri)
         };
+        let logout_method = match given("logout_method", document.logout_method)?.map(|m| m.to_ascii_uppercase()) {
+            None => LogoutMethod::default(),
+            Some(method) if method == "POST" => LogoutMethod::Post,
+            Some(method) if method == "GET" => LogoutMethod::Get,
+            Some(_) => return Err(AuthError::Config("\"logout_method\" must be \"GET\" or \"POST\"".into())),
+        };
         Ok(ClientConfig {
+            logout_method,
             redirect_uri: on_this_origin("redirect_uri", document.redirect_uri, "/callback")?,
             post_logout_redirect_uri: on_this_origin(
                 "post_logout_redirect_uri",
@@ -113,6 +138,7 @@ mod tests {
         assert_eq!(config.redirect_uri, "http://localhost:8080/callback");
         assert_eq!(config.post_logout_redirect_uri, "http://localhost:8080/");
         assert_eq!(config.scope, "openid profile email");
+        assert_eq!(config.logout_method, LogoutMethod::Post);
         assert_eq!(config.callback_path(), "/callback");
         assert!(config.requests_openid());
     }
@@ -121,18 +147,20 @@ mod tests {
     fn explicit_values_are_kept() {
         let config = ClientConfig::parse(
             r#"{"issuer":"https://id.example.com/tenant","client_id":"c","scope":"api",
-                "redirect_uri":"http://localhost:8080/auth/done?x=1","post_logout_redirect_uri":null}"#,
+                "redirect_uri":"http://localhost:8080/auth/done?x=1","post_logout_redirect_uri":null,
+                "logout_method":"get"}"#,
             ORIGIN,
         )
         .unwrap();
         assert_eq!(config.callback_path(), "/auth/done");
+        assert_eq!(config.logout_method, LogoutMethod::Get);
         assert!(!config.requests_openid());
     }
 
     #[test]
     fn a_config_serializes_to_a_document_that_reads_back_the_same() {
         let config = ClientConfig::parse(
-            r#"{"issuer":"https://id.example.com","client_id":"c","scope":" api ","post_logout_redirect_uri":null}"#,
+            r#"{"issuer":"https://id.example.com","client_id":"c","scope":" api ","post_logout_redirect_uri":null,"logout_method":"GET"}"#,
             ORIGIN,
         )
         .unwrap();
@@ -159,6 +187,10 @@ mod tests {
                 "config.json is not valid: duplicate field `client_id`",
             ),
             (big.as_str(), "config.json is not valid: it is larger than 256 KB"),
+            (
+                r#"{"issuer":"https://id.example.com","client_id":"c","logout_method":"PUT"}"#,
+                "\"logout_method\" must be \"GET\" or \"POST\"",
+            ),
             (
                 r#"{"issuer":"https://id.example.com","client_id":"c","redirect_uri":"https://evil.example/callback"}"#,
                 "\"redirect_uri\" must be a URL on this app's origin",

@@ -1,53 +1,96 @@
 //! Signing out at the provider: OpenID Connect RP-Initiated Logout 1.0 §2.
 
-use super::config::ClientConfig;
+use super::config::{ClientConfig, LogoutMethod};
 use super::metadata::ProviderMetadata;
 use super::secret::Secret;
 use super::url::{form_encode, with_query};
 
-/// The URL that ends the provider's session and comes back to `post_logout_redirect_uri`,
-/// or `None` when the provider has no `end_session_endpoint`.
-pub fn end_session_url(
+/// The navigation that ends the provider's session and comes back to
+/// `post_logout_redirect_uri`. No `Debug`: it may carry the ID token.
+#[derive(PartialEq, Eq)]
+pub enum EndSessionRequest {
+    /// Go to this URL, the parameters in its query.
+    Get(String),
+    /// Submit these fields as a form POST to `endpoint` (a top-level navigation).
+    Post { endpoint: String, fields: Vec<(&'static str, String)> },
+}
+
+/// The logout request of RP-Initiated Logout 1.0 §2: `id_token_hint` (the provider learns
+/// whose session to end, and some require it), `client_id` and `post_logout_redirect_uri`,
+/// sent the way the config says. `None` when the provider has no `end_session_endpoint`.
+pub fn end_session_request(
     metadata: &ProviderMetadata,
     config: &ClientConfig,
     id_token: Option<&Secret>,
-) -> Option<String> {
+) -> Option<EndSessionRequest> {
     let endpoint = metadata.end_session_endpoint.as_deref()?;
-    let mut pairs =
-        vec![("client_id", config.client_id.as_str()), ("post_logout_redirect_uri", &config.post_logout_redirect_uri)];
+    let mut fields = Vec::with_capacity(3);
     if let Some(id_token) = id_token {
-        pairs.insert(0, ("id_token_hint", id_token.expose()));
+        fields.push(("id_token_hint", id_token.expose().to_owned()));
     }
-    Some(with_query(endpoint, &form_encode(&pairs)))
+    fields.push(("client_id", config.client_id.clone()));
+    fields.push(("post_logout_redirect_uri", config.post_logout_redirect_uri.clone()));
+    Some(match config.logout_method {
+        LogoutMethod::Post => EndSessionRequest::Post { endpoint: endpoint.to_owned(), fields },
+        LogoutMethod::Get => {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(name, value)| (*name, value.as_str())).collect();
+            EndSessionRequest::Get(with_query(endpoint, &form_encode(&pairs)))
+        }
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn logout_url_has_hint_client_and_return() {
-        let metadata = ProviderMetadata {
+    fn metadata() -> ProviderMetadata {
+        ProviderMetadata {
             issuer: "https://id.example.com".into(),
             authorization_endpoint: "https://id.example.com/a".into(),
             token_endpoint: "https://id.example.com/t".into(),
             userinfo_endpoint: None,
-            end_session_endpoint: Some("https://id.example.com/logout".into()),
+            end_session_endpoint: Some("https://id.example.com/logout?tenant=1".into()),
             revocation_endpoint: None,
             jwks_uri: None,
             id_token_signing_alg_values_supported: Vec::new(),
             iss_parameter_supported: false,
             code_challenge_methods_supported: None,
-        };
-        let config =
-            ClientConfig::parse(r#"{"issuer":"https://id.example.com","client_id":"c"}"#, "https://app.example")
-                .unwrap();
-        let url = end_session_url(&metadata, &config, Some(&Secret::new("h.i.j".into()))).unwrap();
+        }
+    }
+
+    fn config(method: &str) -> ClientConfig {
+        let text = format!(r#"{{"issuer":"https://id.example.com","client_id":"c","logout_method":"{method}"}}"#);
+        ClientConfig::parse(&text, "https://app.example").unwrap()
+    }
+
+    #[test]
+    fn a_post_logout_carries_the_hint_in_the_form_and_leaves_the_url_as_published() {
+        let request = end_session_request(&metadata(), &config("POST"), Some(&Secret::new("h.i.j".into())));
+        let Some(EndSessionRequest::Post { endpoint, fields }) = request else { panic!("not a POST") };
+        assert_eq!(endpoint, "https://id.example.com/logout?tenant=1");
+        let expected = [
+            ("id_token_hint", "h.i.j".to_owned()),
+            ("client_id", "c".to_owned()),
+            ("post_logout_redirect_uri", "https://app.example/".to_owned()),
+        ];
+        assert_eq!(fields, expected);
+    }
+
+    #[test]
+    fn a_get_logout_carries_everything_in_the_query() {
+        let request = end_session_request(&metadata(), &config("GET"), Some(&Secret::new("h.i.j".into())));
+        let Some(EndSessionRequest::Get(url)) = request else { panic!("not a GET") };
         assert_eq!(
             url,
-            "https://id.example.com/logout?id_token_hint=h.i.j&client_id=c&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2F"
+            "https://id.example.com/logout?tenant=1&id_token_hint=h.i.j&client_id=c&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2F"
         );
-        let no_endpoint = ProviderMetadata { end_session_endpoint: None, ..metadata };
-        assert_eq!(end_session_url(&no_endpoint, &config, None), None);
+        let without_hint = end_session_request(&metadata(), &config("GET"), None);
+        assert!(matches!(without_hint, Some(EndSessionRequest::Get(url)) if !url.contains("id_token_hint")));
+    }
+
+    #[test]
+    fn no_endpoint_no_logout_request() {
+        let no_endpoint = ProviderMetadata { end_session_endpoint: None, ..metadata() };
+        assert!(end_session_request(&no_endpoint, &config("POST"), None).is_none());
     }
 }

@@ -263,6 +263,38 @@ userinfo_cases! {
         "userinfo_not_json" => "Your profile could not be loaded (the answer is not JSON).";
 }
 
+/// Issue 13, item 10: signing out sends the logout request (RP-Initiated Logout 1.0 §2) as
+/// a form POST, the app's default: the ID token hint travels in the body, never in a URL,
+/// and the provider sends the browser back to the signed-out home page.
+#[tokio::test]
+async fn sign_out_posts_the_id_token_hint_to_the_logout_endpoint_never_in_a_url() {
+    let provider = FaultProvider::start("ok");
+    with_browser("logout_post", |browser| async move {
+        sign_in_against(&browser).await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+        browser.click_button("Sign out").await;
+        browser.wait_for_text("main h1", "Sign in with your identity provider").await;
+        assert_eq!(browser.url().await, format!("{}/", fault_app_url()));
+        let visited = browser.run_js("return performance.getEntriesByType('navigation').map(e => e.name)").await;
+        assert!(!visited.to_string().contains("eyJ"), "a token in a URL: {visited}");
+    })
+    .await;
+    let logouts = provider.logouts();
+    assert_eq!(logouts.len(), 1, "{logouts:?}");
+    let id_token = provider.id_tokens().last().cloned().expect("an ID token was issued");
+    assert_eq!(logouts[0]["method"], "POST");
+    assert_eq!(logouts[0]["query"], serde_json::json!({}), "parameters in the URL");
+    assert_eq!(
+        logouts[0]["form"],
+        serde_json::json!({
+            "id_token_hint": id_token,
+            "client_id": "fault-spa",
+            "post_logout_redirect_uri": format!("{}/", fault_app_url()),
+        })
+    );
+    assert_eq!(provider.revoked(), Vec::<String>::new(), "no refresh token was issued here");
+}
+
 /// Issue 13, item 2: a token that lives less than the 30 s renewal margin is renewed
 /// half-way through its life, once, and not again the moment the renewed one arrives.
 /// (With a fixed margin, one call renewed 6 s tokens in a loop, hundreds of times.)

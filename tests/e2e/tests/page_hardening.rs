@@ -113,7 +113,7 @@ fn every_asset_is_loaded_with_an_integrity_hash_that_matches_its_bytes() {
     let hash = sri("sha256", loader.as_bytes());
     let expected = format!(
         "default-src 'self'; img-src 'self' data:; script-src 'self' 'wasm-unsafe-eval' '{hash}'; connect-src 'self' {p}; \
-         form-action {p}; base-uri 'none'; object-src 'none'",
+         form-action 'self' {p}; base-uri 'none'; object-src 'none'",
         p = provider_url()
     );
     assert_eq!(csp, expected);

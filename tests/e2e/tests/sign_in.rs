@@ -111,6 +111,22 @@ async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
     .await;
 }
 
+/// oidc-provider (9) answers a logout POST with 404 unless its POST support is enabled,
+/// which needs SameSite=None cookies and so HTTPS: the local config.json says
+/// `"logout_method": "GET"` for it. When this starts failing, the provider takes POST,
+/// and config.json can drop that line.
+#[test]
+fn the_local_provider_refuses_a_logout_post_so_its_config_asks_for_get() {
+    let (status, _) = support::http_post_form(
+        &format!("{}/session/end", provider_url()),
+        &format!("client_id=leptos-spa&post_logout_redirect_uri={}/", app_url()),
+    );
+    assert_eq!(status, 404, "oidc-provider now takes a logout POST");
+    let config: serde_json::Value =
+        serde_json::from_str(include_str!("../../../config.json")).expect("config.json is JSON");
+    assert_eq!(config["logout_method"], "GET");
+}
+
 #[tokio::test]
 async fn cancel_at_the_provider_shows_a_message_and_a_way_to_try_again() {
     with_browser("cancel", |browser| async move {

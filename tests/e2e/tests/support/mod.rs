@@ -502,6 +502,16 @@ impl FaultProvider {
         self.strings("userinfo")
     }
 
+    /// Each request to its logout endpoint: `{method, query, form}`.
+    pub fn logouts(&self) -> Vec<Value> {
+        self.counts()["logouts"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// Every ID token it issued, in order.
+    pub fn id_tokens(&self) -> Vec<String> {
+        self.strings("id_tokens")
+    }
+
     fn strings(&self, list: &str) -> Vec<String> {
         let values = self.counts()[list].as_array().cloned().unwrap_or_default();
         values.iter().filter_map(|value| value.as_str().map(str::to_owned)).collect()
