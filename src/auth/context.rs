@@ -204,7 +204,7 @@ impl Auth {
                 match (&m.config.value, &m.metadata.value) {
                     (Some(config), Some(metadata)) => match refresh_request(metadata, config, tokens) {
                         Some((request, expect)) => {
-                            let renewal = self.renew(request, expect, metadata.clone()).boxed_local().shared();
+                            let renewal = self.renew(request, expect, metadata.clone());
                             m.renewal = Some(renewal.clone());
                             Next::Await(renewal)
                         }
@@ -228,20 +228,18 @@ impl Auth {
         if tokens.is_expired(now) { Next::Fail(error) } else { Next::Ready(tokens.access_token.expose().to_owned()) }
     }
 
-    /// One renewal (RFC 6749 §6), which runs to its end even if every caller stops
-    /// waiting: the old refresh token may be spent, so the answer must be kept.
-    fn renew(
-        self,
-        request: TokenRequest,
-        expect: TokenExpectations,
-        metadata: ProviderMetadata,
-    ) -> impl Future<Output = Result<String, AuthError>> + 'static {
-        let (done, finished) = futures::channel::oneshot::channel();
-        spawn_local(async move {
+    /// One renewal (RFC 6749 §6), shared by every caller that waits for it. It is also
+    /// driven on its own, so it runs to its end even if every caller stops waiting: the old
+    /// refresh token may be spent, so the answer must be kept.
+    fn renew(self, request: TokenRequest, expect: TokenExpectations, metadata: ProviderMetadata) -> Shared<String> {
+        let renewal = async move {
             let outcome = flow::request_tokens(&request, &expect, &metadata).await;
-            let _ = done.send(self.adopt_renewal(outcome, &metadata));
-        });
-        async move { finished.await.unwrap_or(Err(AuthError::NotSignedIn)) }
+            self.adopt_renewal(outcome, &metadata)
+        }
+        .boxed_local()
+        .shared();
+        spawn_local(renewal.clone().map(drop));
+        renewal
     }
 
     /// Takes a renewal's outcome into the session; answers the access token to use.
@@ -470,33 +468,48 @@ impl Auth {
     /// Forgets the tokens, revokes the refresh token (RFC 7009) when the provider can, and,
     /// when the provider supports it, ends the provider's session too (RP-Initiated
     /// Logout), which comes back to the app's signed-out home page.
+    ///
+    /// A renewal under way is waited for first, up to [`SIGN_OUT_WAITS_MS`]: leaving the
+    /// page would drop its answer, and with it a rotated refresh token that then stays
+    /// alive at the provider; once it arrives, it is revoked too.
     pub fn sign_out(&self) {
-        let (tokens, config, metadata) = self
+        let (tokens, config, metadata, renewal) = self
             .memory
             .try_update_value(|m| {
                 m.signed_out_by_user = true;
                 m.renewal_failed = None;
-                (m.tokens.take(), m.config.value.clone(), m.metadata.value.clone())
+                (m.tokens.take(), m.config.value.clone(), m.metadata.value.clone(), m.renewal.clone())
             })
             .unwrap_or_default();
         // The state first: the page shows "Signing out" while the browser leaves.
         self.state.set(AuthState::SigningOut);
-        let left = match (&config, &metadata) {
-            (Some(config), Some(metadata)) => {
-                if let Some(tokens) = &tokens {
-                    flow::revoke_refresh_token(config, metadata, tokens);
-                }
-                flow::sign_out_at_provider(config, metadata, tokens.as_ref())
+        if let (Some(config), Some(metadata), Some(tokens)) = (&config, &metadata, &tokens) {
+            flow::revoke_refresh_token(config, metadata, tokens);
+        }
+        let state = self.state;
+        let leave = move || {
+            let left = match (&config, &metadata) {
+                (Some(config), Some(metadata)) => flow::sign_out_at_provider(config, metadata, tokens.as_ref()),
+                _ => false,
+            };
+            if !left {
+                location::replace_path("/");
+                state.set(AuthState::SignedOut);
             }
-            _ => false,
         };
-        drop(tokens);
-        if !left {
-            location::replace_path("/");
-            self.state.set(AuthState::SignedOut);
+        match renewal {
+            Some(renewal) => spawn_local(async move {
+                let waited = gloo_timers::future::TimeoutFuture::new(SIGN_OUT_WAITS_MS);
+                futures::future::select(renewal, waited).await;
+                leave();
+            }),
+            None => leave(),
         }
     }
 }
+
+/// How long signing out waits for a renewal under way before leaving for the provider.
+const SIGN_OUT_WAITS_MS: u32 = 5_000;
 
 /// Shows `children` only to a signed-in person. Signed out, it starts sign-in and comes
 /// back to this page afterwards; if the person signed out themselves, it asks first.

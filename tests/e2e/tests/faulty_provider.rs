@@ -485,7 +485,8 @@ async fn a_refused_renewal_on_a_protected_page_says_the_session_has_ended() {
 
 /// Issue 13, item 11: signing out while a renewal is in flight revokes the refresh token
 /// that renewal brings, not only the one held at sign-out: a rotated token must not be
-/// left alive at the provider.
+/// left alive at the provider. The page waits for the renewal before it leaves for the
+/// provider's logout endpoint (leaving would drop the renewal's answer).
 #[tokio::test]
 async fn signing_out_during_a_renewal_revokes_the_refresh_token_it_brings() {
     let provider = std::sync::Arc::new(FaultProvider::start("refresh_slow"));
@@ -500,6 +501,7 @@ async fn signing_out_during_a_renewal_revokes_the_refresh_token_it_brings() {
         let header = browser.run_js("return document.querySelector('header').innerText").await;
         assert!(!header.as_str().unwrap_or_default().contains("Fay Ult"), "signed in again: {header}");
         assert_eq!(seen.revoked(), ["fault-refresh-token", "fault-refresh-token-2"]);
+        assert_eq!(seen.logouts().len(), 1, "the provider's session was ended too");
     })
     .await;
     assert_eq!(provider.token_requests(), 2, "the code exchange and the renewal");
