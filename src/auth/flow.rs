@@ -5,13 +5,14 @@
 use core::future::Future;
 use core::pin::Pin;
 
-use super::browser::http::{HttpRequest, InFlight, post_form_and_forget, send, start};
+use super::browser::http::{HttpRequest, HttpResponse, InFlight, post_form_and_forget, send, start};
 use super::browser::{fill_random, location, now_secs, storage, verify_signature};
 use super::oauth::{
     AuthError, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument, EndSessionRequest, PendingSignIn,
-    ProviderMetadata, SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url,
-    check_key_set, discovery_urls, end_session_request, process_token_response, process_userinfo, return_target,
-    revocation_request, signature_check, token_request, validate_callback,
+    ProviderMetadata, Secret, SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url,
+    check_key_set, discovery_urls, end_session_request, process_token_response, process_userinfo,
+    refresh_token_of_refused_answer, return_target, revocation_request, signature_check, token_request,
+    validate_callback,
 };
 
 /// Reads the app's `config.json`, and keeps it in this tab for the callback.
@@ -145,20 +146,37 @@ pub fn request_tokens<'a>(
         let exchanging_for_id_token = expect.id_token_required && expect.refreshing_sub.is_none();
         let keys = if exchanging_for_id_token { Some(request_keys(metadata)) } else { None };
         let response = tokens_in_flight.response().await?;
-        let answer = process_token_response(response.status, &response.body, expect, now_secs())?;
-        let Some(id_token) = answer.id_token() else { return answer.verified(None) };
-        let keys = match load_keys(keys.unwrap_or_else(|| request_keys(metadata))).await {
-            Ok(keys) => keys,
-            // A refresh whose keys did not load keeps its new access and refresh tokens
-            // (the old refresh token may already be spent: RFC 9700 §4.14.2) and not its
-            // new ID token: the person stays the one the verified ID token named.
-            Err(_) if expect.refreshing_sub.is_some() => return Ok(answer.without_id_token()),
-            Err(error) => return Err(error),
-        };
-        let check = signature_check(id_token.expose(), &keys, &metadata.id_token_signing_alg_values_supported)?;
-        let valid = verify_signature(&check).await;
-        answer.verified(Some(check.verdict(valid)?))
+        let outcome = check_token_answer(&response, expect, metadata, keys).await;
+        if outcome.is_err()
+            && let Some(refresh_token) = refresh_token_of_refused_answer(response.status, &response.body)
+        {
+            revoke(metadata, &expect.client_id, &refresh_token);
+        }
+        outcome
     })
+}
+
+/// Checks a token answer (RFC 6749 §5) and its ID token: claims, then the signature
+/// against the provider's keys (OIDC Core §3.1.3.7 step 6).
+async fn check_token_answer(
+    response: &HttpResponse,
+    expect: &TokenExpectations,
+    metadata: &ProviderMetadata,
+    keys: Option<Result<InFlight, AuthError>>,
+) -> Result<TokenSet, AuthError> {
+    let answer = process_token_response(response.status, &response.body, expect, now_secs())?;
+    let Some(id_token) = answer.id_token() else { return answer.verified(None) };
+    let keys = match load_keys(keys.unwrap_or_else(|| request_keys(metadata))).await {
+        Ok(keys) => keys,
+        // A refresh whose keys did not load keeps its new access and refresh tokens (the
+        // old refresh token may already be spent: RFC 9700 §4.14.2) and not its new ID
+        // token: the person stays the one the verified ID token named.
+        Err(_) if expect.refreshing_sub.is_some() => return Ok(answer.without_id_token()),
+        Err(error) => return Err(error),
+    };
+    let check = signature_check(id_token.expose(), &keys, &metadata.id_token_signing_alg_values_supported)?;
+    let valid = verify_signature(&check).await;
+    answer.verified(Some(check.verdict(valid)?))
 }
 
 /// The provider's key set (the JWKS document), from its request in flight: an error
@@ -209,7 +227,13 @@ pub async fn user_info(request: InFlight, id_sub: Option<&str>) -> Result<UserIn
 /// Revokes the refresh token of `tokens` (RFC 7009 §2.1) when the provider has a revocation
 /// endpoint, without waiting for the answer: the request outlives the page (`keepalive`).
 pub fn revoke_refresh_token(config: &ClientConfig, metadata: &ProviderMetadata, tokens: &TokenSet) {
-    if let Some(revocation) = revocation_request(metadata, config, tokens) {
+    if let Some(refresh_token) = &tokens.refresh_token {
+        revoke(metadata, &config.client_id, refresh_token);
+    }
+}
+
+fn revoke(metadata: &ProviderMetadata, client_id: &str, refresh_token: &Secret) {
+    if let Some(revocation) = revocation_request(metadata, client_id, refresh_token) {
         post_form_and_forget(&revocation.url, revocation.body.expose());
     }
 }

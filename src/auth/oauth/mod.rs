@@ -26,6 +26,6 @@ pub use metadata::{ProviderMetadata, discovery_urls};
 pub use secret::Secret;
 pub use token::{
     RENEWAL_MARGIN_SECS, TokenExpectations, TokenRequest, TokenSet, UnverifiedTokens, process_token_response,
-    refresh_request, revocation_request, token_request,
+    refresh_request, refresh_token_of_refused_answer, revocation_request, token_request,
 };
 pub use userinfo::{UserInfo, process_userinfo};

@@ -82,6 +82,8 @@ pub struct TokenSet {
     pub expires_at: Option<u64>,
     /// When the access token is due for renewal: see [`RENEWAL_MARGIN_SECS`].
     pub renew_at: Option<u64>,
+    /// When the answer that brought these tokens arrived (seconds since the Unix epoch).
+    pub received_at: u64,
     pub refresh_token: Option<Secret>,
     pub id_token: Option<Secret>,
     pub id_claims: Option<IdTokenClaims>,
@@ -104,7 +106,18 @@ impl TokenSet {
     /// The tokens after a refresh: the new ones, keeping the refresh token and ID token
     /// when the answer brings none (RFC 6749 §6: a new refresh token is optional).
     pub fn refreshed(self, new: TokenSet) -> TokenSet {
+        // RFC 6749 §5.1 makes expires_in only RECOMMENDED: an answer without it keeps the
+        // lifetime the last one gave, rather than making a token that is never renewed.
+        let last_lifetime = self.expires_at.map(|at| at.saturating_sub(self.received_at)).filter(|&secs| secs > 0);
+        let (expires_at, renew_at) = match (new.expires_at, last_lifetime) {
+            (None, Some(secs)) => {
+                (Some(new.received_at.saturating_add(secs)), Some(renewal_time(new.received_at, secs)))
+            }
+            _ => (new.expires_at, new.renew_at),
+        };
         TokenSet {
+            expires_at,
+            renew_at,
             refresh_token: new.refresh_token.or(self.refresh_token),
             id_claims: if new.id_token.is_some() { new.id_claims } else { self.id_claims },
             id_token: new.id_token.or(self.id_token),
@@ -184,21 +197,36 @@ pub fn refresh_request(
     Some((TokenRequest { url: metadata.token_endpoint.clone(), body: Secret::new(body) }, expect))
 }
 
-/// A revocation request for the refresh token (RFC 7009 §2.1), when the provider has a
-/// revocation endpoint and there is a refresh token to revoke.
+/// A revocation request (RFC 7009 §2.1) for `refresh_token`, as the public client
+/// `client_id`; `None` when the provider has no revocation endpoint.
 pub fn revocation_request(
     metadata: &ProviderMetadata,
-    config: &ClientConfig,
-    tokens: &TokenSet,
+    client_id: &str,
+    refresh_token: &Secret,
 ) -> Option<TokenRequest> {
     let url = metadata.revocation_endpoint.clone()?;
-    let refresh_token = tokens.refresh_token.as_ref()?;
     let body = form_encode(&[
         ("token", refresh_token.expose()),
         ("token_type_hint", "refresh_token"),
-        ("client_id", &config.client_id),
+        ("client_id", client_id),
     ]);
     Some(TokenRequest { url, body: Secret::new(body) })
+}
+
+/// The refresh token in a token answer that this client refused (it failed a check of
+/// [`process_token_response`] or of the ID token's signature) though the provider gave it
+/// with a 200: the provider issued it, and with rotation has spent the one presented
+/// (RFC 9700 §4.14.2), so it is to be revoked, not left alive unused.
+pub fn refresh_token_of_refused_answer(status: u16, body: &str) -> Option<Secret> {
+    #[derive(Deserialize)]
+    struct Issued {
+        refresh_token: Option<String>,
+    }
+    if status != 200 {
+        return None;
+    }
+    let issued: Issued = document::parse(body).ok()?;
+    issued.refresh_token.filter(|token| !token.is_empty()).map(Secret::new)
 }
 
 fn invalid(detail: &str) -> AuthError {
@@ -287,6 +315,7 @@ pub fn process_token_response(
         access_token: Secret::new(access_token),
         expires_at: lifetime.map(|secs| now.saturating_add(secs)),
         renew_at: lifetime.map(|secs| renewal_time(now, secs)),
+        received_at: now,
         refresh_token: answer.refresh_token.map(Secret::new),
         id_token: answer.id_token.map(Secret::new),
         id_claims,
@@ -845,11 +874,38 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_renewal_answer_without_expires_in_keeps_the_lifetime_the_last_one_gave() {
+        // RFC 6749 §5.1: expires_in is only RECOMMENDED. Without it, the renewed token would
+        // never be due again, and APIs would refuse it once the provider's lifetime ran out.
+        let renewed = tokens_living(Some(20)).refreshed(tokens_living(None));
+        assert!(!renewed.renewal_due(NOW + 9) && renewed.renewal_due(NOW + 10));
+        assert!(!renewed.is_expired(NOW + 19) && renewed.is_expired(NOW + 20));
+        let never = tokens_living(None).refreshed(tokens_living(None));
+        assert!(!never.renewal_due(u64::MAX), "no lifetime was ever given");
+    }
+
+    #[test]
+    fn a_refused_200_answer_gives_up_its_refresh_token_for_revocation() {
+        let unusable = r#"{"access_token":"at2","refresh_token":"rt2"}"#; // no token_type
+        assert!(process_token_response(200, unusable, &expectations(), NOW).is_err());
+        assert_eq!(refresh_token_of_refused_answer(200, unusable).as_ref().map(Secret::expose), Some("rt2"));
+        for (status, body) in [
+            (400, r#"{"error":"invalid_grant","refresh_token":"rt2"}"#),
+            (200, r#"{"access_token":"at2","refresh_token":""}"#),
+            (200, "<html>rt2</html>"),
+            (200, r#"{"refresh_token":"a","refresh_token":"b"}"#),
+        ] {
+            assert!(refresh_token_of_refused_answer(status, body).is_none(), "{status} {body}");
+        }
+    }
+
+    #[test]
     fn revocation_request_names_the_refresh_token() {
-        let request = revocation_request(&metadata(), &config(), &signed_in_tokens()).unwrap();
+        let refresh_token = Secret::new("rt1".into());
+        let request = revocation_request(&metadata(), "leptos-spa", &refresh_token).unwrap();
         assert_eq!(request.url, "http://127.0.0.1:9000/token/revocation");
         assert_eq!(request.body.expose(), "token=rt1&token_type_hint=refresh_token&client_id=leptos-spa");
         let no_endpoint = ProviderMetadata { revocation_endpoint: None, ..metadata() };
-        assert!(revocation_request(&no_endpoint, &config(), &signed_in_tokens()).is_none());
+        assert!(revocation_request(&no_endpoint, "leptos-spa", &refresh_token).is_none());
     }
 }
