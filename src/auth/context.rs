@@ -54,7 +54,7 @@ impl User {
 }
 
 /// A result that every caller asking for it meanwhile awaits: one request, many waiters.
-type Shared<T> = futures::future::Shared<LocalBoxFuture<'static, Result<T, AuthError>>>;
+type SharedResult<T> = futures::future::Shared<LocalBoxFuture<'static, Result<T, AuthError>>>;
 
 /// What lives only in memory: the tokens above all.
 #[derive(Default)]
@@ -69,7 +69,7 @@ struct Memory {
     /// The renewal under way, which every caller needing a token awaits: a second one would
     /// present a rotated refresh token, which the provider takes for theft and answers by
     /// revoking the grant (RFC 9700 §4.14.2).
-    renewal: Option<Shared<String>>,
+    renewal: Option<SharedResult<String>>,
     /// The last renewal failed for a passing reason, at this time: callers in the next
     /// [`RETRY_AFTER_SECS`] get its error (or the access token, while it is still valid)
     /// instead of asking again.
@@ -79,7 +79,7 @@ struct Memory {
 /// A value that is loaded once: the value, or its load while under way.
 struct Loadable<T> {
     value: Option<T>,
-    loading: Option<Shared<T>>,
+    loading: Option<SharedResult<T>>,
 }
 
 impl<T> Default for Loadable<T> {
@@ -101,9 +101,13 @@ pub struct Auth {
 }
 
 /// What [`Auth::access_token`] does next.
+#[allow(clippy::large_enum_variant)] // one short-lived value per call, never stored
 enum Next {
     Ready(String),
-    Await(Shared<String>),
+    /// Wait for the renewal under way.
+    Await(SharedResult<String>),
+    /// Start a renewal; answer the current token, if it is still valid, without waiting.
+    Renew((TokenRequest, TokenExpectations, ProviderMetadata), Option<String>),
     Fail(AuthError),
 }
 
@@ -179,65 +183,74 @@ impl Auth {
         self.memory.with_value(|m| m.signed_out_by_user)
     }
 
-    /// A valid access token for an `Authorization: Bearer` header, renewed with the refresh
-    /// token first when it is due (see [`super::oauth::RENEWAL_MARGIN_SECS`]). Use it for the request at
-    /// hand; do not keep or store it. Callers that arrive during a renewal wait for that
-    /// one, and a call renews at most once. If the provider no longer renews the session,
-    /// the person is signed out and this answers [`AuthError::SessionExpired`].
+    /// A valid access token for an `Authorization: Bearer` header. Use it for the request at
+    /// hand; do not keep or store it. Once the token is due (see
+    /// [`super::oauth::RENEWAL_MARGIN_SECS`]) a renewal starts; while the token has not
+    /// expired, callers get it at once and the renewal runs beside them; once it has, they
+    /// wait for that one renewal and get its token. If the provider no longer renews the
+    /// session, the person is signed out and this answers [`AuthError::SessionExpired`].
     pub async fn access_token(&self) -> Result<String, AuthError> {
         let now = super::browser::now_secs();
         let next = self
             .memory
             .try_update_value(|m| {
                 let Some(tokens) = m.tokens.as_ref() else { return Next::Fail(AuthError::NotSignedIn) };
+                let current = (!tokens.is_expired(now)).then(|| tokens.access_token.expose().to_owned());
                 if !tokens.renewal_due(now) {
                     return Next::Ready(tokens.access_token.expose().to_owned());
                 }
                 if let Some(renewal) = &m.renewal {
-                    return Next::Await(renewal.clone());
+                    return match current {
+                        Some(token) => Next::Ready(token),
+                        None => Next::Await(renewal.clone()),
+                    };
                 }
-                if let Some((at, error)) = &m.renewal_failed
-                    && now < at.saturating_add(RETRY_AFTER_SECS)
-                {
-                    return Self::still_valid(tokens, now, error.clone());
-                }
-                match (&m.config.value, &m.metadata.value) {
-                    (Some(config), Some(metadata)) => match refresh_request(metadata, config, tokens) {
-                        Some((request, expect)) => {
-                            let renewal = self.renew(request, expect, metadata.clone());
-                            m.renewal = Some(renewal.clone());
-                            Next::Await(renewal)
-                        }
-                        None => Self::still_valid(tokens, now, AuthError::SessionExpired),
-                    },
-                    _ => Self::still_valid(tokens, now, AuthError::SessionExpired),
+                let refresh = match (&m.config.value, &m.metadata.value) {
+                    (Some(config), Some(metadata)) => {
+                        refresh_request(metadata, config, tokens).map(|(r, e)| (r, e, metadata.clone()))
+                    }
+                    _ => None,
+                };
+                let backing_off = m.renewal_failed.as_ref().filter(|(at, _)| now < at.saturating_add(RETRY_AFTER_SECS));
+                match (refresh, backing_off, current) {
+                    (_, Some((_, error)), None) => Next::Fail(error.clone()),
+                    (None, _, None) => Next::Fail(AuthError::SessionExpired),
+                    (Some(refresh), None, current) => Next::Renew(refresh, current),
+                    (_, _, Some(token)) => Next::Ready(token),
                 }
             })
             .unwrap_or(Next::Fail(AuthError::NotSignedIn));
         match next {
             Next::Ready(token) => Ok(token),
             Next::Await(renewal) => renewal.await,
+            Next::Renew((request, expect, metadata), current) => {
+                let renewal = self.renew(request, expect, metadata);
+                match current {
+                    Some(token) => Ok(token),
+                    None => renewal.await,
+                }
+            }
             Next::Fail(AuthError::SessionExpired) => Err(self.end_session()),
             Next::Fail(error) => Err(error),
         }
     }
 
-    /// The access token while it has not expired, else `error`: for a renewal that cannot
-    /// be made now.
-    fn still_valid(tokens: &TokenSet, now: u64, error: AuthError) -> Next {
-        if tokens.is_expired(now) { Next::Fail(error) } else { Next::Ready(tokens.access_token.expose().to_owned()) }
-    }
-
-    /// One renewal (RFC 6749 §6), shared by every caller that waits for it. It is also
-    /// driven on its own, so it runs to its end even if every caller stops waiting: the old
-    /// refresh token may be spent, so the answer must be kept.
-    fn renew(self, request: TokenRequest, expect: TokenExpectations, metadata: ProviderMetadata) -> Shared<String> {
+    /// Starts the one renewal (RFC 6749 §6) that callers share. It is driven on its own,
+    /// so it runs to its end even if no caller waits for it: the old refresh token may be
+    /// spent, so the answer must be kept.
+    fn renew(
+        self,
+        request: TokenRequest,
+        expect: TokenExpectations,
+        metadata: ProviderMetadata,
+    ) -> SharedResult<String> {
         let renewal = async move {
             let outcome = flow::request_tokens(&request, &expect, &metadata).await;
             self.adopt_renewal(outcome, &metadata)
         }
         .boxed_local()
         .shared();
+        self.memory.update_value(|m| m.renewal = Some(renewal.clone()));
         spawn_local(renewal.clone().map(drop));
         renewal
     }
@@ -362,7 +375,9 @@ impl Auth {
                     memory.update_value(|m| {
                         let loadable = slot(m);
                         loadable.loading = None;
-                        loadable.value = outcome.as_ref().ok().cloned();
+                        if let Ok(value) = &outcome {
+                            loadable.value = Some(value.clone());
+                        }
                     });
                     outcome
                 }
@@ -473,6 +488,9 @@ impl Auth {
     /// page would drop its answer, and with it a rotated refresh token that then stays
     /// alive at the provider; once it arrives, it is revoked too.
     pub fn sign_out(&self) {
+        if self.state.get_untracked() == AuthState::SigningOut {
+            return; // already on the way (a second click)
+        }
         let (tokens, config, metadata, renewal) = self
             .memory
             .try_update_value(|m| {
@@ -499,8 +517,7 @@ impl Auth {
         };
         match renewal {
             Some(renewal) => spawn_local(async move {
-                let waited = gloo_timers::future::TimeoutFuture::new(SIGN_OUT_WAITS_MS);
-                futures::future::select(renewal, waited).await;
+                futures::future::select(renewal, Box::pin(super::browser::sleep(SIGN_OUT_WAITS_MS))).await;
                 leave();
             }),
             None => leave(),
