@@ -40,15 +40,18 @@ pub struct ClientConfig {
 /// 1.0 §2 has providers accept both; some accept only GET.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum LogoutMethod {
-    /// A form POST: the ID token hint travels in the request body, out of the address bar,
-    /// the browser's history and the provider's access logs.
+    /// A GET, with the parameters (the ID token hint among them) in the URL's query. The
+    /// default because it always carries the provider's session cookie: a cross-site POST
+    /// does not carry a `SameSite=Lax` one, and the provider's session would silently
+    /// survive the sign-out.
     #[default]
-    #[serde(rename = "POST")]
-    Post,
-    /// A GET, with the parameters (the ID token hint among them) in the URL's query: for
-    /// providers that refuse POST.
     #[serde(rename = "GET")]
     Get,
+    /// A form POST: the ID token hint travels in the request body, out of the address bar,
+    /// the browser's history and the provider's access logs. For providers whose session
+    /// cookie is `SameSite=None`, or on the same site as the app.
+    #[serde(rename = "POST")]
+    Post,
 }
 
 impl ClientConfig {
@@ -138,7 +141,7 @@ mod tests {
         assert_eq!(config.redirect_uri, "http://localhost:8080/callback");
         assert_eq!(config.post_logout_redirect_uri, "http://localhost:8080/");
         assert_eq!(config.scope, "openid profile email");
-        assert_eq!(config.logout_method, LogoutMethod::Post);
+        assert_eq!(config.logout_method, LogoutMethod::Get);
         assert_eq!(config.callback_path(), "/callback");
         assert!(config.requests_openid());
     }
@@ -148,19 +151,19 @@ mod tests {
         let config = ClientConfig::parse(
             r#"{"issuer":"https://id.example.com/tenant","client_id":"c","scope":"api",
                 "redirect_uri":"http://localhost:8080/auth/done?x=1","post_logout_redirect_uri":null,
-                "logout_method":"get"}"#,
+                "logout_method":"post"}"#,
             ORIGIN,
         )
         .unwrap();
         assert_eq!(config.callback_path(), "/auth/done");
-        assert_eq!(config.logout_method, LogoutMethod::Get);
+        assert_eq!(config.logout_method, LogoutMethod::Post);
         assert!(!config.requests_openid());
     }
 
     #[test]
     fn a_config_serializes_to_a_document_that_reads_back_the_same() {
         let config = ClientConfig::parse(
-            r#"{"issuer":"https://id.example.com","client_id":"c","scope":" api ","post_logout_redirect_uri":null,"logout_method":"GET"}"#,
+            r#"{"issuer":"https://id.example.com","client_id":"c","scope":" api ","post_logout_redirect_uri":null,"logout_method":"POST"}"#,
             ORIGIN,
         )
         .unwrap();

@@ -87,13 +87,8 @@ async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
         browser.click_button("Sign out").await;
         browser.wait_for_url(&format!("{}/session/end", provider_url())).await;
         browser.snapshot("4-provider-logout").await;
-        browser.click_button("Yes, sign me out").await;
-        browser.wait_for_url(&format!("{}/", app_url())).await;
-        browser.wait_for_text("h1", "Sign in with your identity provider").await;
-        browser.snapshot("5-home-after-sign-out").await;
-        let header = browser.run_js("return document.querySelector('header').innerText").await;
-        assert!(!header.as_str().unwrap_or_default().contains("Alice"), "still shows the person: {header}");
-        // The refresh token was revoked (RFC 7009), and the provider no longer renews it.
+        // Before the provider's own logout (which ends the grant anyway): the app revoked
+        // the refresh token (RFC 7009), and the provider no longer renews it.
         let log = support::provider_token_log();
         let refresh_token = log.exchanges.last().and_then(|e| e.issued.clone()).expect("a refresh token was issued");
         assert_eq!(log.revoked, [(refresh_token.clone(), 200)], "the refresh token was not revoked at sign-out");
@@ -103,6 +98,12 @@ async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
         );
         let answer = String::from_utf8_lossy(&answer);
         assert!(status == 400 && answer.contains("invalid_grant"), "the revoked token still works: {status} {answer}");
+        browser.click_button("Yes, sign me out").await;
+        browser.wait_for_url(&format!("{}/", app_url())).await;
+        browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        browser.snapshot("5-home-after-sign-out").await;
+        let header = browser.run_js("return document.querySelector('header').innerText").await;
+        assert!(!header.as_str().unwrap_or_default().contains("Alice"), "still shows the person: {header}");
         // The provider's session ended too: signing in again asks for the password.
         browser.click_button("Sign in").await;
         browser.wait_for_provider_login().await;
@@ -112,11 +113,10 @@ async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
 }
 
 /// oidc-provider (9) answers a logout POST with 404 unless its POST support is enabled,
-/// which needs SameSite=None cookies and so HTTPS: the local config.json says
-/// `"logout_method": "GET"` for it. When this starts failing, the provider takes POST,
-/// and config.json can drop that line.
+/// which needs SameSite=None cookies and so HTTPS: the local config.json keeps the default
+/// logout method, GET.
 #[test]
-fn the_local_provider_refuses_a_logout_post_so_its_config_asks_for_get() {
+fn the_local_provider_refuses_a_logout_post_so_its_config_keeps_get() {
     let (status, _) = support::http_post_form(
         &format!("{}/session/end", provider_url()),
         &format!("client_id=leptos-spa&post_logout_redirect_uri={}/", app_url()),
@@ -124,7 +124,8 @@ fn the_local_provider_refuses_a_logout_post_so_its_config_asks_for_get() {
     assert_eq!(status, 404, "oidc-provider now takes a logout POST");
     let config: serde_json::Value =
         serde_json::from_str(include_str!("../../../config.json")).expect("config.json is JSON");
-    assert_eq!(config["logout_method"], "GET");
+    let method = config["logout_method"].as_str().unwrap_or("GET");
+    assert!(method.eq_ignore_ascii_case("GET"), "config.json asks for a logout {method}");
 }
 
 #[tokio::test]
@@ -227,14 +228,16 @@ async fn an_expiring_access_token_is_renewed_with_the_rotated_refresh_token() {
     with_browser("refresh", |browser| async move {
         support::provider_token_log(); // a fresh log of the token endpoint
         // The test provider issues access tokens for 10 s (tools/test.sh); the app renews
-        // one half-way through its life, so each API call below, made 6 s after the last
-        // token came, needs exactly one renewal first.
+        // one half-way through its life, so each API call below, made 6.5 s after the last
+        // token came, starts exactly one renewal.
         browser.sign_in_on_the_profile_page().await;
-        for round in 1..=2 {
-            tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+        for round in 1..=2u64 {
+            tokio::time::sleep(std::time::Duration::from_millis(6500)).await;
             // The click clears the last answer: the paragraph waited for is this round's.
             browser.click_button("Call the UserInfo API again").await;
             browser.wait_for_text("p.ok", "The API answered for Alice Liddell.").await;
+            // The token had not expired, so the call used it while the renewal ran beside it.
+            browser.wait_for_js(support::TOKEN_REQUESTS, serde_json::json!(1 + round)).await;
             assert!(
                 browser.client.find(fantoccini::Locator::Css("p.error-text")).await.is_err(),
                 "round {round} failed"
