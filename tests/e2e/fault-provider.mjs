@@ -34,6 +34,7 @@ function signedToken(claims, alg, signer) {
 let tokenRequests = 0;
 let keyRequests = 0;
 let discoveryRequests = 0;
+const tokenRequestTimes = []; // when each token request arrived (ms since the epoch)
 const revoked = []; // tokens the app revoked (RFC 7009)
 const refreshes = []; // the refresh token each refresh presented
 const userinfo = []; // the access token each UserInfo request presented
@@ -52,7 +53,7 @@ function tokenResponse(form) {
   // refresh that fails the scenario's way.
   // Tokens shorter-lived than the app's 30 s renewal margin, with rotating refresh tokens.
   if (scenario === 'short_tokens') {
-    return json({ ...good, expires_in: 6, access_token: `fault-access-${tokenRequests}`, refresh_token: `fault-refresh-${tokenRequests}` });
+    return json({ ...good, expires_in: 10, access_token: `fault-access-${tokenRequests}`, refresh_token: `fault-refresh-${tokenRequests}` });
   }
   if (scenario.startsWith('refresh_')) {
     if (form.get('grant_type') !== 'refresh_token') return json({ ...good, expires_in: 1, refresh_token: 'fault-refresh-token' });
@@ -62,6 +63,8 @@ function tokenResponse(form) {
       const renewed = { sub: 'fault-person', name: 'Fay Ult', iss: issuer, aud: CLIENT_ID, exp: now + 300, iat: now };
       return json({ ...good, access_token: 'fault-access-token-2', refresh_token: 'fault-refresh-token-2', id_token: idToken(renewed) });
     }
+    // A 200 that brings a new refresh token in an answer the app must refuse.
+    if (scenario === 'refresh_unusable') return json({ access_token: 'fault-access-token-2', refresh_token: 'fault-refresh-token-2' });
     if (scenario === 'refresh_invalid_grant') return json({ error: 'invalid_grant', error_description: 'refresh token revoked' }, 400);
     // A rotated refresh token and a new access token, whose keys will then fail to load.
     if (scenario === 'refresh_jwks_500' || scenario === 'refresh_jwks_not_json') {
@@ -70,7 +73,7 @@ function tokenResponse(form) {
     }
   }
   switch (scenario) {
-    case 'ok': case 'discovery_slow': case 'jwks_500': case 'jwks_not_json': return json(good);
+    case 'ok': case 'no_logout_endpoint': case 'discovery_slow': case 'jwks_500': case 'jwks_not_json': return json(good);
     case 'userinfo_other_sub': case 'userinfo_401': case 'userinfo_not_json': return json(good);
     case 'oauth_metadata_only': return json(good);
     case 'invalid_grant': return json({ error: 'invalid_grant', error_description: 'code already used' }, 400);
@@ -104,7 +107,7 @@ const server = createServer(async (req, res) => {
     case '/__count':
       return send(200, 'application/json', JSON.stringify({
         scenario, token_requests: tokenRequests, key_requests: keyRequests, discovery_requests: discoveryRequests, revoked, refreshes, userinfo,
-        logouts, id_tokens: idTokens,
+        logouts, id_tokens: idTokens, token_request_times: tokenRequestTimes,
       }));
     case '/.well-known/oauth-authorization-server':
     case '/.well-known/openid-configuration':
@@ -115,7 +118,7 @@ const server = createServer(async (req, res) => {
       }
       if (scenario === 'discovery_500') return send(500, 'text/html', '<h1>Internal Server Error</h1>');
       // Slow enough for every load the app starts meanwhile to overlap this one.
-      if (scenario === 'discovery_slow') await later(1500);
+      if (scenario === 'discovery_slow') await later(3000);
       return send(200, 'application/json', JSON.stringify({
         issuer,
         authorization_endpoint: `${issuer}/authorize`,
@@ -123,7 +126,7 @@ const server = createServer(async (req, res) => {
         jwks_uri: `${issuer}/jwks`,
         userinfo_endpoint: `${issuer}/userinfo`,
         revocation_endpoint: `${issuer}/revoke`,
-        end_session_endpoint: `${issuer}/logout`,
+        ...(scenario === 'no_logout_endpoint' ? {} : { end_session_endpoint: `${issuer}/logout` }),
         response_types_supported: ['code'],
         id_token_signing_alg_values_supported: ['ES256'],
         code_challenge_methods_supported: ['S256'],
@@ -154,11 +157,13 @@ const server = createServer(async (req, res) => {
       let body = '';
       for await (const chunk of req) body += chunk;
       tokenRequests += 1;
+      tokenRequestTimes.push(Date.now());
       if (scenario === 'never') return held.push(res); // the answer never comes
       const form = new URLSearchParams(body);
       if (form.get('grant_type') === 'refresh_token') refreshes.push(form.get('refresh_token'));
-      // A renewal that takes two seconds, for a sign-out to happen meanwhile.
-      if (scenario === 'refresh_slow' && form.get('grant_type') === 'refresh_token') await later(2000);
+      // A renewal that takes four seconds, for a sign-out to happen meanwhile (the app
+      // waits up to five for it).
+      if (scenario === 'refresh_slow' && form.get('grant_type') === 'refresh_token') await later(4000);
       // A renewal longer than any one request: 12 s for the tokens, then 12 s for the keys
       // (each within the app's 15 s time-out).
       if (scenario === 'refresh_keys_slow' && form.get('grant_type') === 'refresh_token') await later(12000);

@@ -40,7 +40,7 @@ pub fn take_turn() -> Turn {
     if HOLDS_THE_TURN.get() {
         return Turn { owner: false };
     }
-    // A failed test poisons the lock; the next one may still run.
+    // The lock is held only for these few lines, but recover from poisoning anyway.
     let mut taken = TURN_TAKEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
     while *taken {
         taken = TURN_FREED.wait(taken).unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -398,6 +398,7 @@ pub struct Exchange {
 }
 
 pub fn provider_token_log() -> TokenLog {
+    assert!(HOLDS_THE_TURN.get(), "read the provider's log inside with_browser, which takes the test's turn");
     let (status, body) = http_get(&format!("{}/__test/token-log", provider_url()));
     assert_eq!(status, 200, "the provider runs without PROVIDER_TEST_HOOKS=1");
     let log: Value = serde_json::from_slice(&body).expect("token log JSON");
@@ -505,6 +506,12 @@ impl FaultProvider {
     /// Each request to its logout endpoint: `{method, query, form}`.
     pub fn logouts(&self) -> Vec<Value> {
         self.counts()["logouts"].as_array().cloned().unwrap_or_default()
+    }
+
+    /// When each token request reached it, in milliseconds since the Unix epoch.
+    pub fn token_request_times(&self) -> Vec<u64> {
+        let times = self.counts()["token_request_times"].as_array().cloned().unwrap_or_default();
+        times.iter().filter_map(Value::as_u64).collect()
     }
 
     /// Every ID token it issued, in order.
