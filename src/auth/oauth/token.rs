@@ -218,15 +218,11 @@ pub fn revocation_request(
 /// with a 200: the provider issued it, and with rotation has spent the one presented
 /// (RFC 9700 §4.14.2), so it is to be revoked, not left alive unused.
 pub fn refresh_token_of_refused_answer(status: u16, body: &str) -> Option<Secret> {
-    #[derive(Deserialize)]
-    struct Issued {
-        refresh_token: Option<String>,
-    }
     if status != 200 {
         return None;
     }
-    let issued: Issued = document::parse(body).ok()?;
-    issued.refresh_token.filter(|token| !token.is_empty()).map(Secret::new)
+    let answer: TokenResponseDocument = document::parse(body).ok()?;
+    answer.refresh_token.filter(|token| !token.is_empty()).map(Secret::new)
 }
 
 fn invalid(detail: &str) -> AuthError {
