@@ -13,6 +13,7 @@ use super::flow;
 use super::oauth::{
     AuthError, ClientConfig, ProviderMetadata, TokenExpectations, TokenRequest, TokenSet, UserInfo, refresh_request,
 };
+use super::session::{RenewalState, TokenAccess, token_access};
 
 /// Everything the UI needs to know about sign-in.
 #[derive(Debug, Clone, PartialEq)]
@@ -71,7 +72,7 @@ struct Memory {
     /// revoking the grant (RFC 9700 §4.14.2).
     renewal: Option<SharedResult<String>>,
     /// The last renewal failed for a passing reason, at this time: callers in the next
-    /// [`RETRY_AFTER_SECS`] get its error (or the access token, while it is still valid)
+    /// [`super::session::RETRY_AFTER_SECS`] get its error (or the access token, while it is still valid)
     /// instead of asking again.
     renewal_failed: Option<(u64, AuthError)>,
 }
@@ -87,9 +88,6 @@ impl<T> Default for Loadable<T> {
         Loadable { value: None, loading: None }
     }
 }
-
-/// How long after a passing renewal failure the next renewal may be tried.
-const RETRY_AFTER_SECS: u64 = 10;
 
 /// A handle to sign-in: cheap to copy, available anywhere below [`provide_auth`].
 #[derive(Clone, Copy)]
@@ -195,28 +193,31 @@ impl Auth {
             .memory
             .try_update_value(|m| {
                 let Some(tokens) = m.tokens.as_ref() else { return Next::Fail(AuthError::NotSignedIn) };
-                let current = (!tokens.is_expired(now)).then(|| tokens.access_token.expose().to_owned());
-                if !tokens.renewal_due(now) {
-                    return Next::Ready(tokens.access_token.expose().to_owned());
-                }
-                if let Some(renewal) = &m.renewal {
-                    return match current {
-                        Some(token) => Next::Ready(token),
-                        None => Next::Await(renewal.clone()),
-                    };
-                }
-                let refresh = match (&m.config.value, &m.metadata.value) {
-                    (Some(config), Some(metadata)) => {
-                        refresh_request(metadata, config, tokens).map(|(r, e)| (r, e, metadata.clone()))
-                    }
-                    _ => None,
+                let provider = m.config.value.as_ref().zip(m.metadata.value.as_ref());
+                let renewal = RenewalState {
+                    in_flight: m.renewal.is_some(),
+                    last_failure: m.renewal_failed.as_ref().map(|(at, error)| (*at, error)),
+                    can_refresh: provider.is_some() && tokens.refresh_token.is_some(),
                 };
-                let backing_off = m.renewal_failed.as_ref().filter(|(at, _)| now < at.saturating_add(RETRY_AFTER_SECS));
-                match (refresh, backing_off, current) {
-                    (_, Some((_, error)), None) => Next::Fail(error.clone()),
-                    (None, _, None) => Next::Fail(AuthError::SessionExpired),
-                    (Some(refresh), None, current) => Next::Renew(refresh, current),
-                    (_, _, Some(token)) => Next::Ready(token),
+                let current = || tokens.access_token.expose().to_owned();
+                let refresh = || {
+                    let (config, metadata) = provider?;
+                    refresh_request(metadata, config, tokens).map(|(r, e)| (r, e, metadata.clone()))
+                };
+                match (token_access(tokens, renewal, now), m.renewal.as_ref()) {
+                    (TokenAccess::Current, _) => Next::Ready(current()),
+                    (TokenAccess::AwaitRenewal, Some(renewal)) => Next::Await(renewal.clone()),
+                    (TokenAccess::CurrentAndRenew, _) => match refresh() {
+                        Some(refresh) => Next::Renew(refresh, Some(current())),
+                        None => Next::Ready(current()),
+                    },
+                    (TokenAccess::RenewAndWait, _) => match refresh() {
+                        Some(refresh) => Next::Renew(refresh, None),
+                        None => Next::Fail(AuthError::SessionExpired),
+                    },
+                    (TokenAccess::Fail(error), _) => Next::Fail(error),
+                    // Awaiting a renewal that is not there cannot be decided; nothing to wait for.
+                    (TokenAccess::AwaitRenewal, None) => Next::Fail(AuthError::SessionExpired),
                 }
             })
             .unwrap_or(Next::Fail(AuthError::NotSignedIn));
@@ -294,7 +295,7 @@ impl Auth {
                 Err(self.end_session())
             }
             // A passing fault: the session keeps its tokens, and its access token while it
-            // is valid; a call after RETRY_AFTER_SECS tries again.
+            // is valid; a call after session::RETRY_AFTER_SECS tries again.
             Err(error) => self
                 .memory
                 .try_update_value(|m| {

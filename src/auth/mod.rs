@@ -2,6 +2,7 @@
 //!
 //! Layers, each depending only on the ones below it:
 //! - [`oauth`]: the protocol, pure Rust, tested natively;
+//! - [`session`]: the session's decisions (when to renew, who waits), pure and tested natively;
 //! - [`browser`]: storage, fetch, address bar; no protocol decisions;
 //! - [`flow`]: the sign-in steps, joining the two;
 //! - [`context`]: the Leptos API: [`provide_auth`], [`use_auth`], [`RequireAuth`].
@@ -15,6 +16,7 @@ pub mod browser;
 pub mod context;
 pub mod flow;
 pub mod oauth;
+pub mod session;
 
 #[cfg(feature = "test-hooks")]
 pub use context::provide_auth_in_state;
