@@ -25,7 +25,7 @@ def main():
         else:
             m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)::([A-Za-z_][A-Za-z0-9_]*)", name)
             crate = m.group(1) if m else "(other)"
-            if m and crate in ("leptos_oidc_spa", "leptos_reference"):
+            if m and crate in ("leptos_oidc_auth", "leptos_oidc_spa", "leptos_reference"):
                 crate = f"{crate}::{m.group(2)}"
         by_crate[crate] += int(r["ShallowSize"])
     total = sum(by_crate.values())

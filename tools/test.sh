@@ -25,7 +25,7 @@ say "Native tests (protocol core)"
 cargo test --quiet
 
 say "Browser tests (wasm-bindgen-test in headless Chrome)"
-cargo test --target wasm32-unknown-unknown --features test-hooks --test browser
+cargo test --target wasm32-unknown-unknown -p leptos-oidc-auth --features test-hooks --test browser
 
 say "Release build"
 trunk build --release

@@ -7,7 +7,7 @@ use gloo_storage::{SessionStorage, Storage};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::auth::oauth::document;
+use crate::oauth::document;
 
 /// Every key this module writes starts with this, so it never collides with the app's.
 pub const NAMESPACE: &str = "leptos-oidc:";

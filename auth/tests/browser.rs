@@ -1,17 +1,15 @@
 //! The browser layer and the auth components, in headless Chrome (wasm-bindgen-test).
 //! Run by tools/test.sh as
-//! `cargo test --target wasm32-unknown-unknown --features test-hooks --test browser`.
+//! `cargo test --target wasm32-unknown-unknown -p leptos-oidc-auth --features test-hooks --test browser`.
 #![cfg(target_arch = "wasm32")]
 
 #[cfg(not(feature = "test-hooks"))]
 compile_error!("the browser tests need the test-hooks feature: add --features test-hooks");
 
 use leptos::prelude::*;
-use leptos_oidc_spa::auth::browser::{http, location, sleep, storage};
-use leptos_oidc_spa::auth::oauth::{PendingSignIn, ProviderMetadata, SignInRandomness};
-use leptos_oidc_spa::auth::{
-    AuthError, AuthFailure, AuthState, RequireAuth, User, provide_auth, provide_auth_in_state,
-};
+use leptos_oidc_auth::browser::{http, location, sleep, storage};
+use leptos_oidc_auth::oauth::{PendingSignIn, ProviderMetadata, SignInRandomness};
+use leptos_oidc_auth::{AuthError, AuthFailure, AuthState, RequireAuth, User, provide_auth, provide_auth_in_state};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_test::*;
@@ -275,8 +273,8 @@ async fn a_provider_error_is_shown_as_text_never_as_markup() {
 /// the redirect, and no sign-in is left pending; one that lists S256 gets one.
 #[wasm_bindgen_test]
 fn a_provider_without_s256_leaves_no_sign_in_pending() {
-    use leptos_oidc_spa::auth::flow::start_sign_in;
-    use leptos_oidc_spa::auth::oauth::ClientConfig;
+    use leptos_oidc_auth::flow::start_sign_in;
+    use leptos_oidc_auth::oauth::ClientConfig;
     let config = ClientConfig::parse(r#"{"issuer":"https://id.example.com","client_id":"c"}"#, &location::origin())
         .expect("config");
     let pending = || storage::pending_records::<PendingSignIn>().len();
@@ -294,14 +292,14 @@ fn a_provider_without_s256_leaves_no_sign_in_pending() {
 /// The S256 challenge is computed by sha2 inside the .wasm: RFC 7636 Appendix B there too.
 #[wasm_bindgen_test]
 fn pkce_challenge_in_wasm_matches_rfc7636_appendix_b() {
-    use leptos_oidc_spa::auth::oauth::pkce::PkceVerifier;
+    use leptos_oidc_auth::oauth::pkce::PkceVerifier;
     let verifier = PkceVerifier::from_stored("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk").expect("a verifier");
     assert_eq!(verifier.challenge_s256(), "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM");
 }
 
 #[wasm_bindgen_test]
 fn the_callback_reuses_the_config_this_tab_signed_in_with() {
-    use leptos_oidc_spa::auth::flow::config_for_callback;
+    use leptos_oidc_auth::flow::config_for_callback;
     let origin = location::origin();
     storage::cache_config(&serde_json::json!({"issuer": "https://id.example.com", "client_id": "cached-client"}));
     let config = config_for_callback(&origin, "/callback").expect("the callback route uses the cached config");
@@ -331,8 +329,8 @@ async fn a_failed_profile_load_does_not_leave_the_person_loading_forever() {
 /// verified the app's way: key chosen by the protocol core, signature checked by WebCrypto.
 #[wasm_bindgen_test]
 async fn id_token_signatures_verify_with_webcrypto_and_forgeries_do_not() {
-    use leptos_oidc_spa::auth::browser::verify_signature;
-    use leptos_oidc_spa::auth::oauth::signature_check;
+    use leptos_oidc_auth::browser::verify_signature;
+    use leptos_oidc_auth::oauth::signature_check;
 
     let vectors: Vec<serde_json::Value> =
         serde_json::from_str(include_str!("fixtures/jws-vectors.json")).expect("vectors");

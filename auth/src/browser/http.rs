@@ -14,7 +14,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, ReferrerPolicy, Request, RequestCache, RequestInit, RequestMode};
 
-use crate::auth::oauth::AuthError;
+use crate::oauth::AuthError;
 
 /// How long any request may take, headers and body together.
 pub const TIMEOUT_MS: u32 = 15_000;

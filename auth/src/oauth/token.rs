@@ -257,7 +257,7 @@ fn raw_including_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Opti
 /// [`TokenSet`] that the session can use (issue 13, item 13).
 ///
 /// ```compile_fail
-/// use leptos_oidc_spa::auth::oauth::{AuthError, TokenExpectations, TokenSet, process_token_response};
+/// use leptos_oidc_auth::oauth::{AuthError, TokenExpectations, TokenSet, process_token_response};
 /// fn usable(body: &str, expect: &TokenExpectations) -> Result<TokenSet, AuthError> {
 ///     process_token_response(200, body, expect, 0)
 /// }
@@ -706,7 +706,7 @@ pub(crate) mod tests {
     /// Issue 13, item 13: only a proof made for this very ID token unlocks the tokens.
     #[test]
     fn an_id_token_is_usable_only_with_the_proof_of_its_own_signature() {
-        use crate::auth::oauth::jws::{JwsAlgorithm, SignatureCheck};
+        use crate::oauth::jws::{JwsAlgorithm, SignatureCheck};
         let proof_for = |jwt: &str| {
             let (signing_input, _) = jwt.rsplit_once('.').unwrap();
             let check = SignatureCheck {

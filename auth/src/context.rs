@@ -485,7 +485,7 @@ impl Auth {
     /// when the provider supports it, ends the provider's session too (RP-Initiated
     /// Logout), which comes back to the app's signed-out home page.
     ///
-    /// A renewal under way is waited for first, up to [`SIGN_OUT_WAITS_MS`]: leaving the
+    /// A renewal under way is waited for first, up to 5 s (`SIGN_OUT_WAITS_MS`): leaving the
     /// page would drop its answer, and with it a rotated refresh token that then stays
     /// alive at the provider; once it arrives, it is revoked too.
     pub fn sign_out(&self) {

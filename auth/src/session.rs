@@ -63,7 +63,7 @@ pub fn token_access(tokens: &TokenSet, renewal: RenewalState<'_>, now: u64) -> T
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::oauth::{TokenExpectations, process_token_response};
+    use crate::oauth::{TokenExpectations, process_token_response};
 
     const NOW: u64 = 1_700_000_000;
 

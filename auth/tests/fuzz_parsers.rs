@@ -9,12 +9,12 @@
 //! whose mutants all fail the first check proves nothing about the others.
 //!
 //! `FUZZ_ITERATIONS` inputs per parser (default 100 000, a few seconds in CI); long runs:
-//! `FUZZ_ITERATIONS=5000000 cargo test --release --test fuzz_parsers`. `FUZZ_SEED` replays
+//! `FUZZ_ITERATIONS=5000000 cargo test --release -p leptos-oidc-auth --test fuzz_parsers`. `FUZZ_SEED` replays
 //! a run; `FUZZ_VERBOSE=1` lists the outcomes each target reached.
 
 use base64::prelude::{BASE64_URL_SAFE_NO_PAD, Engine as _};
-use leptos_oidc_spa::auth::AuthError;
-use leptos_oidc_spa::auth::oauth::{
+use leptos_oidc_auth::AuthError;
+use leptos_oidc_auth::oauth::{
     CallbackExpectations, CallbackParams, ClientConfig, PendingSignIn, ProviderMetadata, SignInRandomness,
     TokenExpectations, document, process_token_response, process_userinfo, signature_check, validate_callback,
 };

@@ -62,7 +62,7 @@ pub fn post_form(action: &str, fields: &[(&str, String)]) -> bool {
 
 /// Replaces the current history entry's URL with the same-origin `path` without
 /// loading anything, so that the callback's `code`, `state` and `iss` leave the address
-/// bar and the history; then announces it (see [`set_path`]).
+/// bar and the history; then announces it (see `set_path`).
 pub fn replace_path(path: &str) {
     set_path(path, false);
 }

@@ -135,7 +135,7 @@ pub fn validate_callback(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::oauth::authorize::SignInRandomness;
+    use crate::oauth::authorize::SignInRandomness;
 
     const ISSUER: &str = "http://127.0.0.1:9000";
     const NOW: u64 = 10_000;

@@ -120,7 +120,7 @@ pub fn safe_return_to(path: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::auth::oauth::url::parse_query;
+    use crate::oauth::url::parse_query;
 
     fn fixture() -> (ProviderMetadata, ClientConfig, PendingSignIn) {
         let metadata = ProviderMetadata {
