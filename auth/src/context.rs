@@ -18,10 +18,11 @@ use super::session::{RenewalState, TokenAccess, token_access};
 /// Everything the UI needs to know about sign-in.
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuthState {
-    /// Nobody is signed in. Also the state at start-up: the configuration loads in the
-    /// background, and a sign-in started meanwhile waits for it. (No separate "starting"
-    /// state: its change to signed-out would re-render the page for nothing, under a
-    /// person's click.)
+    /// At start-up, until the configuration has loaded (or, on the callback route, until
+    /// the exchange starts): whether anyone is signed in is not known yet. A protected page
+    /// waits; a sign-in started meanwhile waits for the configuration.
+    Starting,
+    /// Nobody is signed in.
     SignedOut,
     /// On the way to the provider's sign-in page.
     Redirecting,
@@ -67,9 +68,9 @@ struct Memory {
     tokens: Option<TokenSet>,
     /// The person signed out in this page's life: a guard then asks before signing in again.
     signed_out_by_user: bool,
-    /// The renewal under way, which every caller needing a token awaits: a second one would
-    /// present a rotated refresh token, which the provider takes for theft and answers by
-    /// revoking the grant (RFC 9700 §4.14.2).
+    /// The renewal under way, which callers whose token has expired await: a second one
+    /// would present a rotated refresh token, which the provider takes for theft and answers
+    /// by revoking the grant (RFC 9700 §4.14.2).
     renewal: Option<SharedResult<String>>,
     /// The last renewal failed for a passing reason, at this time: callers in the next
     /// [`super::session::RETRY_AFTER_SECS`] get its error (or the access token, while it is still valid)
@@ -114,7 +115,7 @@ enum Next {
 /// deployed `config.json` is served, usually `"/config.json"`.
 pub fn provide_auth(config_url: &str) -> Auth {
     let auth = Auth {
-        state: RwSignal::new(AuthState::SignedOut),
+        state: RwSignal::new(AuthState::Starting),
         memory: StoredValue::new_local(Memory::default()),
         config_url: StoredValue::new(config_url.to_owned()),
     };
@@ -337,6 +338,10 @@ impl Auth {
         if location::path() == config.callback_path() {
             self.finish(config).await;
         } else {
+            // Known now: nobody is signed in (unless a click started a sign-in meanwhile).
+            if self.state.get_untracked() == AuthState::Starting {
+                self.state.set(AuthState::SignedOut);
+            }
             // Warm the metadata now, so that "Sign in" leaves at once when clicked.
             let _ = self.provider().await;
         }

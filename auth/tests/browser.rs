@@ -215,6 +215,25 @@ async fn guard_shows_its_content_to_a_signed_in_person() {
     assert_eq!(wait_for(&root, "#protected").await.text_content().as_deref(), Some("for Alice"));
 }
 
+/// Issue 14: while the app starts, whether anyone is signed in is not known: the guard
+/// waits rather than sending the person off to sign in.
+#[wasm_bindgen_test]
+async fn guard_waits_while_the_app_is_starting() {
+    let root = container();
+    let owner = Owner::new();
+    let auth = owner.with(|| provide_auth_in_state(AuthState::Starting));
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        provide_context(auth);
+        view! { <RequireAuth><p id="protected">"secret"</p></RequireAuth> }
+    });
+    let status = wait_for(&root, "[role=status]").await;
+    leptos::task::tick().await;
+    sleep(50).await;
+    assert_eq!(auth.state(), AuthState::Starting, "the guard started a sign-in");
+    assert!(status.text_content().unwrap_or_default().contains('…'));
+    assert!(root.query_selector("#protected").unwrap().is_none(), "content stays hidden");
+}
+
 #[wasm_bindgen_test]
 async fn guard_keeps_content_hidden_and_explains_when_the_provider_is_unreachable() {
     let root = container();
