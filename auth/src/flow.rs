@@ -151,6 +151,11 @@ pub fn request_tokens<'a>(
             && let Some(refresh_token) = refresh_token_of_refused_answer(response.status, &response.body)
         {
             revoke(metadata, &expect.client_id, &refresh_token);
+            // A refresh: the refresh token presented is spent (rotation) or is the one just
+            // revoked, so the session cannot be renewed again.
+            if expect.refreshing_sub.is_some() {
+                return Err(AuthError::SessionExpired);
+            }
         }
         outcome
     })

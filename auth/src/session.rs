@@ -102,9 +102,28 @@ mod tests {
             ("due, no refresh token: the current token", no_refresh, due, Current),
             ("expired, no refresh token: the session is over", no_refresh, expired, Fail(AuthError::SessionExpired)),
             ("a failure time from the far future never overflows", failed_at(u64::MAX), expired, Fail(passing.clone())),
+            ("the last second before expiry: renewed beside the caller", idle, expired - 1, CurrentAndRenew),
+            ("the back-off is over, still valid: renewed beside", failed_at(due), due + 10, CurrentAndRenew),
+            (
+                "a renewal under way wins over an earlier failure",
+                RenewalState { in_flight: true, ..failed_at(expired) },
+                expired + 1,
+                AwaitRenewal,
+            ),
         ];
         for (case, renewal, now, expected) in cases {
             assert_eq!(token_access(&tokens(), renewal, now), expected, "{case}");
+        }
+    }
+
+    #[test]
+    fn a_token_without_a_lifetime_is_never_renewed_nor_expired() {
+        let mut forever = tokens();
+        forever.expires_at = None;
+        forever.renew_at = None;
+        let idle = RenewalState { in_flight: false, last_failure: None, can_refresh: true };
+        for now in [NOW, NOW + 600, u64::MAX] {
+            assert_eq!(token_access(&forever, idle, now), TokenAccess::Current);
         }
     }
 }

@@ -445,17 +445,17 @@ async fn a_server_error_while_renewing_keeps_the_person_signed_in() {
 }
 
 /// A renewal answered with a 200 the app must refuse (here: no `token_type`) that brings a
-/// new refresh token: that token is revoked, not left alive at the provider, and the person
-/// reads what happened.
+/// new refresh token: that token is revoked, not left alive at the provider, and, as the
+/// old one is spent (rotation) and the new one revoked, the session has ended: the person
+/// reads so, rather than staying signed in on tokens that can no longer be renewed.
 #[tokio::test]
-async fn a_refused_renewal_answer_has_the_refresh_token_it_brings_revoked() {
+async fn a_refused_renewal_answer_has_the_refresh_token_it_brings_revoked_and_ends_the_session() {
     let provider = std::sync::Arc::new(FaultProvider::start("refresh_unusable"));
     let seen = provider.clone();
     with_browser("refresh_unusable", |browser| async move {
         call_the_api_once_renewal_is_due(&browser).await;
-        browser
-            .wait_for_text(".error-text", "The sign-in service sent an invalid answer (token_type is missing).")
-            .await;
+        browser.wait_for_text("[role=alert] h2", "Your session has ended").await;
+        assert_eq!(browser.shown_error_code().await, "session_expired");
         wait_until("the refused answer's refresh token is revoked", || !seen.revoked().is_empty()).await;
     })
     .await;
