@@ -28,17 +28,24 @@ pub enum AuthState {
     Redirecting,
     /// Back from the provider, checking the response and exchanging the code.
     Exchanging,
+    /// Signed in as this person.
     SignedIn(User),
     /// On the way to the provider's sign-out page.
     SigningOut,
+    /// Sign-in failed with this error, or the session ended ([`AuthError::SessionExpired`]).
     Failed(AuthError),
 }
 
 /// The signed-in person. Starts from the ID token and is completed from UserInfo.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
+    /// The provider's identifier for the person, `sub` (OpenID Connect Core §2); empty when
+    /// neither an ID token nor UserInfo gave one.
     pub sub: String,
+    /// The name to show, if the provider gave one: the `name` claim, or UserInfo's
+    /// `preferred_username`.
     pub name: Option<String>,
+    /// The person's email address (the `email` claim), if given; not necessarily verified.
     pub email: Option<String>,
     /// True once the UserInfo endpoint has answered (or there is none to ask).
     pub profile_loaded: bool,
@@ -579,7 +586,10 @@ enum Gate {
 
 /// What went wrong, as text (never markup), with a way forward.
 #[component]
-pub fn AuthFailure(error: AuthError) -> impl IntoView {
+pub fn AuthFailure(
+    /// The failure to explain.
+    error: AuthError,
+) -> impl IntoView {
     let auth = use_auth();
     // Finding no sign-in in progress (a reload, a replayed link) and a session that ended
     // are news, not errors.

@@ -101,8 +101,11 @@ fn forget_stale_sign_ins(now: u64) -> bool {
 
 /// A finished sign-in.
 pub struct SignedIn {
+    /// The tokens the code was exchanged for, checked (RFC 6749 §5.1, OpenID Connect Core §3.1.3.7).
     pub tokens: TokenSet,
+    /// The provider's metadata this sign-in used.
     pub metadata: ProviderMetadata,
+    /// The same-origin path to go back to, recorded when the sign-in started.
     pub return_to: String,
 }
 

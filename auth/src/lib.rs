@@ -1,4 +1,58 @@
-//! Sign-in for a Leptos app: OAuth 2.0 authorization code + PKCE, OpenID Connect.
+//! Sign-in for Leptos single-page apps: OAuth 2.0 authorization code + PKCE (RFC 6749,
+//! RFC 7636) with OpenID Connect, as a public client straight from the browser, the tokens
+//! held in memory only. Client-side rendering only: it reads `window` at start-up.
+//!
+//! The whole integration: [`provide_auth`] once at the root, [`use_auth`] anywhere below,
+//! [`RequireAuth`] around protected pages, and [`Auth::access_token`] for API calls.
+//!
+//! ```no_run
+//! use leptos::prelude::*;
+//! use leptos::task::spawn_local;
+//! use leptos_oidc_auth::{AuthState, RequireAuth, provide_auth, use_auth};
+//!
+//! #[component]
+//! fn App() -> impl IntoView {
+//!     // Reads /config.json (issuer, client_id, ...); on the callback route, finishes
+//!     // the sign-in in progress. Render something on that route meanwhile.
+//!     provide_auth("/config.json");
+//!     view! {
+//!         <Account/>
+//!         // Signed out, the guard starts sign-in and comes back to this page.
+//!         <RequireAuth><Orders/></RequireAuth>
+//!     }
+//! }
+//!
+//! #[component]
+//! fn Account() -> impl IntoView {
+//!     let auth = use_auth();
+//!     move || match auth.state() {
+//!         AuthState::SignedIn(user) => view! {
+//!             <span>{user.display_name().to_owned()}</span>
+//!             <button on:click=move |_| auth.sign_out()>"Sign out"</button>
+//!         }
+//!         .into_any(),
+//!         _ => view! { <button on:click=move |_| auth.sign_in("/")>"Sign in"</button> }.into_any(),
+//!     }
+//! }
+//!
+//! #[component]
+//! fn Orders() -> impl IntoView {
+//!     let auth = use_auth();
+//!     let load = move |_| {
+//!         spawn_local(async move {
+//!             // For the request at hand (renewed when due): never store it.
+//!             if let Ok(token) = auth.access_token().await {
+//!                 let _authorization = format!("Bearer {token}");
+//!             }
+//!         })
+//!     };
+//!     view! { <button on:click=load>"Load my orders"</button> }
+//! }
+//!
+//! fn main() {
+//!     leptos::mount::mount_to_body(App);
+//! }
+//! ```
 //!
 //! Layers, each depending only on the ones below it:
 //! - [`oauth`]: the protocol, pure Rust, tested natively;
@@ -6,11 +60,8 @@
 //! - [`browser`]: storage, fetch, address bar; no protocol decisions;
 //! - [`flow`]: the sign-in steps, joining the two;
 //! - [`context`]: the Leptos API: [`provide_auth`], [`use_auth`], [`RequireAuth`].
-//!
-//! ```text
-//! let auth = provide_auth("/config.json");
-//! view! { <RequireAuth><Profile/></RequireAuth> }
-//! ```
+
+#![warn(missing_docs)]
 
 pub mod browser;
 pub mod context;

@@ -21,20 +21,36 @@ pub const TIMEOUT_MS: u32 = 15_000;
 
 /// What came back: enough for the protocol core to judge it.
 pub struct HttpResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// The `Content-Type` header, or empty when there is none.
     pub content_type: String,
+    /// The body, as text.
     pub body: String,
 }
 
 /// A request to send.
 pub enum HttpRequest<'a> {
     /// A plain GET (metadata, config, keys): no headers at all.
-    Get { url: &'a str },
+    Get {
+        /// The URL to fetch.
+        url: &'a str,
+    },
     /// A form POST with only CORS-safelisted headers, so the browser sends no preflight
     /// (the token request, RFC 10017 §6.3.3).
-    PostForm { url: &'a str, body: &'a str },
+    PostForm {
+        /// The URL to post to.
+        url: &'a str,
+        /// The form-encoded body.
+        body: &'a str,
+    },
     /// A GET with `Authorization: Bearer` (RFC 6750 §2.1). This header makes a preflight.
-    GetWithBearer { url: &'a str, token: &'a str },
+    GetWithBearer {
+        /// The URL to fetch.
+        url: &'a str,
+        /// The access token to present.
+        token: &'a str,
+    },
 }
 
 /// Sends `request`. Network failures and time-outs come back as [`AuthError::Network`]

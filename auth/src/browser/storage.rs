@@ -86,10 +86,13 @@ pub fn cached_metadata<T: DeserializeOwned>() -> Option<T> {
     get(METADATA)
 }
 
+/// Keeps the provider's metadata (public information) in this tab, for [`cached_metadata`];
+/// nothing is kept if storage is unavailable or full.
 pub fn cache_metadata<T: Serialize + ?Sized>(metadata: &T) {
     set(METADATA, metadata);
 }
 
+/// Removes the cached provider metadata, so that the next load discovers it afresh.
 pub fn forget_metadata() {
     remove(METADATA);
 }
@@ -99,6 +102,8 @@ pub fn cached_config<T: DeserializeOwned>() -> Option<T> {
     get(CONFIG)
 }
 
+/// Keeps the app's config in this tab, for the callback ([`cached_config`]); nothing is
+/// kept if storage is unavailable or full.
 pub fn cache_config<T: Serialize + ?Sized>(config: &T) {
     set(CONFIG, config);
 }

@@ -19,8 +19,13 @@ pub const PENDING_LIFETIME_SECS: u64 = 600;
 /// one use.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct PendingSignIn {
+    /// The `state` sent to the provider, which the callback must return (RFC 6749 §10.12); also
+    /// the record's storage key.
     pub state: String,
+    /// The `nonce` sent to the provider, which the ID token must repeat (OpenID Connect Core
+    /// §3.1.3.7 step 11).
     pub nonce: String,
+    /// The PKCE code verifier, sent only with the token request (RFC 7636 §4.1, §4.5).
     pub verifier: PkceVerifier,
     /// A same-origin path to return to afterwards (already made safe).
     pub return_to: String,
@@ -30,12 +35,17 @@ pub struct PendingSignIn {
 
 /// The CSPRNG output a sign-in needs: verifier, state and nonce, 32 bytes each.
 pub struct SignInRandomness {
+    /// Bytes for the PKCE code verifier (RFC 7636 §4.1).
     pub verifier: [u8; 32],
+    /// Bytes for the `state` parameter (RFC 6749 §10.10).
     pub state: [u8; 32],
+    /// Bytes for the ID token `nonce` (OpenID Connect Core §3.1.2.1).
     pub nonce: [u8; 32],
 }
 
 impl PendingSignIn {
+    /// A new pending sign-in made from `random`, coming back to `return_to` (made safe by
+    /// [`safe_return_to`]); `now` is in seconds since the Unix epoch.
     pub fn new(random: &SignInRandomness, return_to: &str, now: u64) -> PendingSignIn {
         PendingSignIn {
             state: random_value(&random.state),

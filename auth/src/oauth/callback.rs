@@ -14,9 +14,13 @@ pub const MAX_CALLBACK_QUERY: usize = 16 * 1024;
 /// The parameters of an authorization response, each present at most once.
 #[derive(Debug, Default)]
 pub struct CallbackParams {
+    /// The issuer identifier the response names (RFC 9207 §2).
     pub iss: Option<String>,
+    /// The `state` the provider sent back (RFC 6749 §4.1.2).
     pub state: Option<String>,
+    /// The error code, when the provider refused (RFC 6749 §4.1.2.1).
     pub error: Option<String>,
+    /// The provider's text about the error (RFC 6749 §4.1.2.1): untrusted, shown only as text.
     pub error_description: Option<String>,
     code: Option<Secret>,
 }
@@ -69,6 +73,7 @@ fn duplicate(name: &str) -> AuthError {
 
 /// What the callback is checked against.
 pub struct CallbackExpectations<'a> {
+    /// The configured issuer, which `iss` must equal (RFC 9207 §2.4).
     pub issuer: &'a str,
     /// RFC 9207 §2.4: the metadata says `authorization_response_iss_parameter_supported`.
     pub iss_required: bool,
@@ -85,6 +90,7 @@ pub struct ValidatedCallback {
 }
 
 impl ValidatedCallback {
+    /// The same-origin path to go back to after sign-in, from the pending sign-in.
     pub fn return_to(&self) -> &str {
         &self.pending.return_to
     }

@@ -12,11 +12,17 @@ use super::url::{is_secure_endpoint, origin_of};
 /// to this same shape, with its defaults filled in.
 #[derive(Debug, Deserialize)]
 pub struct ConfigDocument {
+    /// The provider's issuer identifier (required).
     pub issuer: Option<String>,
+    /// This app's client identifier at the provider (required).
     pub client_id: Option<String>,
+    /// Space-separated scopes; `openid profile email` when absent.
     pub scope: Option<String>,
+    /// The callback URL; `<origin>/callback` when absent.
     pub redirect_uri: Option<String>,
+    /// Where the provider sends the browser after sign-out; `<origin>/` when absent.
     pub post_logout_redirect_uri: Option<String>,
+    /// `GET` or `POST`, in any case (see [`LogoutMethod`]); `GET` when absent.
     pub logout_method: Option<String>,
 }
 
@@ -25,6 +31,7 @@ pub struct ConfigDocument {
 pub struct ClientConfig {
     /// The issuer identifier, exactly as the provider's metadata states it.
     pub issuer: String,
+    /// The client identifier registered at the provider (RFC 6749 §2.2).
     pub client_id: String,
     /// Space-separated scopes (RFC 6749 §3.3).
     pub scope: String,

@@ -7,6 +7,8 @@
 
 use core::fmt;
 
+/// Why sign-in, a renewal or a profile request failed: [`AuthError::code`] for programs,
+/// [`AuthError::message`] for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthError {
     /// The app's own configuration file is missing or wrong.
@@ -28,11 +30,23 @@ pub enum AuthError {
     /// The pending sign-in is older than allowed.
     SignInExpired,
     /// The provider answered with an error (RFC 6749 §4.1.2.1).
-    Provider { error: String, description: Option<String> },
+    Provider {
+        /// The error code (RFC 6749 §4.1.2.1), e.g. `access_denied`.
+        error: String,
+        /// The provider's `error_description`, if any: untrusted, shown only as text.
+        description: Option<String>,
+    },
     /// Neither `code` nor `error` came back.
     CodeMissing,
     /// The token endpoint refused the exchange (RFC 6749 §5.2).
-    TokenRejected { status: u16, error: Option<String>, description: Option<String> },
+    TokenRejected {
+        /// The HTTP status of the answer.
+        status: u16,
+        /// The error code (RFC 6749 §5.2), e.g. `invalid_grant`, when the answer could be read.
+        error: Option<String>,
+        /// The provider's `error_description`, if any: untrusted, shown only as text.
+        description: Option<String>,
+    },
     /// The token endpoint's answer is not a valid token response.
     InvalidTokenResponse(String),
     /// The ID token failed validation (OpenID Connect Core §3.1.3.7).
@@ -40,7 +54,7 @@ pub enum AuthError {
     /// The userinfo response is unusable (OpenID Connect Core §5.3.2, §5.3.4).
     InvalidUserInfo(String),
     /// The browser refused to store the sign-in in progress (sessionStorage blocked or full),
-    /// or has no secure random numbers or WebCrypto (a page not on HTTPS).
+    /// or has no secure random numbers (a page not on HTTPS).
     Storage,
     /// An access token was asked for, but nobody is signed in.
     NotSignedIn,

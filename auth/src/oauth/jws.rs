@@ -15,18 +15,29 @@ use super::error::AuthError;
 /// HMAC family included (a public client has no secret to share), is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum JwsAlgorithm {
+    /// RSASSA-PKCS1-v1_5 with SHA-256 (RFC 7518 §3.3).
     Rs256,
+    /// RSASSA-PKCS1-v1_5 with SHA-384 (RFC 7518 §3.3).
     Rs384,
+    /// RSASSA-PKCS1-v1_5 with SHA-512 (RFC 7518 §3.3).
     Rs512,
+    /// RSASSA-PSS with SHA-256 and MGF1 with SHA-256 (RFC 7518 §3.5).
     Ps256,
+    /// RSASSA-PSS with SHA-384 and MGF1 with SHA-384 (RFC 7518 §3.5).
     Ps384,
+    /// RSASSA-PSS with SHA-512 and MGF1 with SHA-512 (RFC 7518 §3.5).
     Ps512,
+    /// ECDSA with P-256 and SHA-256 (RFC 7518 §3.4).
     Es256,
+    /// ECDSA with P-384 and SHA-384 (RFC 7518 §3.4).
     Es384,
+    /// ECDSA with P-521 and SHA-512 (RFC 7518 §3.4).
     Es512,
 }
 
 impl JwsAlgorithm {
+    /// The algorithm a JOSE `alg` value names, matched exactly (RFC 7518 §3.1); `None` for
+    /// any this client does not accept.
     pub fn from_name(name: &str) -> Option<JwsAlgorithm> {
         use JwsAlgorithm::*;
         Some(match name {
@@ -43,6 +54,7 @@ impl JwsAlgorithm {
         })
     }
 
+    /// Its `alg` value (RFC 7518 §3.1).
     pub fn name(self) -> &'static str {
         use JwsAlgorithm::*;
         match self {
@@ -108,11 +120,14 @@ impl JwsAlgorithm {
 /// One signature verification for WebCrypto to run: import `jwk` for `alg`, verify
 /// `signature` over `signing_input`.
 pub struct SignatureCheck {
+    /// The algorithm the token's header names, one this provider may use.
     pub alg: JwsAlgorithm,
     /// The public key as a minimal JWK (only the members WebCrypto needs).
     pub jwk: String,
     /// `BASE64URL(header) '.' BASE64URL(payload)` (RFC 7515 §5.2 step 8).
     pub signing_input: String,
+    /// The decoded signature; for ECDSA, R and S side by side (RFC 7518 §3.4), as WebCrypto
+    /// verifies it.
     pub signature: Vec<u8>,
 }
 

@@ -12,7 +12,13 @@ pub enum EndSessionRequest {
     /// Go to this URL, the parameters in its query.
     Get(String),
     /// Submit these fields as a form POST to `endpoint` (a top-level navigation).
-    Post { endpoint: String, fields: Vec<(&'static str, String)> },
+    Post {
+        /// The provider's `end_session_endpoint`, as published.
+        endpoint: String,
+        /// The form fields: `id_token_hint` (when there is an ID token), `client_id`,
+        /// `post_logout_redirect_uri`.
+        fields: Vec<(&'static str, String)>,
+    },
 }
 
 /// The logout request of RP-Initiated Logout 1.0 §2: `id_token_hint` (the provider learns

@@ -11,11 +11,18 @@ use super::url::{is_secure_endpoint, origin_of};
 /// document: the one the browser layer caches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ProviderMetadata {
+    /// The issuer identifier, identical to the configured one (OIDC Discovery §4.3).
     pub issuer: String,
+    /// Where the browser is sent to sign in (RFC 6749 §3.1).
     pub authorization_endpoint: String,
+    /// Where the code is exchanged and tokens are refreshed (RFC 6749 §3.2).
     pub token_endpoint: String,
+    /// The UserInfo endpoint (OpenID Connect Core §5.3), if any.
     pub userinfo_endpoint: Option<String>,
+    /// Where the browser is sent to end the provider's session (RP-Initiated Logout 1.0 §2.1),
+    /// if the provider supports it.
     pub end_session_endpoint: Option<String>,
+    /// The token revocation endpoint (RFC 7009 §2, RFC 8414 §2), if any.
     pub revocation_endpoint: Option<String>,
     /// The provider's public signing keys (OIDC Discovery §3: required for OpenID providers).
     pub jwks_uri: Option<String>,

@@ -30,6 +30,7 @@ impl PkceVerifier {
         BASE64_URL_SAFE_NO_PAD.encode(Sha256::digest(self.expose().as_bytes()))
     }
 
+    /// The verifier's text, for the token request (RFC 7636 §4.5) and the stored record.
     pub fn expose(&self) -> &str {
         self.0.expose()
     }

@@ -1,12 +1,15 @@
-//! Secret strings: tokens, codes and verifiers. They never print (`Debug` and `Display`
-//! are redacted) and are not `Clone`, so a copy cannot drift into a log or a store by
+//! Secret strings: tokens, codes and verifiers. They never print (`Debug` is redacted,
+//! there is no `Display`) and are not `Clone`, so a copy cannot drift into a log or a store by
 //! accident; reading the value takes an explicit `expose()`.
 
 use core::fmt;
 
+/// A string that must not leak: redacted in `Debug`, compared in constant time, and read
+/// only through [`Secret::expose`].
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps `value` as a secret.
     pub fn new(value: String) -> Self {
         Secret(value)
     }

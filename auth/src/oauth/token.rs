@@ -21,17 +21,27 @@ pub const CLOCK_SKEW_SECS: i64 = 60;
 /// to `url`. The body holds the code and verifier, so it is a [`Secret`].
 #[derive(Debug)]
 pub struct TokenRequest {
+    /// The endpoint to POST to: the token endpoint, or the revocation endpoint for a revocation.
     pub url: String,
+    /// The form-encoded body (RFC 6749 Appendix B); it carries a code, verifier or token.
     pub body: Secret,
 }
 
 /// What the token response is checked against; made together with the request.
 #[derive(Debug)]
 pub struct TokenExpectations {
+    /// The provider's issuer identifier, which the ID token's `iss` must equal (OpenID Connect
+    /// Core §3.1.3.7 step 2).
     pub issuer: String,
+    /// This client's identifier, which the ID token's `aud` must include and its `azp`, when
+    /// present, equal (OpenID Connect Core §3.1.3.7 steps 3-5).
     pub client_id: String,
+    /// The sign-in's nonce, which the ID token must repeat (OpenID Connect Core §3.1.3.7
+    /// step 11).
     pub nonce: String,
+    /// Whether the answer must carry an ID token: a code exchange with the `openid` scope.
     pub id_token_required: bool,
+    /// Where to go after the sign-in, from the pending sign-in; empty for a refresh.
     pub return_to: String,
     /// When refreshing: the signed-in person's `sub`, which a new ID token must repeat
     /// (OpenID Connect Core §12.2); its `nonce` may then be absent.
@@ -68,15 +78,20 @@ pub fn token_request(
 /// The identity claims this client uses from a validated ID token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdTokenClaims {
+    /// The subject identifier, never empty (OpenID Connect Core §2).
     pub sub: String,
+    /// The person's full name, if the token carries it (OpenID Connect Core §5.1).
     pub name: Option<String>,
+    /// The person's email address, if the token carries it (OpenID Connect Core §5.1).
     pub email: Option<String>,
+    /// When the ID token expires, in seconds since the Unix epoch (OpenID Connect Core §2).
     pub exp: i64,
 }
 
 /// The tokens of a signed-in session. Held in memory only.
 #[derive(Debug)]
 pub struct TokenSet {
+    /// The access token, for an `Authorization: Bearer` header (RFC 6750 §2.1).
     pub access_token: Secret,
     /// Seconds since the Unix epoch, when `expires_in` was given.
     pub expires_at: Option<u64>,
@@ -84,15 +99,22 @@ pub struct TokenSet {
     pub renew_at: Option<u64>,
     /// When the answer that brought these tokens arrived (seconds since the Unix epoch).
     pub received_at: u64,
+    /// The refresh token, if the provider issued one (RFC 6749 §5.1, §6).
     pub refresh_token: Option<Secret>,
+    /// The ID token as received, kept for `id_token_hint` at sign-out (RP-Initiated Logout
+    /// 1.0 §2).
     pub id_token: Option<Secret>,
+    /// The ID token's checked claims (OpenID Connect Core §3.1.3.7), if there is an ID token.
     pub id_claims: Option<IdTokenClaims>,
+    /// The scope granted, when the provider states it (RFC 6749 §5.1).
     pub scope: Option<String>,
     /// The sign-in's nonce, which a refreshed ID token may repeat (OIDC Core §12.2).
     pub nonce: String,
 }
 
 impl TokenSet {
+    /// Whether the access token has expired at `now` (seconds since the Unix epoch); never,
+    /// when its lifetime is not known.
     pub fn is_expired(&self, now: u64) -> bool {
         self.expires_at.is_some_and(|at| now >= at)
     }

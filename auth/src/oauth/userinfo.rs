@@ -8,9 +8,13 @@ use super::error::AuthError;
 /// Who is signed in: the UserInfo claims this client reads (OIDC Core §5.1).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct UserInfo {
+    /// The subject identifier, which must equal the ID token's (OpenID Connect Core §5.3.2).
     pub sub: String,
+    /// The person's full name, if given (OpenID Connect Core §5.1).
     pub name: Option<String>,
+    /// The person's email address, if given; not necessarily verified (OpenID Connect Core §5.1).
     pub email: Option<String>,
+    /// The name the person prefers to be known by, if given (OpenID Connect Core §5.1).
     pub preferred_username: Option<String>,
 }
 
