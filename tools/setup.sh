@@ -42,6 +42,11 @@ for dir in provider tools; do
   fi
 done
 
+if $want_test && { [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.json -nt tests/e2e/node_modules/.package-lock.json ]; }; then
+  say "Installing npm packages in tests/e2e/ (axe-core)"
+  (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
+fi
+
 if $want_test && ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
   say "Installing Chromium and ChromeDriver (Debian packages)"
   sudo=""

@@ -167,10 +167,12 @@ async fn a_token_response_that_never_comes_shows_progress_then_gives_up() {
         // The app's fetch time-out is 15 s; WAIT (15 s) is counted from here, plus margin.
         tokio::time::sleep(std::time::Duration::from_secs(5)).await;
         browser.snapshot("fault-waiting-for-the-token-response").await;
+        browser.assert_accessible("fault-waiting-for-the-token-response").await;
         browser.wait_for_text("[role=alert] .message", "The sign-in service did not answer in time.").await;
         shown_in_test.store(now_ms(), Ordering::SeqCst);
         assert_failure_shown(&browser, "timeout", "The sign-in service did not answer in time.").await;
         browser.snapshot("fault-timeout").await;
+        browser.assert_accessible("fault-timeout").await;
     })
     .await;
     assert_eq!(provider.token_requests(), 1);
@@ -432,6 +434,7 @@ async fn a_server_error_while_renewing_keeps_the_person_signed_in() {
         browser.wait_for_text(".error-text", SERVICE_PROBLEM).await;
         browser.wait_for_text(".header-name", "Fay Ult").await;
         browser.snapshot("fault-refresh-500").await;
+        browser.assert_accessible("fault-refresh-500").await;
         assert_eq!(seen.token_requests(), 2, "the code exchange, then one refresh: no second one within 10 s");
         // Once the 10 s are over, a call tries again.
         tokio::time::sleep(std::time::Duration::from_secs(9)).await;
@@ -505,6 +508,7 @@ async fn a_refused_renewal_on_a_protected_page_says_the_session_has_ended() {
         assert_eq!(browser.shown_error_code().await, "session_expired");
         browser.wait_for_text("[role=alert] button", "Sign in").await;
         browser.snapshot("fault-session-ended").await;
+        browser.assert_accessible("fault-session-ended").await;
         // It stays: no sign-in starts by itself (the fault provider would answer at once).
         tokio::time::sleep(std::time::Duration::from_secs(2)).await;
         assert_eq!(browser.url().await, format!("{}/profile", fault_app_url()));

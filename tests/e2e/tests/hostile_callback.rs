@@ -114,6 +114,7 @@ async fn provider_errors_are_shown_as_text_and_error_uri_is_not_followed() {
             assert_eq!(inside, json!([0, null]), "{error}: markup became elements or ran");
             if error == "access_denied" {
                 browser.snapshot("9-provider-error-as-text").await;
+                browser.assert_accessible("9-provider-error-as-text").await;
             }
         }
     })

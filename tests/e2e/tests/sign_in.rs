@@ -44,10 +44,12 @@ async fn signs_in_through_login_and_consent_and_shows_the_person() {
         browser.goto("/").await;
         browser.wait_for_text("h1", "Sign in with your identity provider").await;
         browser.snapshot("1-home-signed-out").await;
+        browser.assert_accessible("1-home-signed-out").await;
         browser.sign_in_as_alice().await;
         browser.wait_for_text(".header-email", "alice@example.test").await;
         browser.wait_for_text("h1", "Welcome, Alice Liddell").await;
         browser.snapshot("2-home-signed-in").await;
+        browser.assert_accessible("2-home-signed-in").await;
         assert_eq!(browser.url().await, format!("{}/", app_url()));
         assert_no_secret_left_behind(&browser).await;
 
@@ -73,6 +75,7 @@ async fn protected_page_visited_signed_out_comes_back_after_sign_in() {
         browser.click_button("Call the UserInfo API again").await;
         browser.wait_for_text("p.ok", "The API answered for Alice Liddell.").await;
         browser.snapshot("3-profile").await;
+        browser.assert_accessible("3-profile").await;
         assert_no_secret_left_behind(&browser).await;
     })
     .await;
@@ -102,6 +105,7 @@ async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
         browser.wait_for_url(&format!("{}/", app_url())).await;
         browser.wait_for_text("h1", "Sign in with your identity provider").await;
         browser.snapshot("5-home-after-sign-out").await;
+        browser.assert_accessible("5-home-after-sign-out").await;
         let header = browser.run_js("return document.querySelector('header').innerText").await;
         assert!(!header.as_str().unwrap_or_default().contains("Alice"), "still shows the person: {header}");
         // The provider's session ended too: signing in again asks for the password.
@@ -141,6 +145,7 @@ async fn cancel_at_the_provider_shows_a_message_and_a_way_to_try_again() {
             .wait_for_text("[role=alert] .message", "The sign-in was cancelled or access was refused. (access_denied")
             .await;
         browser.snapshot("6-cancelled").await;
+        browser.assert_accessible("6-cancelled").await;
         assert_eq!(support::provider_token_log().requests, 0, "no token request after a refusal");
         let url = browser.url().await;
         assert_eq!(url, format!("{}/callback", app_url()), "error parameters must leave the address bar");
@@ -157,6 +162,7 @@ async fn callback_opened_directly_says_no_sign_in_is_in_progress() {
         browser.goto("/callback").await;
         browser.wait_for_text("[role=alert] h2", "No sign-in in progress").await;
         browser.snapshot("7-no-sign-in-in-progress").await;
+        browser.assert_accessible("7-no-sign-in-in-progress").await;
         let code = browser.shown_error_code().await;
         assert_eq!(code, "no_sign_in_in_progress");
         assert_eq!(support::provider_token_log().requests, 0, "no token request");
@@ -195,6 +201,7 @@ async fn a_code_the_provider_refuses_shows_its_reason() {
             )
             .await;
         browser.snapshot("8-refused-code").await;
+        browser.assert_accessible("8-refused-code").await;
         assert_eq!(support::provider_token_log().requests, 1, "the code was sent once, and refused");
         let stored = browser.stored_state().await;
         assert!(stored["session"].get("leptos-oidc:pending:e2e-state").is_none(), "the pending sign-in is used once");

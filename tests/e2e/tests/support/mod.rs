@@ -278,6 +278,19 @@ impl Browser {
         self.wait_for_text(".header-name", "Alice Liddell").await;
     }
 
+    /// Checks the page as it is now with axe-core (from npm, tests/e2e/node_modules) against
+    /// WCAG 2.1 A and AA, and fails with each violation's rule and the elements it found.
+    pub async fn assert_accessible(&self, page: &str) {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/node_modules/axe-core/axe.min.js");
+        let axe = std::fs::read_to_string(path).expect("axe-core (tools/setup.sh --test installs it)");
+        let script = format!(
+            "{axe}\n;return axe.run(document, {{ runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] }})
+                .then(r => r.violations.map(v => v.id + ' (' + v.impact + '): ' + v.nodes.map(n => n.target.join(' ')).join(', ')));"
+        );
+        let violations = self.client.execute(&script, vec![]).await.expect("axe ran");
+        assert_eq!(violations, json!([]), "{page}: WCAG 2.1 A/AA violations");
+    }
+
     /// Saves a screenshot as `<E2E_SCREENSHOTS>/<name>.png` when that variable is set:
     /// how the pages look to a person, for review.
     pub async fn snapshot(&self, name: &str) {
