@@ -120,7 +120,6 @@ mod tests {
     fn a_token_without_a_lifetime_is_never_renewed_nor_expired() {
         let mut forever = tokens();
         forever.expires_at = None;
-        forever.renew_at = None;
         let idle = RenewalState { in_flight: false, last_failure: None, can_refresh: true };
         for now in [NOW, NOW + 600, u64::MAX] {
             assert_eq!(token_access(&forever, idle, now), TokenAccess::Current);

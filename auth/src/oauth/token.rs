@@ -95,8 +95,6 @@ pub struct TokenSet {
     pub access_token: Secret,
     /// Seconds since the Unix epoch, when `expires_in` was given.
     pub expires_at: Option<u64>,
-    /// When the access token is due for renewal: see [`RENEWAL_MARGIN_SECS`].
-    pub renew_at: Option<u64>,
     /// When the answer that brought these tokens arrived (seconds since the Unix epoch).
     pub received_at: u64,
     /// The refresh token, if the provider issued one (RFC 6749 §5.1, §6).
@@ -120,9 +118,14 @@ impl TokenSet {
     }
 
     /// Whether it is time to renew the access token before using it, rather than have an
-    /// API refuse it.
+    /// API refuse it (see [`RENEWAL_MARGIN_SECS`]).
     pub fn renewal_due(&self, now: u64) -> bool {
-        self.renew_at.is_some_and(|at| now >= at)
+        self.lifetime().is_some_and(|secs| now >= renewal_time(self.received_at, secs))
+    }
+
+    /// The access token's lifetime in seconds, as its answer's `expires_in` gave it.
+    fn lifetime(&self) -> Option<u64> {
+        self.expires_at.map(|at| at.saturating_sub(self.received_at))
     }
 
     /// The tokens after a refresh: the new ones, keeping the refresh token and ID token
@@ -130,16 +133,12 @@ impl TokenSet {
     pub fn refreshed(self, new: TokenSet) -> TokenSet {
         // RFC 6749 §5.1 makes expires_in only RECOMMENDED: an answer without it keeps the
         // lifetime the last one gave, rather than making a token that is never renewed.
-        let last_lifetime = self.expires_at.map(|at| at.saturating_sub(self.received_at)).filter(|&secs| secs > 0);
-        let (expires_at, renew_at) = match (new.expires_at, last_lifetime) {
-            (None, Some(secs)) => {
-                (Some(new.received_at.saturating_add(secs)), Some(renewal_time(new.received_at, secs)))
-            }
-            _ => (new.expires_at, new.renew_at),
+        let expires_at = match (new.expires_at, self.lifetime().filter(|&secs| secs > 0)) {
+            (None, Some(secs)) => Some(new.received_at.saturating_add(secs)),
+            _ => new.expires_at,
         };
         TokenSet {
             expires_at,
-            renew_at,
             refresh_token: new.refresh_token.or(self.refresh_token),
             id_claims: if new.id_token.is_some() { new.id_claims } else { self.id_claims },
             id_token: new.id_token.or(self.id_token),
@@ -332,7 +331,6 @@ pub fn process_token_response(
     Ok(UnverifiedTokens(TokenSet {
         access_token: Secret::new(access_token),
         expires_at: lifetime.map(|secs| now.saturating_add(secs)),
-        renew_at: lifetime.map(|secs| renewal_time(now, secs)),
         received_at: now,
         refresh_token: answer.refresh_token.map(Secret::new),
         id_token: answer.id_token.map(Secret::new),
