@@ -212,20 +212,21 @@ impl Auth {
                     let (config, metadata) = provider?;
                     refresh_request(metadata, config, tokens).map(|(r, e)| (r, e, metadata.clone()))
                 };
-                match (token_access(tokens, renewal, now), m.renewal.as_ref()) {
-                    (TokenAccess::Current, _) => Next::Ready(current()),
-                    (TokenAccess::AwaitRenewal, Some(renewal)) => Next::Await(renewal.clone()),
-                    (TokenAccess::CurrentAndRenew, _) => match refresh() {
+                match token_access(tokens, renewal, now) {
+                    TokenAccess::Current => Next::Ready(current()),
+                    // Decided only when a renewal is in flight (`in_flight` above).
+                    TokenAccess::AwaitRenewal => {
+                        m.renewal.clone().map_or(Next::Fail(AuthError::SessionExpired), Next::Await)
+                    }
+                    TokenAccess::CurrentAndRenew => match refresh() {
                         Some(refresh) => Next::Renew(refresh, Some(current())),
                         None => Next::Ready(current()),
                     },
-                    (TokenAccess::RenewAndWait, _) => match refresh() {
+                    TokenAccess::RenewAndWait => match refresh() {
                         Some(refresh) => Next::Renew(refresh, None),
                         None => Next::Fail(AuthError::SessionExpired),
                     },
-                    (TokenAccess::Fail(error), _) => Next::Fail(error),
-                    // Awaiting a renewal that is not there cannot be decided; nothing to wait for.
-                    (TokenAccess::AwaitRenewal, None) => Next::Fail(AuthError::SessionExpired),
+                    TokenAccess::Fail(error) => Next::Fail(error),
                 }
             })
             .unwrap_or(Next::Fail(AuthError::NotSignedIn));
