@@ -54,22 +54,35 @@
 //! }
 //! ```
 //!
-//! Layers, each depending only on the ones below it:
+//! Layers, each depending only on the ones before it:
 //! - [`oauth`]: the protocol, pure Rust, tested natively;
-//! - [`session`]: the session's decisions (when to renew, who waits), pure and tested natively;
-//! - [`browser`]: storage, fetch, address bar; no protocol decisions;
-//! - [`flow`]: the sign-in steps, joining the two;
-//! - [`context`]: the Leptos API: [`provide_auth`], [`use_auth`], [`RequireAuth`].
+//! - [`session`]: the session core: its state machine, tokens, renewal and sign-out order,
+//!   framework-neutral, talking to the world through [`session::Platform`]; tested
+//!   natively against a scripted provider;
+//! - `browser`: [`Browser`], that platform in a browser tab (fetch, sessionStorage, the
+//!   address bar, WebCrypto); no decisions;
+//! - the Leptos adapter: [`provide_auth`], [`use_auth`], [`Auth`], [`RequireAuth`],
+//!   [`AuthFailure`], and the sentences people read ([`error_message`]).
 
 #![warn(missing_docs)]
 
+// The browser layer's parts are the crate's own, but for the address bar helpers an app's
+// router shares with it; the crate's browser tests reach the rest through `test-hooks`.
+#[cfg(feature = "test-hooks")]
 pub mod browser;
-pub mod context;
-pub mod flow;
+#[cfg(not(feature = "test-hooks"))]
+mod browser;
+mod components;
+mod context;
+pub mod messages;
 pub mod oauth;
 pub mod session;
 
+pub use browser::{Browser, location};
+pub use components::{AuthFailure, RequireAuth};
 #[cfg(feature = "test-hooks")]
 pub use context::provide_auth_in_state;
-pub use context::{Auth, AuthFailure, AuthState, RequireAuth, User, provide_auth, use_auth};
-pub use oauth::AuthError;
+pub use context::{Auth, provide_auth, use_auth};
+pub use messages::error_message;
+pub use oauth::{AuthError, ErrorFamily};
+pub use session::{AuthState, Guard, Session, User};

@@ -7,8 +7,11 @@
 compile_error!("the browser tests need the test-hooks feature: add --features test-hooks");
 
 use leptos::prelude::*;
-use leptos_oidc_auth::browser::{http, location, sleep, storage};
+use leptos_oidc_auth::Browser;
+use leptos_oidc_auth::browser::{http, location, sleep};
 use leptos_oidc_auth::oauth::{PendingSignIn, ProviderMetadata, SignInRandomness};
+use leptos_oidc_auth::session::platform::{HttpRequest, Platform};
+use leptos_oidc_auth::session::store;
 use leptos_oidc_auth::{AuthError, AuthFailure, AuthState, RequireAuth, User, provide_auth, provide_auth_in_state};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
@@ -60,27 +63,27 @@ fn metadata() -> ProviderMetadata {
 #[wasm_bindgen_test]
 fn a_pending_sign_in_is_taken_exactly_once() {
     let record = pending(11);
-    assert!(storage::put_pending(&record.state, &record));
-    let stored = storage::pending_records::<PendingSignIn>();
+    assert!(store::put_pending(&Browser, &record.state, &record));
+    let stored = store::pending_records::<PendingSignIn>(&Browser);
     assert!(
         stored.iter().any(|(state, r)| *state == record.state && r.as_ref().is_some_and(|r| r.nonce == record.nonce))
     );
-    let taken = storage::take_pending::<PendingSignIn>(&record.state).expect("stored");
+    let taken = store::take_pending::<PendingSignIn>(&Browser, &record.state).expect("stored");
     assert_eq!(taken.verifier.expose(), record.verifier.expose());
-    assert!(storage::take_pending::<PendingSignIn>(&record.state).is_none(), "a second take finds nothing");
-    assert!(!storage::pending_records::<PendingSignIn>().iter().any(|(state, _)| *state == record.state));
+    assert!(store::take_pending::<PendingSignIn>(&Browser, &record.state).is_none(), "a second take finds nothing");
+    assert!(!store::pending_records::<PendingSignIn>(&Browser).iter().any(|(state, _)| *state == record.state));
 }
 
 #[wasm_bindgen_test]
 fn storage_keys_are_namespaced_and_separate_per_state() {
     let (a, b) = (pending(12), pending(13));
-    storage::put_pending(&a.state, &a);
-    storage::put_pending(&b.state, &b);
-    let raw = session().get_item(&format!("{}pending:{}", storage::NAMESPACE, a.state)).unwrap().unwrap_or_default();
+    store::put_pending(&Browser, &a.state, &a);
+    store::put_pending(&Browser, &b.state, &b);
+    let raw = session().get_item(&format!("{}pending:{}", store::NAMESPACE, a.state)).unwrap().unwrap_or_default();
     assert!(raw.starts_with('{') && raw.contains(&a.nonce), "stored as a JSON object under the namespaced key: {raw}");
-    assert_eq!(storage::take_pending::<PendingSignIn>(&b.state).map(|r| r.state), Some(b.state));
+    assert_eq!(store::take_pending::<PendingSignIn>(&Browser, &b.state).map(|r| r.state), Some(b.state));
     assert_eq!(
-        storage::take_pending::<PendingSignIn>(&a.state).map(|r| r.state),
+        store::take_pending::<PendingSignIn>(&Browser, &a.state).map(|r| r.state),
         Some(a.state),
         "taking one leaves the other"
     );
@@ -90,28 +93,28 @@ fn storage_keys_are_namespaced_and_separate_per_state() {
 /// shape (an array read by position) is not read either.
 #[wasm_bindgen_test]
 fn an_unreadable_pending_record_is_taken_and_dropped() {
-    let key = |state: &str| format!("{}pending:{state}", storage::NAMESPACE);
+    let key = |state: &str| format!("{}pending:{state}", store::NAMESPACE);
     session().set_item(&key("garbled"), "not json").unwrap();
     let array = format!(r#"["s","n","{}","/",1700000000]"#, "a".repeat(43));
     session().set_item(&key("array"), &array).unwrap();
     for state in ["garbled", "array"] {
-        assert!(storage::take_pending::<PendingSignIn>(state).is_none(), "{state}");
+        assert!(store::take_pending::<PendingSignIn>(&Browser, state).is_none(), "{state}");
         assert_eq!(session().get_item(&key(state)).unwrap(), None, "{state} is gone");
     }
 }
 
 #[wasm_bindgen_test]
 fn metadata_cache_round_trips_and_can_be_forgotten() {
-    storage::cache_metadata(&metadata());
-    assert_eq!(storage::cached_metadata::<ProviderMetadata>(), Some(metadata()));
-    storage::forget_metadata();
-    assert_eq!(storage::cached_metadata::<ProviderMetadata>(), None);
+    store::cache_metadata(&Browser, &metadata());
+    assert_eq!(store::cached_metadata::<ProviderMetadata>(&Browser), Some(metadata()));
+    store::forget_metadata(&Browser);
+    assert_eq!(store::cached_metadata::<ProviderMetadata>(&Browser), None);
 }
 
 #[wasm_bindgen_test]
 fn unreadable_cached_metadata_is_ignored() {
-    session().set_item(&format!("{}metadata", storage::NAMESPACE), "{\"issuer\":").unwrap();
-    assert_eq!(storage::cached_metadata::<ProviderMetadata>(), None);
+    session().set_item(&format!("{}metadata", store::NAMESPACE), "{\"issuer\":").unwrap();
+    assert_eq!(store::cached_metadata::<ProviderMetadata>(&Browser), None);
 }
 
 /// Replaces `window.fetch` with a recorder that never answers, runs `body`, and returns
@@ -157,7 +160,7 @@ async fn revocation_is_a_keepalive_form_post_without_referrer_or_cache() {
 fn an_endpoints_own_query_is_kept_as_it_is() {
     let url = "https://id.example/keys?p=b2c_1_susi&x=%7E";
     let recorded = with_recorded_fetch(|| {
-        let _in_flight = http::start(http::HttpRequest::Get { url }).expect("started");
+        let _in_flight = http::start(HttpRequest::Get { url }).expect("started");
     });
     let request: web_sys::Request = recorded.get(0).unchecked_into();
     assert_eq!(request.url(), url);
@@ -167,7 +170,7 @@ fn an_endpoints_own_query_is_kept_as_it_is() {
 #[wasm_bindgen_test]
 fn dropping_an_in_flight_request_aborts_it() {
     let recorded = with_recorded_fetch(|| {
-        let in_flight = http::start(http::HttpRequest::Get { url: "https://id.example/jwks" }).expect("started");
+        let in_flight = http::start(HttpRequest::Get { url: "https://id.example/jwks" }).expect("started");
         drop(in_flight);
     });
     let request: web_sys::Request = recorded.get(0).unchecked_into();
@@ -198,8 +201,8 @@ fn replace_path_scrubs_the_callback_query_and_announces_it() {
 
 #[wasm_bindgen_test]
 async fn a_dead_server_is_a_network_error_not_a_panic() {
-    let outcome =
-        http::send(http::HttpRequest::Get { url: "http://127.0.0.1:9/.well-known/openid-configuration" }).await;
+    let in_flight = Browser.start(HttpRequest::Get { url: "http://127.0.0.1:9/.well-known/openid-configuration" });
+    let outcome = in_flight.expect("started").await;
     assert!(matches!(outcome, Err(AuthError::Network(_))), "{:?}", outcome.err());
 }
 
@@ -292,18 +295,18 @@ async fn a_provider_error_is_shown_as_text_never_as_markup() {
 /// the redirect, and no sign-in is left pending; one that lists S256 gets one.
 #[wasm_bindgen_test]
 fn a_provider_without_s256_leaves_no_sign_in_pending() {
-    use leptos_oidc_auth::flow::start_sign_in;
     use leptos_oidc_auth::oauth::ClientConfig;
+    use leptos_oidc_auth::session::steps::start_sign_in;
     let config = ClientConfig::parse(r#"{"issuer":"https://id.example.com","client_id":"c"}"#, &location::origin())
         .expect("config");
-    let pending = || storage::pending_records::<PendingSignIn>().len();
+    let pending = || store::pending_records::<PendingSignIn>(&Browser).len();
     let before = pending();
     let plain_only = ProviderMetadata { code_challenge_methods_supported: Some(vec!["plain".into()]), ..metadata() };
-    let refused = start_sign_in(&config, &plain_only, "/").expect_err("refused");
+    let refused = start_sign_in(&Browser, &config, &plain_only, "/").expect_err("refused");
     assert_eq!(refused.code(), "discovery");
     assert_eq!(pending(), before, "nothing pending");
     let with_s256 = ProviderMetadata { code_challenge_methods_supported: Some(vec!["S256".into()]), ..metadata() };
-    let url = start_sign_in(&config, &with_s256, "/").expect("a sign-in");
+    let url = start_sign_in(&Browser, &config, &with_s256, "/").expect("a sign-in");
     assert!(url.starts_with("https://id.example.com/a?"), "{url}");
     assert_eq!(pending(), before + 1, "one pending sign-in");
 }
@@ -318,14 +321,19 @@ fn pkce_challenge_in_wasm_matches_rfc7636_appendix_b() {
 
 #[wasm_bindgen_test]
 fn the_callback_reuses_the_config_this_tab_signed_in_with() {
-    use leptos_oidc_auth::flow::config_for_callback;
-    let origin = location::origin();
-    storage::cache_config(&serde_json::json!({"issuer": "https://id.example.com", "client_id": "cached-client"}));
-    let config = config_for_callback(&origin, "/callback").expect("the callback route uses the cached config");
+    use leptos_oidc_auth::session::steps::config_for_callback;
+    store::cache_config(
+        &Browser,
+        &serde_json::json!({"issuer": "https://id.example.com", "client_id": "cached-client"}),
+    );
+    location::replace_path("/callback");
+    let config = config_for_callback(&Browser).expect("the callback route uses the cached config");
     assert_eq!(config.client_id, "cached-client");
-    assert!(config_for_callback(&origin, "/profile").is_none(), "other routes load config.json afresh");
-    storage::cache_config("{broken");
-    assert!(config_for_callback(&origin, "/callback").is_none(), "an unreadable copy is ignored");
+    location::replace_path("/profile");
+    assert!(config_for_callback(&Browser).is_none(), "other routes load config.json afresh");
+    location::replace_path("/callback");
+    store::cache_config(&Browser, "{broken");
+    assert!(config_for_callback(&Browser).is_none(), "an unreadable copy is ignored");
 }
 
 #[wasm_bindgen_test]

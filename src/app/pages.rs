@@ -4,7 +4,7 @@ use leptos::either::{Either, EitherOf3};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::auth::browser::location;
+use crate::auth::location;
 use crate::auth::{AuthFailure, AuthState, use_auth};
 
 #[component]
@@ -76,7 +76,7 @@ pub fn Profile() -> impl IntoView {
             </button>
             {move || outcome.get().map(|outcome| match outcome {
                 Ok(user) => Either::Left(view! { <p class="ok" role="status">"The API answered for " {user.display_name().to_owned()} "."</p> }),
-                Err(error) => Either::Right(view! { <p class="error-text" role="alert">{error.message()}</p> }),
+                Err(error) => Either::Right(view! { <p class="error-text" role="alert">{crate::auth::error_message(&error)}</p> }),
             })}
         </section>
     }

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::MouseEvent;
 
-use crate::auth::browser::location;
+use crate::auth::location;
 
 /// The current path, kept in step with the History API, with in-app links handled.
 pub fn current_path() -> ReadSignal<String> {

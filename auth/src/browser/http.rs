@@ -15,49 +15,10 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, ReferrerPolicy, Request, RequestCache, RequestInit, RequestMode};
 
 use crate::oauth::AuthError;
+use crate::session::platform::{HttpRequest, HttpResponse};
 
 /// How long any request may take, headers and body together.
 pub const TIMEOUT_MS: u32 = 15_000;
-
-/// What came back: enough for the protocol core to judge it.
-pub struct HttpResponse {
-    /// The HTTP status code.
-    pub status: u16,
-    /// The `Content-Type` header, or empty when there is none.
-    pub content_type: String,
-    /// The body, as text.
-    pub body: String,
-}
-
-/// A request to send.
-pub enum HttpRequest<'a> {
-    /// A plain GET (metadata, config, keys): no headers at all.
-    Get {
-        /// The URL to fetch.
-        url: &'a str,
-    },
-    /// A form POST with only CORS-safelisted headers, so the browser sends no preflight
-    /// (the token request, RFC 10017 §6.3.3).
-    PostForm {
-        /// The URL to post to.
-        url: &'a str,
-        /// The form-encoded body.
-        body: &'a str,
-    },
-    /// A GET with `Authorization: Bearer` (RFC 6750 §2.1). This header makes a preflight.
-    GetWithBearer {
-        /// The URL to fetch.
-        url: &'a str,
-        /// The access token to present.
-        token: &'a str,
-    },
-}
-
-/// Sends `request`. Network failures and time-outs come back as [`AuthError::Network`]
-/// and [`AuthError::Timeout`]; any HTTP status is a response for the caller to judge.
-pub async fn send(request: HttpRequest<'_>) -> Result<HttpResponse, AuthError> {
-    start(request)?.response().await
-}
 
 /// The request with this client's settings, ready to send.
 fn build(request: HttpRequest<'_>, init: RequestInit) -> Result<Request, AuthError> {

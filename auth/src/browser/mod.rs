@@ -1,12 +1,77 @@
-//! The only code that touches web APIs. It moves bytes between the protocol core and
-//! the browser (storage, fetch, address bar, random numbers, clock) and makes no
-//! protocol decisions of its own.
+//! The only code that touches web APIs: [`Browser`], the session core's [`Platform`] in a
+//! browser tab. It moves bytes between the session core and the browser (storage, fetch,
+//! address bar, random numbers, clock, WebCrypto) and makes no decisions of its own.
 
 pub mod http;
 pub mod location;
 pub mod storage;
 
-use super::oauth::SignatureCheck;
+use futures::FutureExt;
+use futures::future::LocalBoxFuture;
+
+use crate::oauth::{AuthError, SignatureCheck};
+use crate::session::platform::{HttpRequest, InFlight, Platform};
+
+/// This browser tab.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Browser;
+
+impl Platform for Browser {
+    fn start(&self, request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
+        Ok(http::start(request)?.response().boxed_local())
+    }
+    fn post_form_and_forget(&self, url: &str, body: &str) {
+        http::post_form_and_forget(url, body);
+    }
+    fn now_secs(&self) -> u64 {
+        now_secs()
+    }
+    fn sleep(&self, ms: u32) -> LocalBoxFuture<'static, ()> {
+        sleep(ms).boxed_local()
+    }
+    fn fill_random(&self, bytes: &mut [u8]) -> bool {
+        fill_random(bytes)
+    }
+    fn verify_signature<'a>(&'a self, check: &'a SignatureCheck) -> LocalBoxFuture<'a, Option<bool>> {
+        verify_signature(check).boxed_local()
+    }
+    fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
+        wasm_bindgen_futures::spawn_local(task);
+    }
+    fn read(&self, key: &str) -> Option<String> {
+        storage::read(key)
+    }
+    fn write(&self, key: &str, value: &str) -> bool {
+        storage::write(key, value)
+    }
+    fn delete(&self, key: &str) {
+        storage::delete(key);
+    }
+    fn keys(&self) -> Vec<String> {
+        storage::keys()
+    }
+    fn origin(&self) -> String {
+        location::origin()
+    }
+    fn path(&self) -> String {
+        location::path()
+    }
+    fn query(&self) -> String {
+        location::query()
+    }
+    fn path_query_fragment(&self) -> String {
+        location::path_query_fragment()
+    }
+    fn replace_path(&self, path: &str) {
+        location::replace_path(path);
+    }
+    fn go_to(&self, url: &str) {
+        location::go_to(url);
+    }
+    fn post_form(&self, action: &str, fields: &[(&str, String)]) -> bool {
+        location::post_form(action, fields)
+    }
+}
 
 /// Fills `bytes` from the browser's CSPRNG (`crypto.getRandomValues`, through getrandom).
 /// Returns false if the browser has none, which no supported browser lacks.

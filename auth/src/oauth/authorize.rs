@@ -185,7 +185,7 @@ mod tests {
         let plain_only = ProviderMetadata { code_challenge_methods_supported: Some(vec!["plain".into()]), ..metadata };
         let error = authorization_url(&plain_only, &config, &pending).unwrap_err();
         assert_eq!(error.code(), "discovery");
-        assert!(error.message().contains("does not support PKCE with S256"), "{}", error.message());
+        assert!(error.to_string().contains("does not support PKCE with S256"), "{}", error);
         let listed = ProviderMetadata {
             code_challenge_methods_supported: Some(vec!["plain".into(), "S256".into()]),
             ..plain_only

@@ -1,14 +1,12 @@
-//! Every way a sign-in can fail, with a stable code for programs and a sentence for people.
-//!
-//! Three families, kept apart as oauth2-rs does: the server said no (`Provider`,
-//! `TokenRejected`), the transport failed (`Network`, `Timeout`), and a response could not
-//! be accepted (everything else). No variant carries a token, code or verifier, so an
-//! error can be shown or logged as it is.
+//! Every way a sign-in can fail, with a stable code and a family ([`ErrorFamily`]) for
+//! programs. The sentences people read are the UI layer's (`crate::messages`), not the
+//! protocol's. No variant carries a token, code or verifier, so an error can be shown or
+//! logged as it is.
 
 use core::fmt;
 
-/// Why sign-in, a renewal or a profile request failed: [`AuthError::code`] for programs,
-/// [`AuthError::message`] for people.
+/// Why sign-in, a renewal or a profile request failed: [`AuthError::code`] and
+/// [`AuthError::family`] for programs, `crate::messages::error_message` for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AuthError {
     /// The app's own configuration file is missing or wrong.
@@ -112,96 +110,119 @@ impl AuthError {
         }
     }
 
-    /// What happened, in one or two sentences a person can act on. Provider-supplied
-    /// text is included verbatim; the UI must render it as text, never as markup.
-    pub fn message(&self) -> String {
+    /// Which family the failure belongs to.
+    pub fn family(&self) -> ErrorFamily {
         match self {
-            AuthError::Config(detail) => format!("This app is not set up correctly ({detail})."),
-            AuthError::Discovery(detail) => {
-                format!("The sign-in service could not be reached or answered unexpectedly ({detail}).")
-            }
-            AuthError::MalformedCallback(detail) => {
-                format!("The sign-in response could not be read ({detail}), so it was not accepted.")
-            }
-            AuthError::IssuerMismatch => {
-                "The sign-in response came from a different sign-in service than expected, so it was not accepted."
-                    .into()
-            }
-            AuthError::IssuerMissing => {
-                "The sign-in response did not say which sign-in service sent it, so it was not accepted.".into()
-            }
-            AuthError::StateMissing | AuthError::StateMismatch => {
-                "The sign-in response does not belong to a sign-in started in this tab, so it was not accepted."
-                    .into()
-            }
-            AuthError::NoSignInInProgress => {
-                "There is no sign-in in progress. It may have finished already, or this page was opened directly."
-                    .into()
-            }
-            AuthError::SignInExpired => "The sign-in took too long and has expired.".into(),
-            AuthError::Provider { error, description } => {
-                let what = match error.as_str() {
-                    "access_denied" => "The sign-in was cancelled or access was refused.",
-                    "login_required" | "interaction_required" | "consent_required" => "You need to sign in again.",
-                    "temporarily_unavailable" | "server_error" => "The sign-in service has a problem right now.",
-                    "invalid_scope" => "The sign-in service refused the requested permissions.",
-                    _ => "The sign-in service refused the sign-in.",
-                };
-                with_detail(what, error, description.as_deref())
-            }
-            AuthError::CodeMissing => "The sign-in response carried no authorization code.".into(),
-            AuthError::TokenRejected { status, error, description } => match error {
-                Some(error) => with_detail("The sign-in service refused to complete the sign-in.", error, description.as_deref()),
-                None if *status >= 500 => {
-                    format!("The sign-in service has a problem right now (HTTP {status}). Try again in a moment.")
-                }
-                None => format!("The sign-in service refused to complete the sign-in (HTTP {status})."),
-            },
-            AuthError::InvalidTokenResponse(detail) => format!("The sign-in service sent an invalid answer ({detail})."),
-            AuthError::InvalidIdToken(detail) => {
-                format!("The sign-in service sent an identity that could not be verified ({detail}).")
-            }
-            AuthError::InvalidUserInfo(detail) => format!("Your profile could not be loaded ({detail})."),
-            AuthError::Storage => {
-                "Your browser did not let this site keep the sign-in in progress. Allow site data for this site and try again."
-                    .into()
-            }
-            AuthError::NotSignedIn => "You are not signed in.".into(),
-            AuthError::SessionExpired => "Your session has ended. Sign in again to continue.".into(),
-            AuthError::Network(_) => {
-                "The sign-in service could not be reached. Check your connection.".into()
-            }
-            AuthError::Timeout => "The sign-in service did not answer in time.".into(),
+            AuthError::Network(_) | AuthError::Timeout => ErrorFamily::Transport,
+            AuthError::NotSignedIn
+            | AuthError::SessionExpired
+            | AuthError::NoSignInInProgress
+            | AuthError::SignInExpired => ErrorFamily::Session,
+            AuthError::Config(_) | AuthError::Storage => ErrorFamily::Setup,
+            AuthError::Discovery(_)
+            | AuthError::MalformedCallback(_)
+            | AuthError::IssuerMismatch
+            | AuthError::IssuerMissing
+            | AuthError::StateMissing
+            | AuthError::StateMismatch
+            | AuthError::Provider { .. }
+            | AuthError::CodeMissing
+            | AuthError::TokenRejected { .. }
+            | AuthError::InvalidTokenResponse(_)
+            | AuthError::InvalidIdToken(_)
+            | AuthError::InvalidUserInfo(_) => ErrorFamily::Protocol,
         }
     }
 }
 
-fn with_detail(what: &str, error: &str, description: Option<&str>) -> String {
-    match description {
-        Some(description) if !description.is_empty() => format!("{what} ({error}: {description})"),
-        _ => format!("{what} ({error})"),
+/// The families of [`AuthError`], for deciding what to do about one without naming every
+/// variant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorFamily {
+    /// What the provider or one of its responses did: an OAuth error, a refused exchange, a
+    /// response that failed its checks. Trying again may help; the details say why.
+    Protocol,
+    /// The request did not reach the server, or no answer came in time: check the
+    /// connection and try again.
+    Transport,
+    /// Where the session is: nobody signed in, the session ended, no sign-in in progress.
+    Session,
+    /// The app's own set-up: its configuration file, or a browser that refuses storage.
+    Setup,
+}
+
+/// `code: detail`, for logs and developers: no sentence for people (those are the UI's,
+/// `crate::messages`), and never a token, code or verifier.
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())?;
+        match self {
+            AuthError::Config(detail)
+            | AuthError::Discovery(detail)
+            | AuthError::MalformedCallback(detail)
+            | AuthError::InvalidTokenResponse(detail)
+            | AuthError::InvalidIdToken(detail)
+            | AuthError::InvalidUserInfo(detail)
+            | AuthError::Network(detail) => write!(f, ": {detail}"),
+            AuthError::Provider { error, description } => {
+                write!(f, ": {error}")?;
+                description.as_ref().map_or(Ok(()), |d| write!(f, " ({d})"))
+            }
+            AuthError::TokenRejected { status, error, description } => {
+                write!(f, ": HTTP {status}")?;
+                error.as_ref().map_or(Ok(()), |e| write!(f, ", {e}"))?;
+                description.as_ref().map_or(Ok(()), |d| write!(f, " ({d})"))
+            }
+            _ => Ok(()),
+        }
     }
 }
 
-impl fmt::Display for AuthError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.code(), self.message())
-    }
-}
+impl std::error::Error for AuthError {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn provider_error_message_keeps_description_as_given() {
-        let error =
-            AuthError::Provider { error: "access_denied".into(), description: Some("<script>x</script>".into()) };
-        assert_eq!(error.code(), "provider_error");
-        assert_eq!(
-            error.message(),
-            "The sign-in was cancelled or access was refused. (access_denied: <script>x</script>)"
-        );
+    fn display_is_the_code_and_the_detail_for_developers() {
+        let cases = [
+            (AuthError::Timeout, "timeout"),
+            (AuthError::Network("Failed to fetch".into()), "network: Failed to fetch"),
+            (
+                AuthError::Provider { error: "access_denied".into(), description: Some("<b>no</b>".into()) },
+                "provider_error: access_denied (<b>no</b>)",
+            ),
+            (
+                AuthError::TokenRejected { status: 400, error: Some("invalid_grant".into()), description: None },
+                "token_rejected: HTTP 400, invalid_grant",
+            ),
+            (AuthError::TokenRejected { status: 502, error: None, description: None }, "token_rejected: HTTP 502"),
+        ];
+        for (error, shown) in cases {
+            assert_eq!(error.to_string(), shown);
+        }
+    }
+
+    #[test]
+    fn every_error_has_its_family() {
+        use ErrorFamily::*;
+        let cases = [
+            (AuthError::Network(String::new()), Transport),
+            (AuthError::Timeout, Transport),
+            (AuthError::SessionExpired, Session),
+            (AuthError::NotSignedIn, Session),
+            (AuthError::NoSignInInProgress, Session),
+            (AuthError::SignInExpired, Session),
+            (AuthError::Config(String::new()), Setup),
+            (AuthError::Storage, Setup),
+            (AuthError::StateMismatch, Protocol),
+            (AuthError::TokenRejected { status: 400, error: None, description: None }, Protocol),
+            (AuthError::InvalidIdToken(String::new()), Protocol),
+        ];
+        for (error, family) in cases {
+            assert_eq!(error.family(), family, "{error}");
+        }
     }
 
     /// Issue 13, item 3: only a refused grant ends the session during a renewal.
@@ -236,13 +257,5 @@ mod tests {
         ] {
             assert!(!passes.ends_session(), "{passes:?}");
         }
-    }
-
-    #[test]
-    fn token_rejection_without_error_code_names_the_status() {
-        let error = AuthError::TokenRejected { status: 403, error: None, description: None };
-        assert_eq!(error.message(), "The sign-in service refused to complete the sign-in (HTTP 403).");
-        let error = AuthError::TokenRejected { status: 502, error: None, description: None };
-        assert_eq!(error.message(), "The sign-in service has a problem right now (HTTP 502). Try again in a moment.");
     }
 }

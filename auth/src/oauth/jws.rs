@@ -389,7 +389,7 @@ mod tests {
         for not_a_set in ["<html>Maintenance</html>", "{}", r#"{"keys":{}}"#, "[]", ""] {
             let error = check_key_set(not_a_set).unwrap_err();
             assert_eq!(error.code(), "invalid_id_token", "{not_a_set}");
-            assert!(error.message().contains("key set (JWKS) is not valid"), "{not_a_set}");
+            assert!(error.to_string().contains("key set (JWKS) is not valid"), "{not_a_set}");
         }
     }
 

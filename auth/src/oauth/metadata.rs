@@ -119,7 +119,7 @@ mod tests {
     fn refuses_metadata_of_another_issuer() {
         let err = ProviderMetadata::parse(DOC, "http://127.0.0.1:9000/").unwrap_err();
         assert_eq!(err.code(), "discovery");
-        assert!(err.message().contains("not the configured"));
+        assert!(err.to_string().contains("not the configured"));
     }
 
     #[test]
@@ -128,21 +128,21 @@ mod tests {
         assert!(
             ProviderMetadata::parse(&no_token, "http://127.0.0.1:9000")
                 .unwrap_err()
-                .message()
+                .to_string()
                 .contains("metadata is not valid: missing field `token_endpoint`")
         );
         let insecure_optional = DOC.replace("http://127.0.0.1:9000/jwks", "http://keys.example/jwks");
         assert!(
             ProviderMetadata::parse(&insecure_optional, "http://127.0.0.1:9000")
                 .unwrap_err()
-                .message()
+                .to_string()
                 .contains("jwks_uri is not an https URL")
         );
         let insecure = r#"{"issuer":"https://id.example.com","authorization_endpoint":"http://id.example.com/a","token_endpoint":"https://id.example.com/t"}"#;
         assert!(
             ProviderMetadata::parse(insecure, "https://id.example.com")
                 .unwrap_err()
-                .message()
+                .to_string()
                 .contains("authorization_endpoint is not an https URL")
         );
     }
@@ -162,7 +162,7 @@ mod tests {
         for (text, expected) in cases {
             let error = ProviderMetadata::parse(&text, "http://127.0.0.1:9000").unwrap_err();
             assert_eq!(error.code(), "discovery");
-            assert!(error.message().contains(expected), "{}", error.message());
+            assert!(error.to_string().contains(expected), "{}", error);
         }
         let with_methods =
             DOC.replace("\"scopes_supported\"", "\"code_challenge_methods_supported\": [\"S256\"], \"x\"");

@@ -19,7 +19,7 @@ pub mod userinfo;
 pub use authorize::{PendingSignIn, SignInRandomness, authorization_url, return_target, safe_return_to};
 pub use callback::{CallbackExpectations, CallbackParams, ValidatedCallback, validate_callback};
 pub use config::{ClientConfig, ConfigDocument, LogoutMethod};
-pub use error::AuthError;
+pub use error::{AuthError, ErrorFamily};
 pub use jws::{JwsAlgorithm, SignatureCheck, VerifiedSignature, check_key_set, signature_check};
 pub use logout::{EndSessionRequest, end_session_request};
 pub use metadata::{ProviderMetadata, discovery_urls};

@@ -481,9 +481,9 @@ pub(crate) mod tests {
                 400,
                 r#"{"error":"invalid_grant","error_description":"grant request is invalid"}"#.into(),
                 "token_rejected",
-                "invalid_grant: grant request is invalid",
+                "invalid_grant (grant request is invalid)",
             ),
-            (401, r#"{"error":"invalid_client"}"#.into(), "token_rejected", "(invalid_client)"),
+            (401, r#"{"error":"invalid_client"}"#.into(), "token_rejected", "HTTP 401, invalid_client"),
             (500, "<html>oops</html>".into(), "token_rejected", "HTTP 500"),
             (200, "not json".into(), "invalid_token_response", "not a JSON object"),
             (200, "[1]".into(), "invalid_token_response", "not a JSON object"),
@@ -579,7 +579,7 @@ pub(crate) mod tests {
         for (status, body, code, detail) in cases {
             let err = process_token_response(status, &body, &expectations(), NOW).unwrap_err();
             assert_eq!(err.code(), code, "{status} {body}");
-            assert!(err.message().contains(detail), "{status} {body}: {}", err.message());
+            assert!(err.to_string().contains(detail), "{status} {body}: {}", err);
         }
     }
 
@@ -679,7 +679,7 @@ pub(crate) mod tests {
         for (id_token, detail) in cases {
             let err = process_token_response(200, &response_with(&id_token), &expectations(), NOW).unwrap_err();
             assert_eq!(err.code(), "invalid_id_token", "{detail}");
-            assert!(err.message().contains(detail), "{detail}: {}", err.message());
+            assert!(err.to_string().contains(detail), "{detail}: {}", err);
         }
     }
 
@@ -717,10 +717,10 @@ pub(crate) mod tests {
         let body = format!(r#"{{"x":"{padding}","access_token":"at","token_type":"Bearer","id_token":"{id}"}}"#);
         let err = process_token_response(200, &body, &expectations(), NOW).unwrap_err();
         assert_eq!(err.code(), "invalid_token_response");
-        assert!(err.message().contains("the answer is not valid: it is larger than 256 KB"), "{}", err.message());
+        assert!(err.to_string().contains("the answer is not valid: it is larger than 256 KB"), "{}", err);
         let big_claims = good_claims().replacen('{', &format!(r#"{{"x":"{padding}","#), 1);
         let err = validate_id_token(&jwt(r#"{"alg":"RS256"}"#, &big_claims), &expectations(), NOW).unwrap_err();
-        assert!(err.message().contains("the claims are not valid (it is larger than 256 KB)"), "{}", err.message());
+        assert!(err.to_string().contains("the claims are not valid (it is larger than 256 KB)"), "{}", err);
     }
 
     /// Issue 13, item 13: only a proof made for this very ID token unlocks the tokens.
@@ -850,7 +850,7 @@ pub(crate) mod tests {
         let someone_else = good_claims().replace("\"sub\":\"alice\"", "\"sub\":\"mallory\"");
         let body = response_with(&jwt(r#"{"alg":"RS256"}"#, &someone_else));
         let err = process_token_response(200, &body, &expect, NOW).unwrap_err();
-        assert!(err.message().contains("another person"), "{}", err.message());
+        assert!(err.to_string().contains("another person"), "{}", err);
         let wrong_nonce = good_claims().replace("n-123", "n-999");
         let body = response_with(&jwt(r#"{"alg":"RS256"}"#, &wrong_nonce));
         assert_eq!(process_token_response(200, &body, &expect, NOW).unwrap_err().code(), "invalid_id_token");

@@ -97,7 +97,7 @@ mod tests {
         for (status, content_type, body, detail) in cases {
             let err = process_userinfo(status, content_type, body, Some("alice")).unwrap_err();
             assert_eq!(err.code(), "invalid_userinfo");
-            assert!(err.message().contains(detail), "{}: {}", &body[..body.len().min(80)], err.message());
+            assert!(err.to_string().contains(detail), "{}: {}", &body[..body.len().min(80)], err);
         }
     }
 }

@@ -1,7 +1,7 @@
 //! The session's decisions, as pure functions of its state and the time: no browser, no
 //! Leptos, so they are tested natively. `context.rs` carries them out.
 
-use super::oauth::{AuthError, TokenSet};
+use crate::oauth::{AuthError, TokenSet};
 
 /// How long after a renewal failed for a passing reason (a 5xx, no answer) the next one may
 /// be tried: a provider in trouble is not asked again at every API call.
@@ -36,7 +36,7 @@ pub enum TokenAccess {
 }
 
 /// Decides how a caller gets an access token (RFC 6749 §6 for the renewal). A token is
-/// renewed once it is due (see [`super::oauth::RENEWAL_MARGIN_SECS`]), one renewal at a
+/// renewed once it is due (see [`crate::oauth::RENEWAL_MARGIN_SECS`]), one renewal at a
 /// time, as refresh-token rotation requires (RFC 9700 §4.14.2); only an expired token makes
 /// a caller wait for one.
 pub fn token_access(tokens: &TokenSet, renewal: RenewalState<'_>, now: u64) -> TokenAccess {

@@ -1,13 +1,13 @@
-//! The sign-in steps as plain async functions: each joins the browser layer's I/O to the
-//! protocol core's decisions, in the order the specs give. No Leptos here; `context.rs`
-//! turns these results into the state the UI shows.
+//! The sign-in steps as plain async functions: each joins the platform's I/O to the
+//! protocol core's decisions, in the order the specs give. [`super::Session`] strings them
+//! together into a session.
 
 use core::future::Future;
 use core::pin::Pin;
 
-use super::browser::http::{HttpRequest, HttpResponse, InFlight, post_form_and_forget, send, start};
-use super::browser::{fill_random, location, now_secs, storage, verify_signature};
-use super::oauth::{
+use super::platform::{HttpRequest, HttpResponse, InFlight, Platform};
+use super::store;
+use crate::oauth::{
     AuthError, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument, EndSessionRequest, PendingSignIn,
     ProviderMetadata, Secret, SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url,
     check_key_set, discovery_urls, end_session_request, process_token_response, process_userinfo,
@@ -16,47 +16,47 @@ use super::oauth::{
 };
 
 /// Reads the app's `config.json`, and keeps it in this tab for the callback.
-pub async fn load_config(url: &str, page_origin: &str) -> Result<ClientConfig, AuthError> {
-    let response = send(HttpRequest::Get { url }).await?;
+pub async fn load_config(platform: &impl Platform, url: &str) -> Result<ClientConfig, AuthError> {
+    let response = platform.start(HttpRequest::Get { url })?.await?;
     if response.status != 200 {
         return Err(AuthError::Config(format!("{url} answered HTTP {}", response.status)));
     }
-    let config = ClientConfig::parse(&response.body, page_origin)?;
-    storage::cache_config(&config);
+    let config = ClientConfig::parse(&response.body, &platform.origin())?;
+    store::cache_config(platform, &config);
     Ok(config)
 }
 
 /// On the way back from the provider, the config this tab signed in with: the token
 /// request must repeat the authorization request's `client_id` and `redirect_uri`
-/// (RFC 6749 §4.1.3), and reusing it spares the callback a fetch. `None` unless `path`
+/// (RFC 6749 §4.1.3), and reusing it spares the callback a fetch. `None` unless the page
 /// is that config's callback route.
-pub fn config_for_callback(page_origin: &str, path: &str) -> Option<ClientConfig> {
-    let document = storage::cached_config::<ConfigDocument>()?;
-    let config = ClientConfig::from_document(document, page_origin).ok()?;
-    (config.callback_path() == path).then_some(config)
+pub fn config_for_callback(platform: &impl Platform) -> Option<ClientConfig> {
+    let document = store::cached_config::<ConfigDocument>(platform)?;
+    let config = ClientConfig::from_document(document, &platform.origin()).ok()?;
+    (config.callback_path() == platform.path()).then_some(config)
 }
 
 /// The provider's metadata: from this tab's cache when it is there and still for the
 /// configured issuer, otherwise by discovery (OIDC Discovery §4, then RFC 8414 §3),
 /// which is then cached. Metadata is public, so sessionStorage is a fine cache, and it
 /// spares the callback a discovery round trip.
-pub async fn load_metadata(config: &ClientConfig) -> Result<ProviderMetadata, AuthError> {
-    if let Some(cached) = storage::cached_metadata::<ProviderMetadata>() {
+pub async fn load_metadata(platform: &impl Platform, config: &ClientConfig) -> Result<ProviderMetadata, AuthError> {
+    if let Some(cached) = store::cached_metadata::<ProviderMetadata>(platform) {
         if let Ok(metadata) = cached.validated(&config.issuer) {
             return Ok(metadata);
         }
-        storage::forget_metadata();
+        store::forget_metadata(platform);
     }
     let mut first_error = None;
     for url in discovery_urls(&config.issuer) {
-        let outcome = match send(HttpRequest::Get { url: &url }).await {
+        let outcome = match send(platform, HttpRequest::Get { url: &url }).await {
             Ok(response) if response.status == 200 => ProviderMetadata::parse(&response.body, &config.issuer),
             Ok(response) => Err(AuthError::Discovery(format!("{url} answered HTTP {}", response.status))),
             Err(error) => Err(error),
         };
         match outcome {
             Ok(metadata) => {
-                storage::cache_metadata(&metadata);
+                store::cache_metadata(platform, &metadata);
                 return Ok(metadata);
             }
             Err(error) => {
@@ -69,17 +69,23 @@ pub async fn load_metadata(config: &ClientConfig) -> Result<ProviderMetadata, Au
 
 /// Starts a sign-in: makes and stores the pending record, and returns the URL of the
 /// provider's authorization endpoint to send the browser to.
-pub fn start_sign_in(config: &ClientConfig, metadata: &ProviderMetadata, return_to: &str) -> Result<String, AuthError> {
-    let now = now_secs();
-    forget_stale_sign_ins(now);
+pub fn start_sign_in(
+    platform: &impl Platform,
+    config: &ClientConfig,
+    metadata: &ProviderMetadata,
+    return_to: &str,
+) -> Result<String, AuthError> {
+    let now = platform.now_secs();
+    forget_stale_sign_ins(platform, now);
     let mut random = SignInRandomness { verifier: [0; 32], state: [0; 32], nonce: [0; 32] };
-    if !(fill_random(&mut random.verifier) && fill_random(&mut random.state) && fill_random(&mut random.nonce)) {
+    let fill = |bytes: &mut [u8]| platform.fill_random(bytes);
+    if !(fill(&mut random.verifier) && fill(&mut random.state) && fill(&mut random.nonce)) {
         return Err(AuthError::Storage);
     }
     let pending = PendingSignIn::new(&random, &return_target(return_to, config), now);
     // The URL first: a provider refused before the redirect leaves no sign-in pending.
     let url = authorization_url(metadata, config, &pending)?;
-    if !storage::put_pending(&pending.state, &pending) {
+    if !store::put_pending(platform, &pending.state, &pending) {
         return Err(AuthError::Storage);
     }
     Ok(url)
@@ -87,11 +93,11 @@ pub fn start_sign_in(config: &ClientConfig, metadata: &ProviderMetadata, return_
 
 /// Drops pending sign-ins that are unreadable or expired, so storage does not grow with
 /// abandoned attempts. Returns whether any sign-in is still pending.
-fn forget_stale_sign_ins(now: u64) -> bool {
+fn forget_stale_sign_ins(platform: &impl Platform, now: u64) -> bool {
     let mut any_left = false;
-    for (state, record) in storage::pending_records::<PendingSignIn>() {
+    for (state, record) in store::pending_records::<PendingSignIn>(platform) {
         if record.and_then(PendingSignIn::checked).is_none_or(|p| p.is_expired(now)) {
-            storage::remove_pending(&state);
+            store::remove_pending(platform, &state);
         } else {
             any_left = true;
         }
@@ -111,29 +117,37 @@ pub struct SignedIn {
 
 /// Finishes a sign-in on the callback route: reads and validates the authorization
 /// response (RFC 6749 §4.1.2, RFC 9207), then exchanges the code (RFC 6749 §4.1.3).
-pub async fn finish_sign_in(config: &ClientConfig, query: &str) -> Result<SignedIn, AuthError> {
+pub async fn finish_sign_in(
+    platform: &impl Platform,
+    config: &ClientConfig,
+    query: &str,
+) -> Result<SignedIn, AuthError> {
     let params = CallbackParams::parse(query)?;
     if params.is_empty() {
         return Err(AuthError::NoSignInInProgress);
     }
-    let metadata = load_metadata(config).await?;
-    let now = now_secs();
+    let metadata = load_metadata(platform, config).await?;
+    let now = platform.now_secs();
     // Taking the record deletes it: whatever happens next, this response is used once.
-    let pending =
-        params.state.as_deref().and_then(storage::take_pending::<PendingSignIn>).and_then(PendingSignIn::checked);
-    let other_pending = forget_stale_sign_ins(now);
+    let pending = params
+        .state
+        .as_deref()
+        .and_then(|state| store::take_pending::<PendingSignIn>(platform, state))
+        .and_then(PendingSignIn::checked);
+    let other_pending = forget_stale_sign_ins(platform, now);
     let expect = CallbackExpectations { issuer: &config.issuer, iss_required: metadata.iss_parameter_supported, now };
     let callback = validate_callback(params, pending, other_pending, &expect)?;
 
     let (request, expect) = token_request(&metadata, config, callback);
-    let tokens = request_tokens(&request, &expect, &metadata).await?;
+    let tokens = request_tokens(platform, &request, &expect, &metadata).await?;
     Ok(SignedIn { tokens, metadata, return_to: expect.return_to })
 }
 
 /// Sends a token request, the code exchange (RFC 6749 §4.1.3) or a refresh (§6), and
 /// checks the answer (§5): its ID token's claims, then its signature against the
 /// provider's keys (OIDC Core §3.1.3.7 step 6).
-pub fn request_tokens<'a>(
+pub fn request_tokens<'a, P: Platform>(
+    platform: &'a P,
     request: &'a TokenRequest,
     expect: &'a TokenExpectations,
     metadata: &'a ProviderMetadata,
@@ -145,15 +159,16 @@ pub fn request_tokens<'a>(
         // it without waiting for the keys. A code exchange with OpenID always brings an ID
         // token, so the keys are fetched meanwhile rather than one round trip later; a
         // refresh may bring none, and fetches them only if it does.
-        let tokens_in_flight = start(HttpRequest::PostForm { url: &request.url, body: request.body.expose() })?;
+        let tokens_in_flight =
+            platform.start(HttpRequest::PostForm { url: &request.url, body: request.body.expose() })?;
         let exchanging_for_id_token = expect.id_token_required && expect.refreshing_sub.is_none();
-        let keys = if exchanging_for_id_token { Some(request_keys(metadata)) } else { None };
-        let response = tokens_in_flight.response().await?;
-        let outcome = check_token_answer(&response, expect, metadata, keys).await;
+        let keys = if exchanging_for_id_token { Some(request_keys(platform, metadata)) } else { None };
+        let response = tokens_in_flight.await?;
+        let outcome = check_token_answer(platform, &response, expect, metadata, keys).await;
         if outcome.is_err()
             && let Some(refresh_token) = refresh_token_of_refused_answer(response.status, &response.body)
         {
-            revoke(metadata, &expect.client_id, &refresh_token);
+            revoke(platform, metadata, &expect.client_id, &refresh_token);
             // A refresh: the refresh token presented is spent (rotation) or is the one just
             // revoked, so the session cannot be renewed again.
             if expect.refreshing_sub.is_some() {
@@ -167,14 +182,15 @@ pub fn request_tokens<'a>(
 /// Checks a token answer (RFC 6749 §5) and its ID token: claims, then the signature
 /// against the provider's keys (OIDC Core §3.1.3.7 step 6).
 async fn check_token_answer(
+    platform: &impl Platform,
     response: &HttpResponse,
     expect: &TokenExpectations,
     metadata: &ProviderMetadata,
     keys: Option<Result<InFlight, AuthError>>,
 ) -> Result<TokenSet, AuthError> {
-    let answer = process_token_response(response.status, &response.body, expect, now_secs())?;
+    let answer = process_token_response(response.status, &response.body, expect, platform.now_secs())?;
     let Some(id_token) = answer.id_token() else { return answer.verified(None) };
-    let keys = match load_keys(keys.unwrap_or_else(|| request_keys(metadata))).await {
+    let keys = match load_keys(keys.unwrap_or_else(|| request_keys(platform, metadata))).await {
         Ok(keys) => keys,
         // A refresh whose keys did not load keeps its new access and refresh tokens (the
         // old refresh token may already be spent: RFC 9700 §4.14.2) and not its new ID
@@ -183,14 +199,14 @@ async fn check_token_answer(
         Err(error) => return Err(error),
     };
     let check = signature_check(id_token.expose(), &keys, &metadata.id_token_signing_alg_values_supported)?;
-    let valid = verify_signature(&check).await;
+    let valid = platform.verify_signature(&check).await;
     answer.verified(Some(check.verdict(valid)?))
 }
 
 /// The provider's key set (the JWKS document), from its request in flight: an error
 /// unless it came, with a 200, as a key set.
 async fn load_keys(request: Result<InFlight, AuthError>) -> Result<String, AuthError> {
-    let keys = request?.response().await?;
+    let keys = request?.await?;
     if keys.status != 200 {
         return Err(AuthError::InvalidIdToken(format!("the provider's keys did not load: HTTP {}", keys.status)));
     }
@@ -199,62 +215,82 @@ async fn load_keys(request: Result<InFlight, AuthError>) -> Result<String, AuthE
 }
 
 /// Sends the request for the provider's public signing keys (its JWKS).
-fn request_keys(metadata: &ProviderMetadata) -> Result<InFlight, AuthError> {
+fn request_keys(platform: &impl Platform, metadata: &ProviderMetadata) -> Result<InFlight, AuthError> {
     let url = metadata
         .jwks_uri
         .as_deref()
         .ok_or_else(|| AuthError::InvalidIdToken("the provider publishes no signing keys (jwks_uri)".into()))?;
-    start(HttpRequest::Get { url })
+    platform.start(HttpRequest::Get { url })
 }
 
 /// Loads the signed-in person from the UserInfo endpoint (OIDC Core §5.3), checking it
 /// is the person the ID token names.
 pub async fn load_user(
+    platform: &impl Platform,
     metadata: &ProviderMetadata,
     access_token: &str,
     id_sub: Option<&str>,
 ) -> Result<UserInfo, AuthError> {
-    user_info(request_user(metadata, access_token)?, id_sub).await
+    user_info(request_user(platform, metadata, access_token)?, id_sub).await
 }
 
 /// Sends the UserInfo request now; [`user_info`] reads its answer.
-pub fn request_user(metadata: &ProviderMetadata, access_token: &str) -> Result<InFlight, AuthError> {
+pub fn request_user(
+    platform: &impl Platform,
+    metadata: &ProviderMetadata,
+    access_token: &str,
+) -> Result<InFlight, AuthError> {
     let url = metadata
         .userinfo_endpoint
         .as_deref()
         .ok_or_else(|| AuthError::InvalidUserInfo("the provider has no userinfo endpoint".into()))?;
-    start(HttpRequest::GetWithBearer { url, token: access_token })
+    platform.start(HttpRequest::GetWithBearer { url, token: access_token })
 }
 
 /// The person, from a UserInfo request in flight, checked against the ID token's `sub`.
 pub async fn user_info(request: InFlight, id_sub: Option<&str>) -> Result<UserInfo, AuthError> {
-    let response = request.response().await?;
+    let response = request.await?;
     process_userinfo(response.status, &response.content_type, &response.body, id_sub)
 }
 
 /// Revokes the refresh token of `tokens` (RFC 7009 §2.1) when the provider has a revocation
 /// endpoint, without waiting for the answer: the request outlives the page (`keepalive`).
-pub fn revoke_refresh_token(config: &ClientConfig, metadata: &ProviderMetadata, tokens: &TokenSet) {
+pub fn revoke_refresh_token(
+    platform: &impl Platform,
+    config: &ClientConfig,
+    metadata: &ProviderMetadata,
+    tokens: &TokenSet,
+) {
     if let Some(refresh_token) = &tokens.refresh_token {
-        revoke(metadata, &config.client_id, refresh_token);
+        revoke(platform, metadata, &config.client_id, refresh_token);
     }
 }
 
-fn revoke(metadata: &ProviderMetadata, client_id: &str, refresh_token: &Secret) {
+fn revoke(platform: &impl Platform, metadata: &ProviderMetadata, client_id: &str, refresh_token: &Secret) {
     if let Some(revocation) = revocation_request(metadata, client_id, refresh_token) {
-        post_form_and_forget(&revocation.url, revocation.body.expose());
+        platform.post_form_and_forget(&revocation.url, revocation.body.expose());
     }
 }
 
 /// Sends the browser to the provider to end its session too (RP-Initiated Logout), if the
 /// provider supports that. False when there is nowhere to go (or the page could not go).
-pub fn sign_out_at_provider(config: &ClientConfig, metadata: &ProviderMetadata, tokens: Option<&TokenSet>) -> bool {
+pub fn sign_out_at_provider(
+    platform: &impl Platform,
+    config: &ClientConfig,
+    metadata: &ProviderMetadata,
+    tokens: Option<&TokenSet>,
+) -> bool {
     match end_session_request(metadata, config, tokens.and_then(|t| t.id_token.as_ref())) {
         Some(EndSessionRequest::Get(url)) => {
-            location::go_to(&url);
+            platform.go_to(&url);
             true
         }
-        Some(EndSessionRequest::Post { endpoint, fields }) => location::post_form(&endpoint, &fields),
+        Some(EndSessionRequest::Post { endpoint, fields }) => platform.post_form(&endpoint, &fields),
         None => false,
     }
+}
+
+/// Sends `request` and waits for its answer.
+async fn send(platform: &impl Platform, request: HttpRequest<'_>) -> Result<HttpResponse, AuthError> {
+    platform.start(request)?.await
 }

@@ -1,0 +1,604 @@
+//! The session core: one [`Session`] owns the session's state machine, the tokens, the one
+//! renewal in flight, start-up sequencing and the sign-out order. It is framework-neutral
+//! (no Leptos, no web APIs) and talks to the world only through a [`Platform`], so that
+//! every behaviour here is tested natively against a scripted provider (`tests/session.rs`).
+//!
+//! - [`renewal`]: when a token is renewed and who waits (pure decisions);
+//! - `steps`: the sign-in steps, the protocol core's functions joined to the platform's I/O;
+//! - `store`: what the session keeps in the tab's storage;
+//! - [`platform`]: the seam.
+
+pub mod platform;
+pub mod renewal;
+// The steps and the storage layout are the session's own; the crate's browser tests reach
+// them through `test-hooks`.
+#[cfg(feature = "test-hooks")]
+pub mod steps;
+#[cfg(not(feature = "test-hooks"))]
+mod steps;
+#[cfg(feature = "test-hooks")]
+pub mod store;
+#[cfg(not(feature = "test-hooks"))]
+mod store;
+
+use core::cell::RefCell;
+use std::rc::Rc;
+
+use futures::FutureExt;
+use futures::future::{LocalBoxFuture, Shared};
+
+use crate::oauth::{
+    AuthError, ClientConfig, ProviderMetadata, TokenExpectations, TokenRequest, TokenSet, UserInfo, refresh_request,
+};
+pub use platform::Platform;
+use renewal::{RenewalState, TokenAccess, token_access};
+
+/// Where the session is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AuthState {
+    /// At start-up, until the configuration has loaded (or, on the callback route, until
+    /// the exchange starts): whether anyone is signed in is not known yet. A protected page
+    /// waits; a sign-in started meanwhile waits for the configuration.
+    Starting,
+    /// Nobody is signed in.
+    SignedOut,
+    /// On the way to the provider's sign-in page.
+    Redirecting,
+    /// Back from the provider, checking the response and exchanging the code.
+    Exchanging,
+    /// Signed in as this person.
+    SignedIn(User),
+    /// On the way to the provider's sign-out page.
+    SigningOut,
+    /// Sign-in failed with this error, or the session ended ([`AuthError::SessionExpired`]).
+    Failed(AuthError),
+}
+
+/// The signed-in person. Starts from the ID token and is completed from UserInfo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// The provider's identifier for the person, `sub` (OpenID Connect Core §2); empty when
+    /// neither an ID token nor UserInfo gave one.
+    pub sub: String,
+    /// The name to show, if the provider gave one: the `name` claim, or UserInfo's
+    /// `preferred_username`.
+    pub name: Option<String>,
+    /// The person's email address (the `email` claim), if given; not necessarily verified.
+    pub email: Option<String>,
+    /// True once the UserInfo endpoint has answered (or there is none to ask).
+    pub profile_loaded: bool,
+}
+
+impl User {
+    /// The name to show: the person's name, else their email, else their subject id.
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().or(self.email.as_deref()).unwrap_or(&self.sub)
+    }
+
+    fn from_userinfo(info: UserInfo) -> User {
+        User { name: info.name.or(info.preferred_username), email: info.email, sub: info.sub, profile_loaded: true }
+    }
+}
+
+/// What a protected page shows, decided from the state alone.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Guard {
+    /// The page itself: someone is signed in.
+    Open,
+    /// An explanation of this failure, with a way to sign in again.
+    Failed(AuthError),
+    /// A question before signing in: the person signed out themselves in this page's life.
+    AskToSignIn,
+    /// Start sign-in now, coming back to this page.
+    SignInNow,
+    /// A status while the state is on its way somewhere.
+    Waiting,
+}
+
+impl Guard {
+    /// The guard for `state`; `signed_out_by_user` as [`Session::signed_out_by_user`].
+    pub fn of(state: &AuthState, signed_out_by_user: bool) -> Guard {
+        match state {
+            AuthState::SignedIn(_) => Guard::Open,
+            AuthState::Failed(error) => Guard::Failed(error.clone()),
+            AuthState::SignedOut if signed_out_by_user => Guard::AskToSignIn,
+            AuthState::SignedOut => Guard::SignInNow,
+            AuthState::Starting | AuthState::Redirecting | AuthState::Exchanging | AuthState::SigningOut => {
+                Guard::Waiting
+            }
+        }
+    }
+}
+
+/// How long signing out waits for a renewal under way before leaving for the provider.
+pub const SIGN_OUT_WAITS_MS: u32 = 5_000;
+
+/// Told of every state change.
+type Observer = Box<dyn Fn(&AuthState)>;
+
+/// A result that every caller asking for it meanwhile awaits: one request, many waiters.
+type SharedResult<T> = Shared<LocalBoxFuture<'static, Result<T, AuthError>>>;
+
+/// What lives only in memory: the tokens above all.
+#[derive(Default)]
+struct Memory {
+    /// Loaded once, whoever asks first: a sign-in started while start-up loads them (a
+    /// protected page) waits for those loads instead of making its own.
+    config: Loadable<ClientConfig>,
+    metadata: Loadable<ProviderMetadata>,
+    tokens: Option<TokenSet>,
+    /// The person signed out in this page's life: a guard then asks before signing in again.
+    signed_out_by_user: bool,
+    /// The renewal under way, which callers whose token has expired await: a second one
+    /// would present a rotated refresh token, which the provider takes for theft and answers
+    /// by revoking the grant (RFC 9700 §4.14.2).
+    renewal: Option<SharedResult<String>>,
+    /// The last renewal failed for a passing reason, at this time: callers in the next
+    /// [`renewal::RETRY_AFTER_SECS`] get its error (or the access token, while it is still
+    /// valid) instead of asking again.
+    renewal_failed: Option<(u64, AuthError)>,
+}
+
+/// A value that is loaded once: the value, or its load while under way.
+struct Loadable<T> {
+    value: Option<T>,
+    loading: Option<SharedResult<T>>,
+}
+
+impl<T> Default for Loadable<T> {
+    fn default() -> Self {
+        Loadable { value: None, loading: None }
+    }
+}
+
+/// What [`Session::access_token`] does next.
+#[allow(clippy::large_enum_variant)] // one short-lived value per call, never stored
+enum Next {
+    Ready(String),
+    /// Wait for the renewal under way.
+    Await(SharedResult<String>),
+    /// Start a renewal; answer the current token, if it is still valid, without waiting.
+    Renew((TokenRequest, TokenExpectations, ProviderMetadata), Option<String>),
+    Fail(AuthError),
+}
+
+/// One tab's sign-in session. Cheap to clone: clones share the session.
+pub struct Session<P: Platform> {
+    inner: Rc<Inner<P>>,
+}
+
+impl<P: Platform> Clone for Session<P> {
+    fn clone(&self) -> Self {
+        Session { inner: Rc::clone(&self.inner) }
+    }
+}
+
+struct Inner<P> {
+    platform: P,
+    config_url: String,
+    state: RefCell<AuthState>,
+    memory: RefCell<Memory>,
+    /// Told of every state change (the UI's signal).
+    observer: RefCell<Option<Observer>>,
+}
+
+impl<P: Platform> Session<P> {
+    /// A session in [`AuthState::Starting`] that reads its configuration from
+    /// `config_url` when [`Session::start`] runs.
+    pub fn new(platform: P, config_url: &str) -> Self {
+        Self::in_state(platform, config_url, AuthState::Starting)
+    }
+
+    /// A session already in `state`, which starts nothing: for tests of what reads it.
+    pub fn in_state(platform: P, config_url: &str, state: AuthState) -> Self {
+        Session {
+            inner: Rc::new(Inner {
+                platform,
+                config_url: config_url.to_owned(),
+                state: RefCell::new(state),
+                memory: RefCell::new(Memory::default()),
+                observer: RefCell::new(None),
+            }),
+        }
+    }
+
+    /// The platform this session runs on.
+    pub fn platform(&self) -> &P {
+        &self.inner.platform
+    }
+
+    /// Calls `observer` with the new state after every change.
+    pub fn observe(&self, observer: impl Fn(&AuthState) + 'static) {
+        *self.inner.observer.borrow_mut() = Some(Box::new(observer));
+    }
+
+    /// The current state.
+    pub fn state(&self) -> AuthState {
+        self.inner.state.borrow().clone()
+    }
+
+    /// Whether the person signed out during this page's life.
+    pub fn signed_out_by_user(&self) -> bool {
+        self.memory(|m| m.signed_out_by_user)
+    }
+
+    fn memory<T>(&self, f: impl FnOnce(&mut Memory) -> T) -> T {
+        f(&mut self.inner.memory.borrow_mut())
+    }
+
+    fn set_state(&self, state: AuthState) {
+        self.update_state(|current| *current = state);
+    }
+
+    /// Changes the state, then tells the observer (no borrow is held while it runs).
+    fn update_state(&self, change: impl FnOnce(&mut AuthState)) {
+        let state = {
+            let mut current = self.inner.state.borrow_mut();
+            change(&mut current);
+            current.clone()
+        };
+        if let Some(observer) = self.inner.observer.borrow().as_ref() {
+            observer(&state);
+        }
+    }
+
+    /// Start-up: on the callback route, finishes the sign-in in progress; elsewhere, loads
+    /// the configuration (then nobody is signed in) and warms the provider's metadata so
+    /// that "Sign in" leaves at once when clicked.
+    pub async fn start(self) {
+        let platform = self.platform();
+        if let Some(config) = steps::config_for_callback(platform) {
+            self.memory(|m| m.config.value = Some(config.clone()));
+            return self.finish(config).await;
+        }
+        let config = match self.config().await {
+            Ok(config) => config,
+            Err(error) => return self.set_state(AuthState::Failed(error)),
+        };
+        if platform.path() == config.callback_path() {
+            self.finish(config).await;
+        } else {
+            // Known now: nobody is signed in (unless a click started a sign-in meanwhile).
+            if *self.inner.state.borrow() == AuthState::Starting {
+                self.set_state(AuthState::SignedOut);
+            }
+            let _ = self.provider().await;
+        }
+    }
+
+    /// The page was shown again (the back-forward cache): if it had left for the provider,
+    /// it did not get there, so it must not keep saying "Redirecting".
+    pub fn page_shown(&self) {
+        if matches!(*self.inner.state.borrow(), AuthState::Redirecting | AuthState::SigningOut) {
+            self.set_state(AuthState::SignedOut);
+        }
+    }
+
+    /// The app's configuration.
+    async fn config(&self) -> Result<ClientConfig, AuthError> {
+        let session = self.clone();
+        self.load_once(|m| &mut m.config, async move {
+            steps::load_config(session.platform(), &session.inner.config_url).await
+        })
+        .await
+    }
+
+    /// The configuration and the provider's metadata.
+    async fn provider(&self) -> Result<(ClientConfig, ProviderMetadata), AuthError> {
+        let config = self.config().await?;
+        let (session, for_config) = (self.clone(), config.clone());
+        let metadata = self
+            .load_once(|m| &mut m.metadata, async move { steps::load_metadata(session.platform(), &for_config).await })
+            .await?;
+        Ok((config, metadata))
+    }
+
+    /// The value in `slot`; else the load under way for it; else `load`, which is then the
+    /// one every caller waits for. A failed load is left to the next caller to try again.
+    async fn load_once<T: Clone + 'static>(
+        &self,
+        slot: fn(&mut Memory) -> &mut Loadable<T>,
+        load: impl Future<Output = Result<T, AuthError>> + 'static,
+    ) -> Result<T, AuthError> {
+        let session = self.clone();
+        let pending = self.memory(|m| {
+            let loadable = slot(m);
+            if let Some(value) = &loadable.value {
+                return Ok(value.clone());
+            }
+            let shared = loadable.loading.get_or_insert_with(|| {
+                async move {
+                    let outcome = load.await;
+                    session.memory(|m| {
+                        let loadable = slot(m);
+                        loadable.loading = None;
+                        if let Ok(value) = &outcome {
+                            loadable.value = Some(value.clone());
+                        }
+                    });
+                    outcome
+                }
+                .boxed_local()
+                .shared()
+            });
+            Err(shared.clone())
+        });
+        match pending {
+            Ok(value) => Ok(value),
+            Err(loading) => loading.await,
+        }
+    }
+
+    /// Sends the browser to the provider to sign in; afterwards the app comes back to
+    /// `return_to` (a same-origin path; anything else means `/`).
+    pub fn sign_in(&self, return_to: &str) {
+        let session = self.clone();
+        let return_to = return_to.to_owned();
+        self.set_state(AuthState::Redirecting);
+        self.platform().spawn(Box::pin(async move {
+            let url = match session.provider().await {
+                Ok((config, metadata)) => steps::start_sign_in(session.platform(), &config, &metadata, &return_to),
+                Err(error) => Err(error),
+            };
+            match url {
+                Ok(url) => session.platform().go_to(&url),
+                Err(error) => session.set_state(AuthState::Failed(error)),
+            }
+        }));
+    }
+
+    /// On the callback route: checks the response, exchanges the code, shows the person
+    /// from the ID token, then completes them from UserInfo.
+    async fn finish(&self, config: ClientConfig) {
+        let platform = self.platform();
+        self.set_state(AuthState::Exchanging);
+        let query = platform.query();
+        // The response is read once; whatever the outcome, its code and state leave the
+        // address bar and history now.
+        platform.replace_path(config.callback_path());
+        let signed_in = match steps::finish_sign_in(platform, &config, &query).await {
+            Ok(signed_in) => signed_in,
+            Err(error) => return self.set_state(AuthState::Failed(error)),
+        };
+        let claims = signed_in.tokens.id_claims.clone();
+        // The profile request leaves first, with the token fresh from the exchange (no
+        // renewal check needed): the signed-in page then paints while it is in flight,
+        // instead of delaying it (measured: 3-50 ms on the callback).
+        let profile = steps::request_user(platform, &signed_in.metadata, signed_in.tokens.access_token.expose());
+        let user = User {
+            sub: claims.as_ref().map(|c| c.sub.clone()).unwrap_or_default(),
+            name: claims.as_ref().and_then(|c| c.name.clone()),
+            email: claims.as_ref().and_then(|c| c.email.clone()),
+            profile_loaded: signed_in.metadata.userinfo_endpoint.is_none(),
+        };
+        self.memory(|m| {
+            m.metadata.value = Some(signed_in.metadata);
+            m.tokens = Some(signed_in.tokens);
+            m.signed_out_by_user = false;
+        });
+        platform.replace_path(&signed_in.return_to);
+        self.set_state(AuthState::SignedIn(user));
+        let sub = claims.map(|c| c.sub);
+        let outcome = match profile {
+            Ok(request) => steps::user_info(request, sub.as_deref()).await.map(User::from_userinfo),
+            Err(error) => Err(error),
+        };
+        self.show_profile(&outcome);
+    }
+
+    /// A valid access token for the request at hand; never keep or store it. Once the
+    /// token is due (see [`crate::oauth::RENEWAL_MARGIN_SECS`]) a renewal starts; while the
+    /// token has not expired, callers get it at once and the renewal runs beside them; once
+    /// it has, they wait for that one renewal and get its token. If the provider no longer
+    /// renews the session, the person is signed out and this answers
+    /// [`AuthError::SessionExpired`].
+    pub async fn access_token(&self) -> Result<String, AuthError> {
+        let now = self.platform().now_secs();
+        let next = self.memory(|m| {
+            let Some(tokens) = m.tokens.as_ref() else { return Next::Fail(AuthError::NotSignedIn) };
+            let provider = m.config.value.as_ref().zip(m.metadata.value.as_ref());
+            let renewal = RenewalState {
+                in_flight: m.renewal.is_some(),
+                last_failure: m.renewal_failed.as_ref().map(|(at, error)| (*at, error)),
+                can_refresh: provider.is_some() && tokens.refresh_token.is_some(),
+            };
+            let current = || tokens.access_token.expose().to_owned();
+            let refresh = || {
+                let (config, metadata) = provider?;
+                refresh_request(metadata, config, tokens).map(|(r, e)| (r, e, metadata.clone()))
+            };
+            match token_access(tokens, renewal, now) {
+                TokenAccess::Current => Next::Ready(current()),
+                // Decided only when a renewal is in flight (`in_flight` above).
+                TokenAccess::AwaitRenewal => {
+                    m.renewal.clone().map_or(Next::Fail(AuthError::SessionExpired), Next::Await)
+                }
+                TokenAccess::CurrentAndRenew => match refresh() {
+                    Some(refresh) => Next::Renew(refresh, Some(current())),
+                    None => Next::Ready(current()),
+                },
+                TokenAccess::RenewAndWait => match refresh() {
+                    Some(refresh) => Next::Renew(refresh, None),
+                    None => Next::Fail(AuthError::SessionExpired),
+                },
+                TokenAccess::Fail(error) => Next::Fail(error),
+            }
+        });
+        match next {
+            Next::Ready(token) => Ok(token),
+            Next::Await(renewal) => renewal.await,
+            Next::Renew((request, expect, metadata), current) => {
+                let renewal = self.renew(request, expect, metadata);
+                match current {
+                    Some(token) => Ok(token),
+                    None => renewal.await,
+                }
+            }
+            Next::Fail(AuthError::SessionExpired) => Err(self.end_session()),
+            Next::Fail(error) => Err(error),
+        }
+    }
+
+    /// Starts the one renewal (RFC 6749 §6) that callers share. It is driven on its own,
+    /// so it runs to its end even if no caller waits for it: the old refresh token may be
+    /// spent, so the answer must be kept.
+    fn renew(
+        &self,
+        request: TokenRequest,
+        expect: TokenExpectations,
+        metadata: ProviderMetadata,
+    ) -> SharedResult<String> {
+        let session = self.clone();
+        let renewal = async move {
+            let outcome = steps::request_tokens(session.platform(), &request, &expect, &metadata).await;
+            session.adopt_renewal(outcome, &metadata)
+        }
+        .boxed_local()
+        .shared();
+        self.memory(|m| m.renewal = Some(renewal.clone()));
+        self.platform().spawn(Box::pin(renewal.clone().map(drop)));
+        renewal
+    }
+
+    /// Takes a renewal's outcome into the session; answers the access token to use.
+    fn adopt_renewal(
+        &self,
+        outcome: Result<TokenSet, AuthError>,
+        metadata: &ProviderMetadata,
+    ) -> Result<String, AuthError> {
+        let now = self.platform().now_secs();
+        match outcome {
+            Ok(new) => {
+                // Signed out meanwhile: the tokens are gone and stay gone, and the refresh
+                // token this answer brought is revoked rather than left alive at the
+                // provider (RFC 7009).
+                let (token, orphan) = self.memory(|m| {
+                    m.renewal = None;
+                    m.renewal_failed = None;
+                    match m.tokens.take() {
+                        Some(old) => {
+                            let tokens = old.refreshed(new);
+                            let token = tokens.access_token.expose().to_owned();
+                            m.tokens = Some(tokens);
+                            (Ok(token), None)
+                        }
+                        None => (Err(AuthError::NotSignedIn), m.config.value.clone().map(|config| (config, new))),
+                    }
+                });
+                if let Some((config, orphan)) = orphan {
+                    steps::revoke_refresh_token(self.platform(), &config, metadata, &orphan);
+                }
+                token
+            }
+            // The provider refused the grant, or its answer failed its checks.
+            Err(error) if error.ends_session() => {
+                self.memory(|m| m.renewal = None);
+                Err(self.end_session())
+            }
+            // A passing fault: the session keeps its tokens, and its access token while it
+            // is valid; a call after renewal::RETRY_AFTER_SECS tries again.
+            Err(error) => self.memory(|m| {
+                m.renewal = None;
+                m.renewal_failed = Some((now, error.clone()));
+                match &m.tokens {
+                    Some(tokens) if !tokens.is_expired(now) => Ok(tokens.access_token.expose().to_owned()),
+                    Some(_) => Err(error),
+                    None => Err(AuthError::NotSignedIn),
+                }
+            }),
+        }
+    }
+
+    /// The provider will not renew the session: forget the tokens and say so. A failure,
+    /// not plain "signed out": a protected page then explains and offers to sign in again,
+    /// rather than sending the person off to the provider by itself.
+    fn end_session(&self) -> AuthError {
+        self.memory(|m| {
+            m.tokens = None;
+            m.renewal_failed = None;
+        });
+        if matches!(*self.inner.state.borrow(), AuthState::SignedIn(_)) {
+            self.set_state(AuthState::Failed(AuthError::SessionExpired));
+        }
+        AuthError::SessionExpired
+    }
+
+    /// Asks the UserInfo endpoint for the person again (an API call with the access
+    /// token) and updates the state with the answer.
+    pub async fn reload_profile(&self) -> Result<User, AuthError> {
+        let outcome = async {
+            let (_, metadata) = self.provider().await?;
+            let token = self.access_token().await?;
+            let sub = self.memory(|m| m.tokens.as_ref().and_then(|t| t.id_claims.as_ref()).map(|c| c.sub.clone()));
+            steps::load_user(self.platform(), &metadata, &token, sub.as_deref()).await.map(User::from_userinfo)
+        }
+        .await;
+        self.show_profile(&outcome);
+        outcome
+    }
+
+    /// Shows a UserInfo outcome, if still signed in (the person may have signed out
+    /// meanwhile). On failure the person stays signed in as the ID token says, and
+    /// nothing keeps saying "loading".
+    fn show_profile(&self, outcome: &Result<User, AuthError>) {
+        if !matches!(*self.inner.state.borrow(), AuthState::SignedIn(_)) {
+            return;
+        }
+        self.update_state(|state| {
+            if let AuthState::SignedIn(user) = state {
+                match outcome {
+                    Ok(loaded) => *user = loaded.clone(),
+                    Err(_) => user.profile_loaded = true,
+                }
+            }
+        });
+    }
+
+    /// Forgets the tokens, revokes the refresh token (RFC 7009) when the provider can, and,
+    /// when the provider supports it, ends the provider's session too (RP-Initiated
+    /// Logout), which comes back to the app's signed-out home page.
+    ///
+    /// A renewal under way is waited for first, up to [`SIGN_OUT_WAITS_MS`]: leaving the
+    /// page would drop its answer, and with it a rotated refresh token that then stays
+    /// alive at the provider; once it arrives, it is revoked too.
+    pub fn sign_out(&self) {
+        if *self.inner.state.borrow() == AuthState::SigningOut {
+            return; // already on the way (a second click)
+        }
+        let (tokens, config, metadata, renewal) = self.memory(|m| {
+            m.signed_out_by_user = true;
+            m.renewal_failed = None;
+            (m.tokens.take(), m.config.value.clone(), m.metadata.value.clone(), m.renewal.clone())
+        });
+        // The state first: the page shows "Signing out" while the browser leaves.
+        self.set_state(AuthState::SigningOut);
+        let platform = self.platform();
+        if let (Some(config), Some(metadata), Some(tokens)) = (&config, &metadata, &tokens) {
+            steps::revoke_refresh_token(platform, config, metadata, tokens);
+        }
+        let session = self.clone();
+        let leave = move || {
+            let platform = session.platform();
+            let left = match (&config, &metadata) {
+                (Some(config), Some(metadata)) => {
+                    steps::sign_out_at_provider(platform, config, metadata, tokens.as_ref())
+                }
+                _ => false,
+            };
+            if !left {
+                platform.replace_path("/");
+                session.set_state(AuthState::SignedOut);
+            }
+        };
+        match renewal {
+            Some(renewal) => {
+                let wait = platform.sleep(SIGN_OUT_WAITS_MS);
+                platform.spawn(Box::pin(async move {
+                    futures::future::select(renewal, wait).await;
+                    leave();
+                }));
+            }
+            None => leave(),
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! What the session keeps in the tab's storage (sessionStorage in the browser), namespaced.
+//! Only these: pending sign-ins (each under its own `state`, until its one use), and two
+//! public documents, the app's config and the provider's metadata. Tokens never. Values
+//! are stored as JSON (serde); whatever is read back is untrusted, and is read by the
+//! same rules as a server's answer (`oauth::document`: bounded, objects only).
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::platform::Platform;
+use crate::oauth::document;
+
+/// Every key the session writes starts with this, so it never collides with the app's.
+pub const NAMESPACE: &str = "leptos-oidc:";
+const METADATA: &str = "leptos-oidc:metadata";
+const CONFIG: &str = "leptos-oidc:config";
+
+fn get<T: DeserializeOwned>(platform: &impl Platform, key: &str) -> Option<T> {
+    document::parse(&platform.read(key)?).ok()
+}
+
+/// False if storage is unavailable or full.
+fn set<T: Serialize + ?Sized>(platform: &impl Platform, key: &str, value: &T) -> bool {
+    serde_json::to_string(value).is_ok_and(|text| platform.write(key, &text))
+}
+
+fn pending_key(state: &str) -> String {
+    format!("{NAMESPACE}pending:{state}")
+}
+
+/// Stores a pending sign-in under its state. False if storage is unavailable or full.
+pub fn put_pending<T: Serialize + ?Sized>(platform: &impl Platform, state: &str, record: &T) -> bool {
+    set(platform, &pending_key(state), record)
+}
+
+/// Takes the pending sign-in stored under `state` out of storage: it is returned once
+/// and deleted, so a replayed callback finds nothing. `None` also when what is stored
+/// there cannot be read as a `T`.
+pub fn take_pending<T: DeserializeOwned>(platform: &impl Platform, state: &str) -> Option<T> {
+    let key = pending_key(state);
+    let record = get(platform, &key);
+    platform.delete(&key);
+    record
+}
+
+/// Every pending sign-in still stored, as (state, record) pairs; the record is `None`
+/// where what is stored cannot be read as a `T`.
+pub fn pending_records<T: DeserializeOwned>(platform: &impl Platform) -> Vec<(String, Option<T>)> {
+    platform
+        .keys()
+        .into_iter()
+        .filter_map(|key| {
+            let state = key.strip_prefix(NAMESPACE)?.strip_prefix("pending:")?.to_owned();
+            Some((state, get(platform, &key)))
+        })
+        .collect()
+}
+
+/// Removes the pending sign-in stored under `state`.
+pub fn remove_pending(platform: &impl Platform, state: &str) {
+    platform.delete(&pending_key(state));
+}
+
+/// The cached provider metadata (public information), if any.
+pub fn cached_metadata<T: DeserializeOwned>(platform: &impl Platform) -> Option<T> {
+    get(platform, METADATA)
+}
+
+/// Keeps the provider's metadata (public information) in this tab, for [`cached_metadata`];
+/// nothing is kept if storage is unavailable or full.
+pub fn cache_metadata<T: Serialize + ?Sized>(platform: &impl Platform, metadata: &T) {
+    set(platform, METADATA, metadata);
+}
+
+/// Removes the cached provider metadata, so that the next load discovers it afresh.
+pub fn forget_metadata(platform: &impl Platform) {
+    platform.delete(METADATA);
+}
+
+/// The config this tab last loaded, if any.
+pub fn cached_config<T: DeserializeOwned>(platform: &impl Platform) -> Option<T> {
+    get(platform, CONFIG)
+}
+
+/// Keeps the app's config in this tab, for the callback ([`cached_config`]); nothing is
+/// kept if storage is unavailable or full.
+pub fn cache_config<T: Serialize + ?Sized>(platform: &impl Platform, config: &T) {
+    set(platform, CONFIG, config);
+}
