@@ -1,13 +1,12 @@
 //! The Leptos components: a guard for protected pages and an explanation of a failure.
-//! What they show is decided by the session core ([`Guard`]); the sentences are
+//! What they show is decided by the session core ([`Guard`]); what they say is
 //! [`crate::messages`]'.
 
 use leptos::either::EitherOf4;
 use leptos::prelude::*;
 
-use crate::browser::location;
 use crate::context::use_auth;
-use crate::messages::error_message;
+use crate::messages::{SIGN_IN, SIGNED_OUT_SIGN_IN_TO_SEE, TAKING_YOU_TO_SIGN_IN, error_message, failure_heading};
 use crate::oauth::AuthError;
 use crate::session::Guard;
 
@@ -21,7 +20,7 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
     let gate = Memo::new(move |_| Guard::of(&auth.state(), auth.signed_out_by_user()));
     Effect::new(move |_| {
         if gate.get() == Guard::SignInNow {
-            auth.sign_in(&location::path_query_fragment());
+            auth.sign_in_here();
         }
     });
     move || match gate.get() {
@@ -29,12 +28,12 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
         Guard::Failed(error) => EitherOf4::B(view! { <AuthFailure error/> }),
         Guard::AskToSignIn => EitherOf4::C(view! {
             <section class="card">
-                <p>"You are signed out. Sign in to see this page."</p>
-                <button class="primary" on:click=move |_| auth.sign_in(&location::path_query_fragment())>"Sign in"</button>
+                <p>{SIGNED_OUT_SIGN_IN_TO_SEE}</p>
+                <button class="primary" on:click=move |_| auth.sign_in_here()>{SIGN_IN}</button>
             </section>
         }),
         Guard::SignInNow | Guard::Waiting => {
-            EitherOf4::D(view! { <p class="status" role="status">"Taking you to sign in…"</p> })
+            EitherOf4::D(view! { <p class="status" role="status">{TAKING_YOU_TO_SIGN_IN}</p> })
         }
     }
 }
@@ -46,20 +45,18 @@ pub fn AuthFailure(
     error: AuthError,
 ) -> impl IntoView {
     let auth = use_auth();
-    // Finding no sign-in in progress (a reload, a replayed link) and a session that ended
-    // are news, not errors.
-    let (heading, action, class) = match &error {
-        AuthError::NoSignInInProgress => ("No sign-in in progress", "Sign in", "card notice"),
-        AuthError::SessionExpired => ("Your session has ended", "Sign in", "card notice"),
-        _ => ("Sign-in did not work", "Try again", "card error"),
+    let (heading, action) = failure_heading(&error);
+    let class = match &error {
+        AuthError::NoSignInInProgress | AuthError::SessionExpired => "card notice",
+        _ => "card error",
     };
-    // After a session ended, signing in again comes back to the page the person is on.
-    let return_to = if error == AuthError::SessionExpired { location::path_query_fragment() } else { "/".to_owned() };
+    let message = error_message(&error);
+    let code = error.code();
     view! {
-        <section class=class role="alert" data-error-code=error.code()>
+        <section class=class role="alert" data-error-code=code>
             <h2>{heading}</h2>
-            <p class="message">{error_message(&error)}</p>
-            <button class="primary" on:click=move |_| auth.sign_in(&return_to)>{action}</button>
+            <p class="message">{message}</p>
+            <button class="primary" on:click=move |_| auth.sign_in_again(&error)>{action}</button>
         </section>
     }
 }

@@ -6,12 +6,15 @@ use leptos::prelude::*;
 
 use crate::browser::Browser;
 use crate::oauth::AuthError;
-use crate::session::{AuthState, Session, User};
+use crate::session::{AuthState, Platform, Session, User};
 
 /// A handle to sign-in: cheap to copy, available anywhere below [`provide_auth`].
 #[derive(Clone, Copy)]
 pub struct Auth {
     state: ReadSignal<AuthState>,
+    /// Change only when the person does, not at every state change.
+    user: Memo<Option<User>>,
+    signed_in: Memo<bool>,
     /// Local: the session holds futures, which stay on the page's one thread.
     session: StoredValue<Session<Browser>, LocalStorage>,
 }
@@ -23,31 +26,41 @@ pub fn provide_auth(config_url: &str) -> Auth {
     let session = Session::new(Browser, config_url);
     let auth = adapt(session.clone());
     // A page restored from the back-forward cache after leaving for the provider.
-    let shown = window_event_listener(leptos::ev::pageshow, move |_| auth.session().page_shown());
+    let shown = window_event_listener(leptos::ev::pageshow, move |_| {
+        auth.with_session(Session::page_shown);
+    });
     on_cleanup(move || shown.remove());
-    start_now(session.start());
+    start_now(&session);
     auth
 }
 
 /// The handle over `session`, its state mirrored into a signal, provided as context.
 fn adapt(session: Session<Browser>) -> Auth {
     let (state, set_state) = signal(session.state());
-    session.observe(move |new| set_state.set(new.clone()));
-    let auth = Auth { state, session: StoredValue::new_local(session) };
+    session.set_observer(move |new| set_state.set(new.clone()));
+    let user = Memo::new(move |_| {
+        state.with(|s| match s {
+            AuthState::SignedIn(user) => Some(user.clone()),
+            _ => None,
+        })
+    });
+    let signed_in = Memo::new(move |_| state.with(|s| matches!(s, AuthState::SignedIn(_))));
+    let auth = Auth { state, user, signed_in, session: StoredValue::new_local(session) };
     provide_context(auth);
     auth
 }
 
-/// Runs `future` up to its first wait at once, then leaves the rest to the executor. On the
-/// callback route that first stretch sends the token request, which is then in flight
-/// while the page renders, instead of queued behind that first render (measured: it left
-/// 20-25 ms later). The wakers of this first poll are dropped; the executor's first poll
-/// registers its own before any fetch can answer (answers arrive in later tasks).
-fn start_now(future: impl Future<Output = ()> + 'static) {
-    let mut future = Box::pin(future);
+/// Runs the session's start-up up to its first wait at once, then leaves the rest to the
+/// executor. On the callback route that first stretch sends the token request, which is
+/// then in flight while the page renders, instead of queued behind that first render
+/// (measured: it left 20-25 ms later). The wakers of this first poll are dropped; the
+/// executor's first poll registers its own before any fetch can answer (answers arrive in
+/// later tasks).
+fn start_now(session: &Session<Browser>) {
+    let mut future = Box::pin(session.clone().start());
     let mut context = std::task::Context::from_waker(std::task::Waker::noop());
     if future.as_mut().poll(&mut context).is_pending() {
-        leptos::task::spawn_local(future);
+        session.platform().spawn(future);
     }
 }
 
@@ -64,9 +77,21 @@ pub fn use_auth() -> Auth {
     expect_context::<Auth>()
 }
 
+impl core::fmt::Debug for Auth {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Auth").field("state", &self.state.get_untracked()).finish_non_exhaustive()
+    }
+}
+
 impl Auth {
-    fn session(&self) -> Session<Browser> {
-        self.session.get_value()
+    /// Runs `f` on the session; `None` once the owner that provided it is gone (the app
+    /// unmounted), which must not abort the page.
+    fn with_session<T>(&self, f: impl FnOnce(&Session<Browser>) -> T) -> Option<T> {
+        self.session.try_with_value(f)
+    }
+
+    fn session(&self) -> Option<Session<Browser>> {
+        self.session.try_get_value()
     }
 
     /// The current state (tracked: reading it in a view re-renders on change).
@@ -74,47 +99,65 @@ impl Auth {
         self.state.get()
     }
 
-    /// The signed-in person, if any (tracked).
-    pub fn user(&self) -> Option<User> {
-        self.state.with(|s| match s {
-            AuthState::SignedIn(user) => Some(user.clone()),
-            _ => None,
-        })
+    /// The state as a signal, to pass to components or derive from.
+    pub fn state_signal(&self) -> Signal<AuthState> {
+        self.state.into()
     }
 
-    /// Whether someone is signed in (tracked).
+    /// The signed-in person, if any (tracked: re-renders only when the person changes).
+    pub fn user(&self) -> Option<User> {
+        self.user.get()
+    }
+
+    /// Whether someone is signed in (tracked: re-renders only when that changes).
     pub fn is_signed_in(&self) -> bool {
-        self.state.with(|s| matches!(s, AuthState::SignedIn(_)))
+        self.signed_in.get()
     }
 
     /// Whether the person signed out during this page's life.
     pub fn signed_out_by_user(&self) -> bool {
-        self.session().signed_out_by_user()
+        self.with_session(Session::signed_out_by_user).unwrap_or(false)
     }
 
     /// A valid access token for an `Authorization: Bearer` header. Use it for the request at
     /// hand; do not keep or store it. See [`Session::access_token`] for when it is renewed
-    /// and who waits; if the provider no longer renews the session, the person is signed
-    /// out and this answers [`AuthError::SessionExpired`].
+    /// and who waits; if the provider no longer renews the session, the state becomes
+    /// `Failed(SessionExpired)` and this answers [`AuthError::SessionExpired`].
     pub async fn access_token(&self) -> Result<String, AuthError> {
-        self.session().access_token().await
+        match self.session() {
+            Some(session) => session.access_token().await,
+            None => Err(AuthError::NotSignedIn),
+        }
     }
 
     /// Sends the browser to the provider to sign in; afterwards the app comes back to
     /// `return_to` (a same-origin path; anything else means `/`).
     pub fn sign_in(&self, return_to: &str) {
-        self.session().sign_in(return_to);
+        self.with_session(|s| s.sign_in(return_to));
+    }
+
+    /// Signs in and comes back to the page the person is on.
+    pub fn sign_in_here(&self) {
+        self.with_session(Session::sign_in_here);
+    }
+
+    /// Signs in again after `failure` (see [`Session::sign_in_again`]).
+    pub fn sign_in_again(&self, failure: &AuthError) {
+        self.with_session(|s| s.sign_in_again(failure));
     }
 
     /// Asks the UserInfo endpoint for the person again (an API call with the access
     /// token) and updates the state with the answer.
     pub async fn reload_profile(&self) -> Result<User, AuthError> {
-        self.session().reload_profile().await
+        match self.session() {
+            Some(session) => session.reload_profile().await,
+            None => Err(AuthError::NotSignedIn),
+        }
     }
 
     /// Signs out: forgets the tokens, revokes the refresh token, and ends the provider's
     /// session too when it supports that (see [`Session::sign_out`]).
     pub fn sign_out(&self) {
-        self.session().sign_out();
+        self.with_session(Session::sign_out);
     }
 }

@@ -1,7 +1,26 @@
-//! The sentences a person reads about a failure: the UI layer's, in one place, so that an
-//! app can replace them (another language, another tone) without touching the protocol.
+//! Everything the crate's components say to a person, in one place and in the UI layer,
+//! never in the protocol or session core: to change the wording or the language, change
+//! this file (or write your own components over [`error_message`]'s counterpart).
 
 use crate::oauth::AuthError;
+
+/// What the guard says while it sends the person to sign in.
+pub const TAKING_YOU_TO_SIGN_IN: &str = "Taking you to sign in…";
+/// What the guard says to a person who signed out themselves, before signing in again.
+pub const SIGNED_OUT_SIGN_IN_TO_SEE: &str = "You are signed out. Sign in to see this page.";
+/// The sign-in button's label.
+pub const SIGN_IN: &str = "Sign in";
+
+/// A failure card's heading and its button's label.
+pub fn failure_heading(error: &AuthError) -> (&'static str, &'static str) {
+    // Finding no sign-in in progress (a reload, a replayed link) and a session that ended
+    // are news, not errors.
+    match error {
+        AuthError::NoSignInInProgress => ("No sign-in in progress", SIGN_IN),
+        AuthError::SessionExpired => ("Your session has ended", SIGN_IN),
+        _ => ("Sign-in did not work", "Try again"),
+    }
+}
 
 /// What happened, in one or two sentences a person can act on. Provider-supplied text is
 /// included verbatim: render it as text, never as markup.
@@ -98,20 +117,41 @@ mod tests {
         );
     }
 
+    /// Each variant has its own sentence, capitalised and ending with a full stop (those
+    /// that name the provider's error code end with it in brackets instead).
     #[test]
-    fn every_message_is_a_sentence_with_a_way_forward_or_a_reason() {
+    fn every_variant_has_a_sentence() {
         let errors = [
             AuthError::Config("x".into()),
             AuthError::Discovery("x".into()),
+            AuthError::MalformedCallback("x".into()),
+            AuthError::IssuerMismatch,
+            AuthError::IssuerMissing,
+            AuthError::StateMissing,
+            AuthError::StateMismatch,
+            AuthError::NoSignInInProgress,
+            AuthError::SignInExpired,
+            AuthError::Provider { error: "access_denied".into(), description: None },
+            AuthError::CodeMissing,
+            AuthError::TokenRejected { status: 400, error: Some("invalid_grant".into()), description: None },
+            AuthError::InvalidTokenResponse("x".into()),
+            AuthError::InvalidIdToken("x".into()),
+            AuthError::InvalidUserInfo("x".into()),
+            AuthError::Storage,
+            AuthError::NotSignedIn,
+            AuthError::SessionExpired,
             AuthError::Network("x".into()),
             AuthError::Timeout,
-            AuthError::Storage,
-            AuthError::SessionExpired,
-            AuthError::StateMismatch,
         ];
-        for error in errors {
-            let message = error_message(&error);
-            assert!(message.ends_with('.') && message.chars().next().is_some_and(char::is_uppercase), "{message}");
+        let mut seen = std::collections::BTreeSet::new();
+        for error in &errors {
+            let message = error_message(error);
+            let names_code = matches!(error, AuthError::Provider { .. } | AuthError::TokenRejected { .. });
+            let end = if names_code { ')' } else { '.' };
+            assert!(message.ends_with(end) && message.chars().next().is_some_and(char::is_uppercase), "{message}");
+            seen.insert(message);
         }
+        // StateMissing and StateMismatch share theirs: to a person they are one thing.
+        assert_eq!(seen.len(), errors.len() - 1);
     }
 }

@@ -201,7 +201,7 @@ fn replace_path_scrubs_the_callback_query_and_announces_it() {
 
 #[wasm_bindgen_test]
 async fn a_dead_server_is_a_network_error_not_a_panic() {
-    let in_flight = Browser.start(HttpRequest::Get { url: "http://127.0.0.1:9/.well-known/openid-configuration" });
+    let in_flight = Browser.send(HttpRequest::Get { url: "http://127.0.0.1:9/.well-known/openid-configuration" });
     let outcome = in_flight.expect("started").await;
     assert!(matches!(outcome, Err(AuthError::Network(_))), "{:?}", outcome.err());
 }
@@ -334,6 +334,9 @@ fn the_callback_reuses_the_config_this_tab_signed_in_with() {
     location::replace_path("/callback");
     store::cache_config(&Browser, "{broken");
     assert!(config_for_callback(&Browser).is_none(), "an unreadable copy is ignored");
+    // Leave the shared page as other tests expect it: not on the callback route.
+    session().remove_item(&format!("{}config", store::NAMESPACE)).expect("removed");
+    location::replace_path("/");
 }
 
 #[wasm_bindgen_test]
@@ -379,4 +382,18 @@ async fn id_token_signatures_verify_with_webcrypto_and_forgeries_do_not() {
         algorithms.push(alg.to_owned());
     }
     assert_eq!(algorithms, ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]);
+}
+
+/// With `panic = "abort"` a panic kills the page: a handle kept past its owner (an
+/// unmounted app, a handle moved into a late task) answers or does nothing instead.
+#[wasm_bindgen_test]
+async fn a_handle_outliving_its_owner_answers_instead_of_aborting() {
+    let owner = Owner::new();
+    let auth = owner.with(|| provide_auth_in_state(AuthState::SignedOut));
+    owner.cleanup();
+    assert_eq!(auth.access_token().await, Err(AuthError::NotSignedIn));
+    assert_eq!(auth.reload_profile().await, Err(AuthError::NotSignedIn));
+    auth.sign_in("/");
+    auth.sign_out();
+    assert!(!auth.signed_out_by_user());
 }

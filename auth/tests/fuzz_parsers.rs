@@ -185,7 +185,9 @@ fn kind<T>(result: Result<T, AuthError>) -> String {
     }
     let mut kind = format!("{}: ", error.code());
     let mut quote = None;
-    for c in error.to_string().chars() {
+    let shown = error.to_string();
+    let detail = shown.strip_prefix(error.code()).and_then(|rest| rest.strip_prefix(": ")).unwrap_or(&shown);
+    for c in detail.chars() {
         match quote {
             Some(open) if c == open => quote = None,
             Some(_) => {}

@@ -15,10 +15,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, ReferrerPolicy, Request, RequestCache, RequestInit, RequestMode};
 
 use crate::oauth::AuthError;
-use crate::session::platform::{HttpRequest, HttpResponse};
-
-/// How long any request may take, headers and body together.
-pub const TIMEOUT_MS: u32 = 15_000;
+use crate::session::platform::{HttpRequest, HttpResponse, REQUEST_TIME_LIMIT_MS};
 
 /// The request with this client's settings, ready to send.
 fn build(request: HttpRequest<'_>, init: RequestInit) -> Result<Request, AuthError> {
@@ -45,8 +42,8 @@ fn build(request: HttpRequest<'_>, init: RequestInit) -> Result<Request, AuthErr
 
 /// A request that has left: [`start`] issues it at once, so the caller can do other work
 /// (send a second request, paint the page) while it is in flight, then await
-/// [`InFlight::response`]. Dropped unanswered, it is aborted and its timer cleared.
-pub struct InFlight {
+/// [`Fetch::response`]. Dropped unanswered, it is aborted and its timer cleared.
+pub struct Fetch {
     fetch: JsFuture,
     controller: AbortController,
     /// Aborts the request when the time limit passes; dropping it clears the timer.
@@ -54,21 +51,21 @@ pub struct InFlight {
 }
 
 /// Issues `request` now, with the time limit running.
-pub fn start(request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
+pub fn start(request: HttpRequest<'_>) -> Result<Fetch, AuthError> {
     let controller = AbortController::new().map_err(network)?;
     let init = RequestInit::new();
     init.set_signal(Some(&controller.signal()));
     let request = build(request, init)?;
     let time_limit = {
         let controller = controller.clone();
-        Timeout::new(TIMEOUT_MS, move || controller.abort())
+        Timeout::new(REQUEST_TIME_LIMIT_MS, move || controller.abort())
     };
     let window = web_sys::window().ok_or_else(|| AuthError::Network("no window".into()))?;
     let fetch = JsFuture::from(window.fetch_with_request(&request));
-    Ok(InFlight { fetch, controller, _time_limit: time_limit })
+    Ok(Fetch { fetch, controller, _time_limit: time_limit })
 }
 
-impl InFlight {
+impl Fetch {
     /// The answer, headers and body, within the time limit.
     pub async fn response(mut self) -> Result<HttpResponse, AuthError> {
         let outcome = async {
@@ -84,7 +81,7 @@ impl InFlight {
     }
 }
 
-impl Drop for InFlight {
+impl Drop for Fetch {
     /// A request nobody waits for any more (the token request failed while the keys were
     /// loading) stops here rather than running on to its time limit.
     fn drop(&mut self) {

@@ -17,7 +17,7 @@ use crate::session::platform::{HttpRequest, InFlight, Platform};
 pub struct Browser;
 
 impl Platform for Browser {
-    fn start(&self, request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
+    fn send(&self, request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
         Ok(http::start(request)?.response().boxed_local())
     }
     fn post_form_and_forget(&self, url: &str, body: &str) {
@@ -38,16 +38,16 @@ impl Platform for Browser {
     fn spawn(&self, task: LocalBoxFuture<'static, ()>) {
         wasm_bindgen_futures::spawn_local(task);
     }
-    fn read(&self, key: &str) -> Option<String> {
+    fn storage_get(&self, key: &str) -> Option<String> {
         storage::read(key)
     }
-    fn write(&self, key: &str, value: &str) -> bool {
+    fn storage_set(&self, key: &str, value: &str) -> bool {
         storage::write(key, value)
     }
-    fn delete(&self, key: &str) {
+    fn storage_remove(&self, key: &str) {
         storage::delete(key);
     }
-    fn keys(&self) -> Vec<String> {
+    fn storage_keys(&self) -> Vec<String> {
         storage::keys()
     }
     fn origin(&self) -> String {
@@ -65,10 +65,10 @@ impl Platform for Browser {
     fn replace_path(&self, path: &str) {
         location::replace_path(path);
     }
-    fn go_to(&self, url: &str) {
+    fn navigate(&self, url: &str) {
         location::go_to(url);
     }
-    fn post_form(&self, action: &str, fields: &[(&str, String)]) -> bool {
+    fn navigate_by_post(&self, action: &str, fields: &[(&str, String)]) -> bool {
         location::post_form(action, fields)
     }
 }

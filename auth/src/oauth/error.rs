@@ -8,6 +8,7 @@ use core::fmt;
 /// Why sign-in, a renewal or a profile request failed: [`AuthError::code`] and
 /// [`AuthError::family`] for programs, `crate::messages::error_message` for people.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum AuthError {
     /// The app's own configuration file is missing or wrong.
     Config(String),
@@ -99,13 +100,28 @@ impl AuthError {
     /// refresh token that asked for it may already be spent. A 5xx without an OAuth error,
     /// no answer, or an answer that could not be read is a passing fault: the session
     /// keeps its tokens. (Keys that do not load during a refresh fail nothing:
-    /// `flow::request_tokens` keeps the new tokens and the identity already verified.)
+    /// `session::steps::request_tokens` keeps the new tokens and the identity already verified.)
     pub fn ends_session(&self) -> bool {
         match self {
             AuthError::TokenRejected { status, error: Some(error), .. } => {
                 *status < 500 && !matches!(error.as_str(), "temporarily_unavailable" | "server_error" | "slow_down")
             }
             AuthError::InvalidIdToken(_) | AuthError::SessionExpired => true,
+            _ => false,
+        }
+    }
+
+    /// Whether trying again later may succeed: no answer, no answer in time, or a server
+    /// that said "later" (a 5xx without an OAuth error, `temporarily_unavailable`,
+    /// `server_error`, `slow_down`). A renewal that fails so keeps the session.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            AuthError::Network(_) | AuthError::Timeout => true,
+            AuthError::TokenRejected { status, error, .. } => match error.as_deref() {
+                Some("temporarily_unavailable" | "server_error" | "slow_down") => true,
+                Some(_) => *status >= 500,
+                None => *status >= 500,
+            },
             _ => false,
         }
     }
@@ -138,6 +154,7 @@ impl AuthError {
 /// The families of [`AuthError`], for deciding what to do about one without naming every
 /// variant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ErrorFamily {
     /// What the provider or one of its responses did: an OAuth error, a refused exchange, a
     /// response that failed its checks. Trying again may help; the details say why.
@@ -163,15 +180,15 @@ impl fmt::Display for AuthError {
             | AuthError::InvalidTokenResponse(detail)
             | AuthError::InvalidIdToken(detail)
             | AuthError::InvalidUserInfo(detail)
-            | AuthError::Network(detail) => write!(f, ": {detail}"),
+            | AuthError::Network(detail) => write!(f, ": {}", Escaped(detail)),
             AuthError::Provider { error, description } => {
-                write!(f, ": {error}")?;
-                description.as_ref().map_or(Ok(()), |d| write!(f, " ({d})"))
+                write!(f, ": {}", Escaped(error))?;
+                description.as_ref().map_or(Ok(()), |d| write!(f, " ({})", Escaped(d)))
             }
             AuthError::TokenRejected { status, error, description } => {
                 write!(f, ": HTTP {status}")?;
-                error.as_ref().map_or(Ok(()), |e| write!(f, ", {e}"))?;
-                description.as_ref().map_or(Ok(()), |d| write!(f, " ({d})"))
+                error.as_ref().map_or(Ok(()), |e| write!(f, ", {}", Escaped(e)))?;
+                description.as_ref().map_or(Ok(()), |d| write!(f, " ({})", Escaped(d)))
             }
             _ => Ok(()),
         }
@@ -179,6 +196,23 @@ impl fmt::Display for AuthError {
 }
 
 impl std::error::Error for AuthError {}
+
+/// Text from outside (a provider's error description) with its control characters escaped,
+/// so that it cannot start a forged line in a log.
+struct Escaped<'a>(&'a str);
+
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            if c.is_control() {
+                write!(f, "{}", c.escape_default())?;
+            } else {
+                write!(f, "{c}")?;
+            }
+        }
+        Ok(())
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -198,9 +232,36 @@ mod tests {
                 "token_rejected: HTTP 400, invalid_grant",
             ),
             (AuthError::TokenRejected { status: 502, error: None, description: None }, "token_rejected: HTTP 502"),
+            (
+                AuthError::Provider { error: "x".into(), description: Some("a\nINFO forged\r".into()) },
+                "provider_error: x (a\\nINFO forged\\r)",
+            ),
         ];
         for (error, shown) in cases {
             assert_eq!(error.to_string(), shown);
+        }
+    }
+
+    #[test]
+    fn transient_failures_are_the_ones_worth_trying_again() {
+        let rejected = |status, error: Option<&str>| AuthError::TokenRejected {
+            status,
+            error: error.map(str::to_owned),
+            description: None,
+        };
+        for transient in [
+            AuthError::Timeout,
+            AuthError::Network("Failed to fetch".into()),
+            rejected(500, None),
+            rejected(503, Some("temporarily_unavailable")),
+            rejected(400, Some("server_error")),
+            rejected(429, Some("slow_down")),
+        ] {
+            assert!(transient.is_transient(), "{transient}");
+            assert!(!transient.ends_session(), "{transient}");
+        }
+        for lasting in [rejected(400, Some("invalid_grant")), rejected(400, None), AuthError::SessionExpired] {
+            assert!(!lasting.is_transient(), "{lasting}");
         }
     }
 
@@ -216,10 +277,20 @@ mod tests {
             (AuthError::SignInExpired, Session),
             (AuthError::Config(String::new()), Setup),
             (AuthError::Storage, Setup),
+            (AuthError::Discovery(String::new()), Protocol),
+            (AuthError::MalformedCallback(String::new()), Protocol),
+            (AuthError::IssuerMismatch, Protocol),
+            (AuthError::IssuerMissing, Protocol),
+            (AuthError::StateMissing, Protocol),
             (AuthError::StateMismatch, Protocol),
+            (AuthError::Provider { error: "access_denied".into(), description: None }, Protocol),
+            (AuthError::CodeMissing, Protocol),
             (AuthError::TokenRejected { status: 400, error: None, description: None }, Protocol),
+            (AuthError::InvalidTokenResponse(String::new()), Protocol),
             (AuthError::InvalidIdToken(String::new()), Protocol),
+            (AuthError::InvalidUserInfo(String::new()), Protocol),
         ];
+        assert_eq!(cases.len(), 20, "one row per variant");
         for (error, family) in cases {
             assert_eq!(error.family(), family, "{error}");
         }

@@ -1,15 +1,15 @@
 //! The session core: one [`Session`] owns the session's state machine, the tokens, the one
 //! renewal in flight, start-up sequencing and the sign-out order. It is framework-neutral
 //! (no Leptos, no web APIs) and talks to the world only through a [`Platform`], so that
-//! every behaviour here is tested natively against a scripted provider (`tests/session.rs`).
+//! every behaviour here is tested natively against a scripted provider (`tests/session/`).
 //!
-//! - [`renewal`]: when a token is renewed and who waits (pure decisions);
+//! - `renewal`: when a token is renewed and who waits (pure decisions);
 //! - `steps`: the sign-in steps, the protocol core's functions joined to the platform's I/O;
 //! - `store`: what the session keeps in the tab's storage;
 //! - [`platform`]: the seam.
 
 pub mod platform;
-pub mod renewal;
+mod renewal;
 // The steps and the storage layout are the session's own; the crate's browser tests reach
 // them through `test-hooks`.
 #[cfg(feature = "test-hooks")]
@@ -21,7 +21,7 @@ pub mod store;
 #[cfg(not(feature = "test-hooks"))]
 mod store;
 
-use core::cell::RefCell;
+use core::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use futures::FutureExt;
@@ -31,10 +31,12 @@ use crate::oauth::{
     AuthError, ClientConfig, ProviderMetadata, TokenExpectations, TokenRequest, TokenSet, UserInfo, refresh_request,
 };
 pub use platform::Platform;
+pub use renewal::RETRY_AFTER_SECS;
 use renewal::{RenewalState, TokenAccess, token_access};
 
 /// Where the session is.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum AuthState {
     /// At start-up, until the configuration has loaded (or, on the callback route, until
     /// the exchange starts): whether anyone is signed in is not known yet. A protected page
@@ -114,7 +116,7 @@ impl Guard {
 pub const SIGN_OUT_WAITS_MS: u32 = 5_000;
 
 /// Told of every state change.
-type Observer = Box<dyn Fn(&AuthState)>;
+type Observer = Rc<dyn Fn(&AuthState)>;
 
 /// A result that every caller asking for it meanwhile awaits: one request, many waiters.
 type SharedResult<T> = Shared<LocalBoxFuture<'static, Result<T, AuthError>>>;
@@ -134,7 +136,7 @@ struct Memory {
     /// by revoking the grant (RFC 9700 §4.14.2).
     renewal: Option<SharedResult<String>>,
     /// The last renewal failed for a passing reason, at this time: callers in the next
-    /// [`renewal::RETRY_AFTER_SECS`] get its error (or the access token, while it is still
+    /// [`RETRY_AFTER_SECS`] get its error (or the access token, while it is still
     /// valid) instead of asking again.
     renewal_failed: Option<(u64, AuthError)>,
 }
@@ -162,9 +164,18 @@ enum Next {
     Fail(AuthError),
 }
 
-/// One tab's sign-in session. Cheap to clone: clones share the session.
+/// One tab's sign-in session. Cheap to clone: clones share the session. A load or renewal
+/// under way holds a clone until it ends (it is stored in the session, so the two keep
+/// each other alive that long); a page's session lives as long as the page anyway.
 pub struct Session<P: Platform> {
     inner: Rc<Inner<P>>,
+}
+
+impl<P: Platform> core::fmt::Debug for Session<P> {
+    /// The state only: the memory holds tokens.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Session").field("state", &*self.inner.state.borrow()).finish_non_exhaustive()
+    }
 }
 
 impl<P: Platform> Clone for Session<P> {
@@ -176,6 +187,8 @@ impl<P: Platform> Clone for Session<P> {
 struct Inner<P> {
     platform: P,
     config_url: String,
+    /// [`Session::start`] has run: it runs once per page.
+    started: Cell<bool>,
     state: RefCell<AuthState>,
     memory: RefCell<Memory>,
     /// Told of every state change (the UI's signal).
@@ -190,11 +203,12 @@ impl<P: Platform> Session<P> {
     }
 
     /// A session already in `state`, which starts nothing: for tests of what reads it.
-    pub fn in_state(platform: P, config_url: &str, state: AuthState) -> Self {
+    pub(crate) fn in_state(platform: P, config_url: &str, state: AuthState) -> Self {
         Session {
             inner: Rc::new(Inner {
                 platform,
                 config_url: config_url.to_owned(),
+                started: Cell::new(false),
                 state: RefCell::new(state),
                 memory: RefCell::new(Memory::default()),
                 observer: RefCell::new(None),
@@ -203,13 +217,15 @@ impl<P: Platform> Session<P> {
     }
 
     /// The platform this session runs on.
-    pub fn platform(&self) -> &P {
+    pub(crate) fn platform(&self) -> &P {
         &self.inner.platform
     }
 
-    /// Calls `observer` with the new state after every change.
-    pub fn observe(&self, observer: impl Fn(&AuthState) + 'static) {
-        *self.inner.observer.borrow_mut() = Some(Box::new(observer));
+    /// Calls `observer` with the new state after every change, in place of any observer
+    /// set before. It runs synchronously inside the change: it must not call back into the
+    /// session (a UI framework's signal set, which defers its effects, is what it is for).
+    pub fn set_observer(&self, observer: impl Fn(&AuthState) + 'static) {
+        *self.inner.observer.borrow_mut() = Some(Rc::new(observer));
     }
 
     /// The current state.
@@ -230,22 +246,28 @@ impl<P: Platform> Session<P> {
         self.update_state(|current| *current = state);
     }
 
-    /// Changes the state, then tells the observer (no borrow is held while it runs).
+    /// Changes the state, then tells the observer, with no borrow of the session held
+    /// while it runs.
     fn update_state(&self, change: impl FnOnce(&mut AuthState)) {
         let state = {
             let mut current = self.inner.state.borrow_mut();
             change(&mut current);
             current.clone()
         };
-        if let Some(observer) = self.inner.observer.borrow().as_ref() {
+        let observer = self.inner.observer.borrow().clone();
+        if let Some(observer) = observer {
             observer(&state);
         }
     }
 
     /// Start-up: on the callback route, finishes the sign-in in progress; elsewhere, loads
     /// the configuration (then nobody is signed in) and warms the provider's metadata so
-    /// that "Sign in" leaves at once when clicked.
+    /// that "Sign in" leaves at once when clicked. It runs once per page: a second call
+    /// does nothing.
     pub async fn start(self) {
+        if self.inner.started.replace(true) {
+            return;
+        }
         let platform = self.platform();
         if let Some(config) = steps::config_for_callback(platform) {
             self.memory(|m| m.config.value = Some(config.clone()));
@@ -329,6 +351,20 @@ impl<P: Platform> Session<P> {
         }
     }
 
+    /// Signs in and comes back to the page the person is on (a protected page).
+    pub fn sign_in_here(&self) {
+        self.sign_in(&self.platform().path_query_fragment());
+    }
+
+    /// Signs in again after `failure`: after a session that ended, back to the page the
+    /// person is on; after a sign-in that failed (on the callback route), home.
+    pub fn sign_in_again(&self, failure: &AuthError) {
+        match failure {
+            AuthError::SessionExpired => self.sign_in_here(),
+            _ => self.sign_in("/"),
+        }
+    }
+
     /// Sends the browser to the provider to sign in; afterwards the app comes back to
     /// `return_to` (a same-origin path; anything else means `/`).
     pub fn sign_in(&self, return_to: &str) {
@@ -341,7 +377,7 @@ impl<P: Platform> Session<P> {
                 Err(error) => Err(error),
             };
             match url {
-                Ok(url) => session.platform().go_to(&url),
+                Ok(url) => session.platform().navigate(&url),
                 Err(error) => session.set_state(AuthState::Failed(error)),
             }
         }));
@@ -390,8 +426,8 @@ impl<P: Platform> Session<P> {
     /// token is due (see [`crate::oauth::RENEWAL_MARGIN_SECS`]) a renewal starts; while the
     /// token has not expired, callers get it at once and the renewal runs beside them; once
     /// it has, they wait for that one renewal and get its token. If the provider no longer
-    /// renews the session, the person is signed out and this answers
-    /// [`AuthError::SessionExpired`].
+    /// renews the session, the tokens are forgotten, the state becomes
+    /// `Failed(SessionExpired)` and this answers [`AuthError::SessionExpired`].
     pub async fn access_token(&self) -> Result<String, AuthError> {
         let now = self.platform().now_secs();
         let next = self.memory(|m| {
@@ -496,7 +532,7 @@ impl<P: Platform> Session<P> {
                 Err(self.end_session())
             }
             // A passing fault: the session keeps its tokens, and its access token while it
-            // is valid; a call after renewal::RETRY_AFTER_SECS tries again.
+            // is valid; a call after RETRY_AFTER_SECS tries again.
             Err(error) => self.memory(|m| {
                 m.renewal = None;
                 m.renewal_failed = Some((now, error.clone()));

@@ -54,6 +54,12 @@ pub struct HttpResponse {
     pub body: String,
 }
 
+/// How long any request may take, headers and body together, before it fails with
+/// [`AuthError::Timeout`]: long enough for a slow provider on a phone, short enough that a
+/// person is told something. A renewal cut off here is a passing fault (the session keeps its
+/// tokens), and sign-out waits at most [`super::SIGN_OUT_WAITS_MS`] for one in flight.
+pub const REQUEST_TIME_LIMIT_MS: u32 = 15_000;
+
 /// A request that has left, resolving to its answer: [`AuthError::Network`] or
 /// [`AuthError::Timeout`] when none came; any HTTP status is an answer. Dropping it
 /// abandons the request.
@@ -62,8 +68,9 @@ pub type InFlight = LocalBoxFuture<'static, Result<HttpResponse, AuthError>>;
 /// The outside world of one browser tab, as the session core sees it.
 pub trait Platform: 'static {
     /// Sends `request` now (it has left when this returns), so that the caller can do
-    /// other work while it is in flight.
-    fn start(&self, request: HttpRequest<'_>) -> Result<InFlight, AuthError>;
+    /// other work while it is in flight. No answer within [`REQUEST_TIME_LIMIT_MS`] is
+    /// [`AuthError::Timeout`].
+    fn send(&self, request: HttpRequest<'_>) -> Result<InFlight, AuthError>;
     /// POSTs a form that must reach the server even if the page is left at once (the
     /// revocation at sign-out); nobody waits for its answer.
     fn post_form_and_forget(&self, url: &str, body: &str);
@@ -80,14 +87,15 @@ pub trait Platform: 'static {
     /// Runs `task` to its end on this tab's executor, whoever waits for it.
     fn spawn(&self, task: LocalBoxFuture<'static, ()>);
 
-    /// The text stored under `key` in storage scoped to this tab (sessionStorage).
-    fn read(&self, key: &str) -> Option<String>;
+    /// The text stored under `key` in storage scoped to this tab (sessionStorage), which
+    /// outlives the page but not the tab.
+    fn storage_get(&self, key: &str) -> Option<String>;
     /// Stores `value` under `key`; false if storage is unavailable or full.
-    fn write(&self, key: &str, value: &str) -> bool;
+    fn storage_set(&self, key: &str, value: &str) -> bool;
     /// Removes `key`.
-    fn delete(&self, key: &str);
+    fn storage_remove(&self, key: &str);
     /// Every key in this tab's storage.
-    fn keys(&self) -> Vec<String>;
+    fn storage_keys(&self) -> Vec<String>;
 
     /// `scheme://host:port` of the page.
     fn origin(&self) -> String;
@@ -101,7 +109,7 @@ pub trait Platform: 'static {
     /// nothing, and tells the app's router.
     fn replace_path(&self, path: &str);
     /// Leaves the app for `url` (the provider's pages).
-    fn go_to(&self, url: &str);
+    fn navigate(&self, url: &str);
     /// Leaves the app by POSTing `fields` as a form to `action`; false if nothing was sent.
-    fn post_form(&self, action: &str, fields: &[(&str, String)]) -> bool;
+    fn navigate_by_post(&self, action: &str, fields: &[(&str, String)]) -> bool;
 }

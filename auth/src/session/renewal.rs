@@ -1,5 +1,5 @@
 //! The session's decisions, as pure functions of its state and the time: no browser, no
-//! Leptos, so they are tested natively. `context.rs` carries them out.
+//! Leptos, so they are tested natively. [`super::Session::access_token`] carries them out.
 
 use crate::oauth::{AuthError, TokenSet};
 

@@ -17,7 +17,7 @@ use crate::oauth::{
 
 /// Reads the app's `config.json`, and keeps it in this tab for the callback.
 pub async fn load_config(platform: &impl Platform, url: &str) -> Result<ClientConfig, AuthError> {
-    let response = platform.start(HttpRequest::Get { url })?.await?;
+    let response = platform.send(HttpRequest::Get { url })?.await?;
     if response.status != 200 {
         return Err(AuthError::Config(format!("{url} answered HTTP {}", response.status)));
     }
@@ -160,7 +160,7 @@ pub fn request_tokens<'a, P: Platform>(
         // token, so the keys are fetched meanwhile rather than one round trip later; a
         // refresh may bring none, and fetches them only if it does.
         let tokens_in_flight =
-            platform.start(HttpRequest::PostForm { url: &request.url, body: request.body.expose() })?;
+            platform.send(HttpRequest::PostForm { url: &request.url, body: request.body.expose() })?;
         let exchanging_for_id_token = expect.id_token_required && expect.refreshing_sub.is_none();
         let keys = if exchanging_for_id_token { Some(request_keys(platform, metadata)) } else { None };
         let response = tokens_in_flight.await?;
@@ -220,7 +220,7 @@ fn request_keys(platform: &impl Platform, metadata: &ProviderMetadata) -> Result
         .jwks_uri
         .as_deref()
         .ok_or_else(|| AuthError::InvalidIdToken("the provider publishes no signing keys (jwks_uri)".into()))?;
-    platform.start(HttpRequest::Get { url })
+    platform.send(HttpRequest::Get { url })
 }
 
 /// Loads the signed-in person from the UserInfo endpoint (OIDC Core §5.3), checking it
@@ -244,7 +244,7 @@ pub fn request_user(
         .userinfo_endpoint
         .as_deref()
         .ok_or_else(|| AuthError::InvalidUserInfo("the provider has no userinfo endpoint".into()))?;
-    platform.start(HttpRequest::GetWithBearer { url, token: access_token })
+    platform.send(HttpRequest::GetWithBearer { url, token: access_token })
 }
 
 /// The person, from a UserInfo request in flight, checked against the ID token's `sub`.
@@ -282,15 +282,15 @@ pub fn sign_out_at_provider(
 ) -> bool {
     match end_session_request(metadata, config, tokens.and_then(|t| t.id_token.as_ref())) {
         Some(EndSessionRequest::Get(url)) => {
-            platform.go_to(&url);
+            platform.navigate(&url);
             true
         }
-        Some(EndSessionRequest::Post { endpoint, fields }) => platform.post_form(&endpoint, &fields),
+        Some(EndSessionRequest::Post { endpoint, fields }) => platform.navigate_by_post(&endpoint, &fields),
         None => false,
     }
 }
 
 /// Sends `request` and waits for its answer.
 async fn send(platform: &impl Platform, request: HttpRequest<'_>) -> Result<HttpResponse, AuthError> {
-    platform.start(request)?.await
+    platform.send(request)?.await
 }

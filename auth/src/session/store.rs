@@ -16,12 +16,12 @@ const METADATA: &str = "leptos-oidc:metadata";
 const CONFIG: &str = "leptos-oidc:config";
 
 fn get<T: DeserializeOwned>(platform: &impl Platform, key: &str) -> Option<T> {
-    document::parse(&platform.read(key)?).ok()
+    document::parse(&platform.storage_get(key)?).ok()
 }
 
 /// False if storage is unavailable or full.
 fn set<T: Serialize + ?Sized>(platform: &impl Platform, key: &str, value: &T) -> bool {
-    serde_json::to_string(value).is_ok_and(|text| platform.write(key, &text))
+    serde_json::to_string(value).is_ok_and(|text| platform.storage_set(key, &text))
 }
 
 fn pending_key(state: &str) -> String {
@@ -39,7 +39,7 @@ pub fn put_pending<T: Serialize + ?Sized>(platform: &impl Platform, state: &str,
 pub fn take_pending<T: DeserializeOwned>(platform: &impl Platform, state: &str) -> Option<T> {
     let key = pending_key(state);
     let record = get(platform, &key);
-    platform.delete(&key);
+    platform.storage_remove(&key);
     record
 }
 
@@ -47,7 +47,7 @@ pub fn take_pending<T: DeserializeOwned>(platform: &impl Platform, state: &str) 
 /// where what is stored cannot be read as a `T`.
 pub fn pending_records<T: DeserializeOwned>(platform: &impl Platform) -> Vec<(String, Option<T>)> {
     platform
-        .keys()
+        .storage_keys()
         .into_iter()
         .filter_map(|key| {
             let state = key.strip_prefix(NAMESPACE)?.strip_prefix("pending:")?.to_owned();
@@ -58,7 +58,7 @@ pub fn pending_records<T: DeserializeOwned>(platform: &impl Platform) -> Vec<(St
 
 /// Removes the pending sign-in stored under `state`.
 pub fn remove_pending(platform: &impl Platform, state: &str) {
-    platform.delete(&pending_key(state));
+    platform.storage_remove(&pending_key(state));
 }
 
 /// The cached provider metadata (public information), if any.
@@ -74,7 +74,7 @@ pub fn cache_metadata<T: Serialize + ?Sized>(platform: &impl Platform, metadata:
 
 /// Removes the cached provider metadata, so that the next load discovers it afresh.
 pub fn forget_metadata(platform: &impl Platform) {
-    platform.delete(METADATA);
+    platform.storage_remove(METADATA);
 }
 
 /// The config this tab last loaded, if any.

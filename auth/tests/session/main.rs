@@ -9,7 +9,7 @@
 mod world;
 
 use leptos_oidc_auth::{AuthError, AuthState, Session};
-use world::{Endpoint, Fault, ISSUER, T0, TTL, Tab, World};
+use world::{Endpoint, Fault, ISSUER, TTL, Tab, World};
 
 use Endpoint::*;
 
@@ -18,11 +18,12 @@ fn access_token(world: &World, session: &Session<Tab>) -> Result<String, AuthErr
     world.run(async move { session.access_token().await }).expect("answered without waiting on the provider")
 }
 
-fn signed_in_name(session: &Session<Tab>) -> Option<String> {
-    match session.state() {
-        AuthState::SignedIn(user) => user.name,
-        _ => None,
-    }
+/// The ID token the session holds, as its sign-out shows it to the provider.
+fn id_token_hint_at_sign_out(world: &World, session: &Session<Tab>) -> String {
+    let from = world.request_count();
+    session.sign_out();
+    world.advance(5);
+    world.request_to(Logout, from, 0).form.get("id_token_hint").cloned().unwrap_or_default()
 }
 
 #[test]
@@ -35,29 +36,29 @@ fn a_sign_in_round_trip_signs_the_person_in_and_stores_no_token() {
     home.sign_in("/orders?page=2");
     world.settle();
     assert_eq!(home.state(), AuthState::Redirecting);
-    let authorize = world.left_for.borrow().last().cloned().unwrap_or_default();
-    assert!(authorize.starts_with(&format!("{ISSUER}/auth?")), "{authorize}");
-    assert_eq!(world.request_count(), 2, "the click made no request of its own: all was loaded");
+    assert_eq!(world.endpoints(2), [Authorize], "the click made no request of its own: all was loaded");
 
     let callback = world.approve();
     let before = world.request_count();
+    world.fault(CodeExchange, Fault::Held);
     let session = world.open(&callback);
     assert_eq!(
         world.endpoints(before),
-        [CodeExchange, Keys, UserInfo],
-        "config and metadata from this tab's cache; the keys fetched beside the exchange"
+        [CodeExchange, Keys],
+        "config and metadata from this tab's cache; the keys asked for while the exchange is out"
     );
-    let states = world.states.borrow().clone();
-    assert_eq!(states[0], AuthState::Exchanging);
-    match &states[1..] {
-        [AuthState::SignedIn(from_id_token), AuthState::SignedIn(from_userinfo)] => {
+    assert_eq!(world.page(), "/callback", "the code left the address bar before the exchange answered");
+    world.release();
+    assert_eq!(world.endpoints(before), [CodeExchange, Keys, UserInfo]);
+    assert_eq!(world.request_to(CodeExchange, before, 0).url, format!("{ISSUER}/token"));
+    match &world.states()[..] {
+        [AuthState::Exchanging, AuthState::SignedIn(from_id_token), AuthState::SignedIn(from_userinfo)] => {
             assert_eq!((from_id_token.name.as_deref(), from_id_token.profile_loaded), (Some("Alice"), false));
             assert_eq!((from_userinfo.name.as_deref(), from_userinfo.profile_loaded), (Some("Alice Liddell"), true));
         }
-        other => panic!("signed in from the ID token, then completed from UserInfo: {other:?}"),
+        other => panic!("exchanging, signed in from the ID token, then completed from UserInfo: {other:?}"),
     }
-    assert_eq!(world.requests.borrow()[before].url, format!("{ISSUER}/token"));
-    assert_eq!(world.page(), "/orders?page=2", "back where the person started, the code gone from the address bar");
+    assert_eq!(world.page(), "/orders?page=2", "back where the person started");
     assert_eq!(access_token(&world, &session), Ok(world.access_tokens()[0].clone()));
 
     let storage = world.storage.borrow();
@@ -78,32 +79,37 @@ fn start_up_routing() {
         fault: Option<(Endpoint, Fault)>,
         url: &'static str,
         requests: Vec<Endpoint>,
-        state: fn(&AuthState) -> bool,
+        state: AuthState,
+        /// The address bar afterwards.
+        page: &'static str,
     }
     let cases = [
         Case {
             name: "home page: config, then metadata warmed; nobody signed in",
             earlier: None,
             fault: None,
-            url: "/",
+            url: "/?tab=2",
             requests: vec![Config, Discovery],
-            state: |s| *s == AuthState::SignedOut,
+            state: AuthState::SignedOut,
+            page: "/?tab=2",
         },
         Case {
-            name: "callback route with nothing in it: the config tells the route, no sign-in in progress",
+            name: "callback route with nothing in it: the config tells the route; no sign-in in progress",
             earlier: None,
             fault: None,
             url: "/callback",
             requests: vec![Config],
-            state: |s| *s == AuthState::Failed(AuthError::NoSignInInProgress),
+            state: AuthState::Failed(AuthError::NoSignInInProgress),
+            page: "/callback",
         },
         Case {
-            name: "callback route in a tab that loaded before: no config fetch, `iss` checked first",
+            name: "callback route in a tab that loaded before: no config fetch; `iss` checked first",
             earlier: Some("/"),
             fault: None,
             url: "/callback?code=forged&state=not-ours",
             requests: vec![],
-            state: |s| *s == AuthState::Failed(AuthError::IssuerMissing),
+            state: AuthState::Failed(AuthError::IssuerMissing),
+            page: "/callback",
         },
         Case {
             name: "a forged response with no sign-in in progress: nothing exchanged",
@@ -111,7 +117,17 @@ fn start_up_routing() {
             fault: None,
             url: "/callback?code=forged&state=not-ours&iss=https%3A%2F%2Fid.example",
             requests: vec![],
-            state: |s| *s == AuthState::Failed(AuthError::NoSignInInProgress),
+            state: AuthState::Failed(AuthError::NoSignInInProgress),
+            page: "/callback",
+        },
+        Case {
+            name: "another route in a tab that loaded before: the config is fetched afresh",
+            earlier: Some("/"),
+            fault: None,
+            url: "/profile",
+            requests: vec![Config],
+            state: AuthState::SignedOut,
+            page: "/profile",
         },
         Case {
             name: "config answers 500: the app says it is not set up",
@@ -119,17 +135,20 @@ fn start_up_routing() {
             fault: Some((Config, Fault::Answer(500, "oops"))),
             url: "/",
             requests: vec![Config],
-            state: |s| matches!(s, AuthState::Failed(AuthError::Config(_))),
+            state: AuthState::Failed(AuthError::Config("/config.json answered HTTP 500".into())),
+            page: "/",
         },
         Case {
             name: "metadata unreachable at start-up: signed out, no error shown yet",
             earlier: None,
             fault: Some((Discovery, Fault::NetworkDown)),
             url: "/",
-            requests: vec![Config, Discovery],
-            state: |s| *s == AuthState::SignedOut,
+            requests: vec![Config, Discovery, Discovery8414],
+            state: AuthState::SignedOut,
+            page: "/",
         },
     ];
+    let mut failures = Vec::new();
     for case in cases {
         let world = World::new();
         if let Some(earlier) = case.earlier {
@@ -140,24 +159,44 @@ fn start_up_routing() {
         }
         let before = world.request_count();
         let session = world.open(case.url);
-        assert!((case.state)(&session.state()), "{}: {:?}", case.name, session.state());
-        // RFC 8414 §3 is the second discovery URL, tried when the first fails.
-        let requests: Vec<_> = world.endpoints(before).into_iter().filter(|e| *e != Other).collect();
-        assert_eq!(requests, case.requests, "{}", case.name);
+        let seen = (session.state(), world.endpoints(before), world.page());
+        if seen != (case.state.clone(), case.requests.clone(), case.page.to_owned()) {
+            failures.push(format!("{}: {seen:?}", case.name));
+        }
     }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn a_refused_code_exchange_says_so_and_leaves_the_callback_clean() {
+    let world = World::new();
+    let home = world.open("/");
+    home.sign_in("/");
+    world.settle();
+    let callback = world.approve();
+    world.fault(CodeExchange, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
+    let session = world.open(&callback);
+    assert!(
+        matches!(session.state(), AuthState::Failed(AuthError::TokenRejected { status: 400, ref error, .. }) if error.as_deref() == Some("invalid_grant")),
+        "{:?}",
+        session.state()
+    );
+    assert_eq!(world.page(), "/callback", "no code or state left in the address bar");
 }
 
 #[test]
 fn a_sign_in_clicked_during_start_up_waits_for_the_one_config_load() {
     let world = World::new();
-    world.fault(Config, Fault::Hold);
+    world.fault(Config, Fault::Held);
     let home = world.open("/");
     assert_eq!(home.state(), AuthState::Starting, "not known yet while the config loads");
     home.sign_in("/");
     world.settle();
+    world.fault(Discovery, Fault::Held);
     world.release();
-    assert_eq!(world.endpoints(0), [Config, Discovery], "one config load, one discovery, shared");
-    assert_eq!(world.left_for.borrow().len(), 1, "and the tab left for the provider");
+    assert_eq!(world.endpoints(0), [Config, Discovery], "one config load, then one discovery for both");
+    world.release();
+    assert_eq!(world.endpoints(0), [Config, Discovery, Authorize], "the tab left for the provider");
     assert_eq!(home.state(), AuthState::Redirecting, "start-up did not overwrite the sign-in with SignedOut");
 }
 
@@ -169,9 +208,38 @@ fn a_failed_discovery_at_start_up_is_tried_again_by_the_click() {
     let before = world.request_count();
     home.sign_in("/");
     world.settle();
-    assert_eq!(world.endpoints(before), [Discovery]);
+    assert_eq!(world.endpoints(before), [Discovery, Authorize]);
     assert_eq!(home.state(), AuthState::Redirecting);
-    assert_eq!(world.left_for.borrow().len(), 1, "the tab left for the provider");
+}
+
+#[test]
+fn sign_in_refused_by_storage_says_so_and_leaves_nothing() {
+    let world = World::new();
+    let home = world.open("/");
+    world.refuse_storage();
+    home.sign_in("/");
+    world.settle();
+    assert_eq!(home.state(), AuthState::Failed(AuthError::Storage));
+    assert_eq!(world.endpoints(2), [], "the tab did not leave for the provider");
+}
+
+#[test]
+fn start_runs_once_per_page() {
+    // A second start while the callback's exchange is out would find the response already
+    // scrubbed from the address bar and report no sign-in in progress.
+    let world = World::new();
+    let home = world.open("/");
+    home.sign_in("/");
+    world.settle();
+    let callback = world.approve();
+    world.fault(CodeExchange, Fault::Held);
+    let session = world.open(&callback);
+    let before = world.request_count();
+    world.run(session.clone().start());
+    assert_eq!(session.state(), AuthState::Exchanging, "the second start did nothing");
+    assert_eq!(world.endpoints(before), [], "and asked nothing");
+    world.release();
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "{:?}", session.state());
 }
 
 #[test]
@@ -203,7 +271,7 @@ fn renewals_rotate_the_refresh_token_in_order() {
     let presented = world.live_refresh_token();
     assert_eq!(access_token(&world, &session), Ok(first.clone()), "due but valid: the current token at once");
     assert_eq!(world.endpoints(start), [Refresh, Keys], "and one renewal beside the caller");
-    assert_eq!(world.requests.borrow()[start].form.get("refresh_token"), presented.as_ref());
+    assert_eq!(world.request_to(Refresh, start, 0).form.get("refresh_token"), presented.as_ref());
     let second = world.access_tokens()[1].clone();
     assert_eq!(access_token(&world, &session), Ok(second.clone()), "the renewed token from then on");
 
@@ -212,12 +280,49 @@ fn renewals_rotate_the_refresh_token_in_order() {
     assert_eq!(access_token(&world, &session), Ok(second));
     assert_eq!(world.endpoints(start), [Refresh, Keys, Refresh, Keys]);
     assert_eq!(
-        world.requests.borrow()[start + 2].form.get("refresh_token"),
+        world.request_to(Refresh, start, 1).form.get("refresh_token"),
         presented.as_ref(),
         "the second renewal presents the rotated refresh token"
     );
     assert_eq!(access_token(&world, &session), Ok(world.access_tokens()[2].clone()));
-    assert_eq!(signed_in_name(&session).as_deref(), Some("Alice Liddell"), "the same person throughout");
+    let id_tokens = world.id_tokens();
+    assert_eq!(
+        id_token_hint_at_sign_out(&world, &session),
+        id_tokens[2],
+        "the session holds the newest verified ID token"
+    );
+}
+
+#[test]
+fn a_provider_that_neither_rotates_nor_reissues_id_tokens_keeps_the_first_ones() {
+    let world = World::new();
+    world.plain_refreshes();
+    let session = world.signed_in();
+    let refresh_token = world.live_refresh_token();
+    let start = world.request_count();
+    world.advance(TTL);
+    assert_eq!(access_token(&world, &session), Ok(world.access_tokens()[1].clone()));
+    assert_eq!(world.endpoints(start), [Refresh], "no ID token, so no keys asked for");
+    world.advance(TTL);
+    assert_eq!(access_token(&world, &session), Ok(world.access_tokens()[2].clone()));
+    assert_eq!(world.request_to(Refresh, start, 1).form.get("refresh_token"), refresh_token.as_ref());
+    assert_eq!(id_token_hint_at_sign_out(&world, &session), world.id_tokens()[0]);
+}
+
+#[test]
+fn a_renewal_without_a_lifetime_keeps_the_last_one() {
+    let world = World::new();
+    world.without_lifetimes_after_sign_in();
+    let session = world.signed_in();
+    let start = world.request_count();
+    world.advance(TTL);
+    assert!(access_token(&world, &session).is_ok());
+    world.advance(TTL - 31);
+    assert_eq!(access_token(&world, &session), Ok(world.access_tokens()[1].clone()));
+    assert_eq!(world.endpoints(start), [Refresh, Keys], "not due before 570 s of the renewed token's life");
+    world.advance(1);
+    assert!(access_token(&world, &session).is_ok());
+    assert_eq!(world.endpoints(start), [Refresh, Keys, Refresh, Keys], "due at 570 s, as the first one was");
 }
 
 #[test]
@@ -228,7 +333,7 @@ fn callers_share_one_renewal() {
         let first = world.access_tokens()[0].clone();
         let start = world.request_count();
         world.advance(wait);
-        world.fault(Refresh, Fault::Hold);
+        world.fault(Refresh, Fault::Held);
         let callers: Vec<_> = (0..3)
             .map(|_| {
                 let session = session.clone();
@@ -253,15 +358,41 @@ fn callers_share_one_renewal() {
 }
 
 #[test]
+fn callers_sharing_a_refused_renewal_all_learn_the_session_ended() {
+    let world = World::new();
+    let session = world.signed_in();
+    world.advance(TTL);
+    world.fault(Refresh, Fault::HeldAnswer(400, r#"{"error":"invalid_grant"}"#));
+    let callers: Vec<_> = (0..3)
+        .map(|_| {
+            let session = session.clone();
+            world.spawn(async move { session.access_token().await })
+        })
+        .collect();
+    world.settle();
+    assert!(callers.iter().all(|c| c.take().is_none()), "all three wait for the one renewal");
+    world.release();
+    for caller in &callers {
+        assert_eq!(caller.take(), Some(Err(AuthError::SessionExpired)));
+    }
+    let ended = world.states().iter().filter(|s| **s == AuthState::Failed(AuthError::SessionExpired)).count();
+    assert_eq!(ended, 1, "one change of state for three callers: {:?}", world.states());
+}
+
+#[test]
 fn renewal_failures() {
     struct Case {
         name: &'static str,
         faults: Vec<(Endpoint, Fault)>,
         sub: Option<&'static str>,
+        /// Seconds the failure takes to show.
+        takes: u64,
         /// What the caller whose token expired gets.
         answer: fn(&Result<String, AuthError>) -> bool,
         /// Whether the person stays signed in (a passing fault).
         stays: bool,
+        /// The refresh token a refused answer carried, which the session must revoke.
+        revokes: Option<&'static str>,
     }
     let ended = |r: &Result<String, AuthError>| *r == Err(AuthError::SessionExpired);
     let cases = [
@@ -269,64 +400,91 @@ fn renewal_failures() {
             name: "refused: invalid_grant",
             faults: vec![(Refresh, Fault::Answer(400, r#"{"error":"invalid_grant"}"#))],
             sub: None,
+            takes: 0,
             answer: ended,
             stays: false,
+            revokes: None,
         },
         Case {
             name: "refused with 401 invalid_client",
             faults: vec![(Refresh, Fault::Answer(401, r#"{"error":"invalid_client"}"#))],
             sub: None,
+            takes: 0,
             answer: ended,
             stays: false,
+            revokes: None,
         },
         Case {
             name: "a 500 that is not JSON",
             faults: vec![(Refresh, Fault::Answer(500, "<h1>Internal Server Error</h1>"))],
             sub: None,
+            takes: 0,
             answer: |r| matches!(r, Err(AuthError::TokenRejected { status: 500, .. })),
             stays: true,
+            revokes: None,
         },
         Case {
             name: "503 temporarily_unavailable",
             faults: vec![(Refresh, Fault::Answer(503, r#"{"error":"temporarily_unavailable"}"#))],
             sub: None,
+            takes: 0,
             answer: |r| matches!(r, Err(AuthError::TokenRejected { status: 503, .. })),
             stays: true,
+            revokes: None,
         },
         Case {
             name: "network down",
             faults: vec![(Refresh, Fault::NetworkDown)],
             sub: None,
+            takes: 0,
             answer: |r| matches!(r, Err(AuthError::Network(_))),
             stays: true,
+            revokes: None,
         },
         Case {
-            name: "time-out",
-            faults: vec![(Refresh, Fault::Timeout)],
+            name: "no answer: a time-out after the platform's 15 s",
+            faults: vec![(Refresh, Fault::NoAnswer)],
             sub: None,
+            takes: 15,
             answer: |r| *r == Err(AuthError::Timeout),
             stays: true,
+            revokes: None,
         },
         Case {
             name: "the keys do not load: the renewed tokens are kept",
             faults: vec![(Keys, Fault::Answer(404, "{}"))],
             sub: None,
-            answer: |r| r.as_ref().is_ok_and(|token| token.starts_with("at-")),
+            takes: 0,
+            answer: |r| *r == Ok("at-3".into()),
             stays: true,
+            revokes: None,
+        },
+        Case {
+            name: "keys without the ID token's key: its signature cannot be checked",
+            faults: vec![(Keys, Fault::Answer(200, r#"{"keys":[]}"#))],
+            sub: None,
+            takes: 0,
+            answer: ended,
+            stays: false,
+            revokes: Some("rt-3"),
         },
         Case {
             name: "an ID token for another person",
             faults: vec![],
             sub: Some("mallory"),
+            takes: 0,
             answer: ended,
             stays: false,
+            revokes: Some("rt-3"),
         },
         Case {
             name: "a 200 without an access token, with a refresh token",
             faults: vec![(Refresh, Fault::Answer(200, r#"{"token_type":"Bearer","refresh_token":"rt-stray"}"#))],
             sub: None,
+            takes: 0,
             answer: ended,
             stays: false,
+            revokes: Some("rt-stray"),
         },
     ];
     for case in cases {
@@ -340,7 +498,13 @@ fn renewal_failures() {
         if let Some(sub) = case.sub {
             world.set_sub(sub);
         }
-        let answer = access_token(&world, &session);
+        let caller = {
+            let session = session.clone();
+            world.spawn(async move { session.access_token().await })
+        };
+        world.settle();
+        world.advance(case.takes);
+        let answer = caller.take().unwrap_or_else(|| panic!("{}: no answer", case.name));
         assert!((case.answer)(&answer), "{}: {answer:?}", case.name);
         assert_eq!(world.endpoints(start).first(), Some(&Refresh), "{}", case.name);
         let signed_in = matches!(session.state(), AuthState::SignedIn(_));
@@ -348,10 +512,29 @@ fn renewal_failures() {
         if !case.stays {
             assert_eq!(session.state(), AuthState::Failed(AuthError::SessionExpired), "{}", case.name);
             assert_eq!(access_token(&world, &session), Err(AuthError::NotSignedIn), "{}: tokens gone", case.name);
+            if let Some(token) = case.revokes {
+                let revoked = world.request_to(Revocation, start, 0).form.get("token").cloned();
+                assert_eq!(revoked.as_deref(), Some(token), "{}: the answer's refresh token revoked", case.name);
+                if token == "rt-3" {
+                    assert_eq!(world.live_refresh_token(), None, "{}: nothing left alive at the provider", case.name);
+                }
+            } else {
+                assert!(!world.endpoints(start).contains(&Revocation), "{}", case.name);
+            }
             continue;
         }
         if answer.is_ok() {
-            assert_eq!(signed_in_name(&session).as_deref(), Some("Alice Liddell"), "{}", case.name);
+            assert_eq!(world.endpoints(start), [Refresh, Keys], "{}", case.name);
+            let presented = world.live_refresh_token();
+            world.advance(TTL);
+            assert_eq!(access_token(&world, &session), Ok("at-4".into()), "{}", case.name);
+            assert_eq!(world.request_to(Refresh, start, 1).form.get("refresh_token"), presented.as_ref());
+            assert_eq!(
+                id_token_hint_at_sign_out(&world, &session),
+                world.id_tokens()[2],
+                "{}: the next renewal's ID token",
+                case.name
+            );
             continue;
         }
         // A passing fault: no new request for RETRY_AFTER_SECS, then one that succeeds.
@@ -367,41 +550,97 @@ fn renewal_failures() {
 }
 
 #[test]
-fn a_stray_refresh_token_in_a_refused_answer_is_revoked() {
+fn the_keys_failing_during_a_renewal_keep_the_person_the_verified_id_token_named() {
     let world = World::new();
     let session = world.signed_in();
     world.advance(TTL);
-    world.fault(Refresh, Fault::Answer(200, r#"{"token_type":"Bearer","refresh_token":"rt-stray"}"#));
+    world.fault(Keys, Fault::Answer(404, "{}"));
+    assert!(access_token(&world, &session).is_ok());
+    assert_eq!(
+        id_token_hint_at_sign_out(&world, &session),
+        world.id_tokens()[0],
+        "the unverified new ID token was dropped, the first kept"
+    );
+}
+
+#[test]
+fn a_renewal_whose_answer_was_lost_after_rotation_ends_the_session_at_the_next_try() {
+    // The provider rotated, the answer never came: the session still holds the spent
+    // refresh token, and presenting it is what RFC 9700 §4.14.2 calls theft.
+    let world = World::new();
+    let session = world.signed_in();
+    world.advance(TTL);
+    world.fault(Refresh, Fault::AnswerLost);
+    assert!(matches!(access_token(&world, &session), Err(AuthError::Network(_))));
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "a passing fault, as far as the tab can tell");
+    world.advance(10);
     assert_eq!(access_token(&world, &session), Err(AuthError::SessionExpired));
-    assert_eq!(world.revoked(), ["rt-stray"]);
+    assert_eq!(session.state(), AuthState::Failed(AuthError::SessionExpired));
+}
+
+#[test]
+fn clock_skew_within_a_minute_is_tolerated_beyond_it_not() {
+    // A provider an hour behind issues ID tokens that expired before they arrive.
+    for (ahead, stays) in [(59, true), (61, false), (-59, true), (-3600, false)] {
+        let world = World::new();
+        let session = world.signed_in();
+        world.advance(TTL);
+        world.set_provider_clock_ahead(ahead);
+        let answer = access_token(&world, &session);
+        // An ID token issued "in the future" by more than the allowed skew is refused
+        // (OIDC Core §3.1.3.7 step 10); its lifetime is `expires_in`, relative, so the
+        // renewal time does not depend on the provider's clock.
+        assert_eq!(answer.is_ok(), stays, "provider {ahead} s ahead: {answer:?}");
+        if stays {
+            world.advance(TTL - 31);
+            let before = world.request_count();
+            assert!(access_token(&world, &session).is_ok());
+            assert_eq!(world.endpoints(before), [], "provider {ahead} s ahead: not due before 570 s");
+        }
+    }
 }
 
 #[test]
 fn sign_out_during_a_renewal_waits_for_it_then_revokes_both_refresh_tokens() {
     let world = World::new();
     let session = world.signed_in();
+    let id_token = world.id_tokens()[0].clone();
     let old_refresh = world.live_refresh_token().expect("a refresh token");
     world.advance(TTL - 30);
-    world.fault(Refresh, Fault::Hold);
+    world.fault(Refresh, Fault::Held);
     assert!(access_token(&world, &session).is_ok(), "a renewal starts beside the caller");
-    let left_before = world.left_for.borrow().len();
+    let rotated = world.live_refresh_token().expect("the provider rotated on receipt");
+    let start = world.request_count();
 
     session.sign_out();
     world.settle();
     assert_eq!(session.state(), AuthState::SigningOut);
-    assert_eq!(world.revoked(), std::slice::from_ref(&old_refresh), "the refresh token in hand is revoked at once");
-    assert_eq!(world.left_for.borrow().len(), left_before, "the tab waits for the renewal's answer");
+    assert_eq!(world.endpoints(start), [Revocation], "the refresh token in hand is revoked at once, and the tab waits");
+    assert_eq!(world.request_to(Revocation, start, 0).form.get("token"), Some(&old_refresh));
 
     world.release();
-    let rotated = world.access_tokens().len();
-    assert_eq!(rotated, 2, "the renewal was answered");
-    let revoked = world.revoked();
-    assert_eq!(revoked.len(), 2, "{revoked:?}");
-    assert_ne!(revoked[1], old_refresh, "the rotated refresh token is revoked too");
-    assert_eq!(world.live_refresh_token(), None, "nothing is left alive at the provider");
-    let logout = world.left_for.borrow().last().cloned().unwrap_or_default();
-    assert!(logout.starts_with(&format!("{ISSUER}/logout?")) && logout.contains("id_token_hint="), "{logout}");
+    assert_eq!(world.endpoints(start), [Revocation, Keys, Revocation, Logout], "the answer checked, then revoked");
+    assert_eq!(world.request_to(Revocation, start, 1).form.get("token"), Some(&rotated), "the renewal's token too");
+    assert_eq!(world.revoked(), [rotated], "the live one ended the grant at the provider");
+    assert_eq!(world.live_refresh_token(), None);
+    assert_eq!(world.request_to(Logout, start, 0).form.get("id_token_hint"), Some(&id_token));
+    assert_eq!(world.states().last(), Some(&AuthState::SigningOut), "nothing shown after signing out");
     assert_eq!(access_token(&world, &session), Err(AuthError::NotSignedIn));
+}
+
+#[test]
+fn sign_out_during_a_renewal_that_fails_still_signs_out() {
+    let world = World::new();
+    let session = world.signed_in();
+    world.advance(TTL - 30);
+    world.fault(Refresh, Fault::HeldAnswer(400, r#"{"error":"invalid_grant"}"#));
+    let _ = access_token(&world, &session);
+    let start = world.request_count();
+    session.sign_out();
+    world.settle();
+    world.release();
+    assert_eq!(session.state(), AuthState::SigningOut, "not 'your session has ended'");
+    assert_eq!(world.endpoints(start).last(), Some(&Logout));
 }
 
 #[test]
@@ -409,14 +648,14 @@ fn sign_out_leaves_after_5_s_when_the_renewal_never_answers() {
     let world = World::new();
     let session = world.signed_in();
     world.advance(TTL - 30);
-    world.fault(Refresh, Fault::Hold);
+    world.fault(Refresh, Fault::Held);
     let _ = access_token(&world, &session);
-    let left_before = world.left_for.borrow().len();
+    let start = world.request_count();
     session.sign_out();
     world.advance_ms(4_999);
-    assert_eq!(world.left_for.borrow().len(), left_before, "still waiting at 4.999 s");
+    assert_eq!(world.endpoints(start), [Revocation], "still waiting at 4.999 s");
     world.advance_ms(1);
-    assert_eq!(world.left_for.borrow().len(), left_before + 1, "left for the provider at 5 s");
+    assert_eq!(world.endpoints(start), [Revocation, Logout], "left for the provider at 5 s");
 }
 
 #[test]
@@ -425,16 +664,36 @@ fn sign_out_without_a_provider_logout_lands_signed_out_at_home() {
     world.without_end_session();
     let session = world.signed_in();
     let refresh = world.live_refresh_token().expect("a refresh token");
-    let left_before = world.left_for.borrow().len();
+    let start = world.request_count();
     session.sign_out();
     world.settle();
     assert_eq!(session.state(), AuthState::SignedOut);
     assert!(session.signed_out_by_user());
     assert_eq!(world.page(), "/");
-    assert_eq!(world.left_for.borrow().len(), left_before, "the tab stayed");
+    assert_eq!(world.endpoints(start), [Revocation], "the tab stayed");
     assert_eq!(world.revoked(), [refresh]);
+    let reload = {
+        let session = session.clone();
+        world.run(async move { session.reload_profile().await }).expect("answered")
+    };
+    assert_eq!(reload, Err(AuthError::NotSignedIn));
     session.sign_out();
-    assert_eq!(world.revoked().len(), 1, "a second sign-out has nothing to revoke");
+    world.settle();
+    assert_eq!(world.endpoints(start), [Revocation], "a second sign-out has nothing to revoke, nothing to ask");
+}
+
+#[test]
+fn an_expired_token_without_a_refresh_token_ends_the_session() {
+    let world = World::new();
+    world.without_refresh_tokens();
+    let session = world.signed_in();
+    let start = world.request_count();
+    world.advance(TTL - 30);
+    assert_eq!(access_token(&world, &session), Ok(world.access_tokens()[0].clone()), "due, but nothing to renew with");
+    world.advance(30);
+    assert_eq!(access_token(&world, &session), Err(AuthError::SessionExpired));
+    assert_eq!(session.state(), AuthState::Failed(AuthError::SessionExpired));
+    assert_eq!(world.endpoints(start), [], "nothing asked of the provider");
 }
 
 #[test]
@@ -465,7 +724,7 @@ fn a_profile_reload_with_an_expired_token_renews_first() {
     assert_eq!(reload.map(|user| user.name), Ok(Some("Alice Liddell".into())));
     assert_eq!(world.endpoints(start), [Refresh, Keys, UserInfo]);
     let renewed = world.access_tokens()[1].clone();
-    assert_eq!(world.requests.borrow()[start + 2].bearer.as_ref(), Some(&renewed), "with the renewed token");
+    assert_eq!(world.request_to(UserInfo, start, 0).bearer.as_ref(), Some(&renewed), "with the renewed token");
 }
 
 #[test]
@@ -480,7 +739,7 @@ fn expiry_edges() {
     assert_eq!(access_token(&world, &session), Ok(first.clone()));
     assert_eq!(world.endpoints(start), [], "not due at 4 s");
     world.advance(1);
-    world.fault(Refresh, Fault::Hold);
+    world.fault(Refresh, Fault::Held);
     assert_eq!(access_token(&world, &session), Ok(first.clone()), "due at 5 s: the current token");
     world.advance(4);
     assert_eq!(access_token(&world, &session), Ok(first), "at 9 s, still valid, while the renewal is out");
@@ -494,7 +753,6 @@ fn expiry_edges() {
     world.release();
     assert_eq!(waiting.take(), Some(Ok(world.access_tokens()[1].clone())));
     assert_eq!(world.endpoints(start), [Refresh, Keys], "one renewal all along");
-    assert_eq!(world.now(), T0 + 10);
 }
 
 #[test]

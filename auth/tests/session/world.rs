@@ -1,9 +1,14 @@
 //! The outside world of the native session tests: one browser tab (its storage survives
-//! page loads, its address bar, its clock and timers) and an OpenID provider that answers
-//! as a real one does (discovery, ES256-signed ID tokens, PKCE checked, refresh tokens
-//! rotated and spent ones refused, revocation, UserInfo), with faults scripted per request.
+//! page loads; its address bar, clock and timers) and an OpenID provider that answers as a
+//! real one does: discovery, ES256-signed ID tokens, PKCE and `redirect_uri` checked,
+//! refresh tokens rotated and a spent one taken for theft (the grant ends), revocation
+//! ending the grant, UserInfo refusing expired tokens. Faults are scripted per request.
 //! Nothing here stands in for the crate's own modules: the session under test runs its
 //! real steps against these answers.
+//!
+//! Answers arrive in a later turn of the executor, as fetch's do; [`World::settle`] runs
+//! tasks and delivers answers until neither has anything left. Every scripted fault must be
+//! used by the end of a test, or the world panics when dropped.
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -17,7 +22,7 @@ use futures::executor::{LocalPool, LocalSpawner};
 use futures::future::LocalBoxFuture;
 use futures::task::LocalSpawnExt;
 use leptos_oidc_auth::oauth::{AuthError, SignatureCheck};
-use leptos_oidc_auth::session::platform::{HttpRequest, HttpResponse, InFlight, Platform};
+use leptos_oidc_auth::session::platform::{HttpRequest, HttpResponse, InFlight, Platform, REQUEST_TIME_LIMIT_MS};
 use leptos_oidc_auth::{AuthState, Session};
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
@@ -31,29 +36,42 @@ pub const T0: u64 = 1_800_000_000;
 /// How long the provider's access tokens live, unless a test says otherwise.
 pub const TTL: u64 = 600;
 
-/// Which of the provider's endpoints a request reached.
+/// What a request reached: one of the provider's endpoints, or the app's config.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Endpoint {
     Config,
+    /// OpenID Connect Discovery §4.
     Discovery,
+    /// RFC 8414 §3, tried when the first fails.
+    Discovery8414,
     Keys,
     CodeExchange,
     Refresh,
     UserInfo,
+    Revocation,
+    /// The tab went to the authorization endpoint.
+    Authorize,
+    /// The tab went to the end-session endpoint.
+    Logout,
     Other,
 }
 
-/// What the provider does with the next request to an endpoint, instead of answering it.
+/// What happens to the next request to an endpoint instead of its plain answer.
 #[derive(Debug, Clone)]
 pub enum Fault {
-    /// This answer instead of the real one.
+    /// This answer instead of the real one; the provider does nothing.
     Answer(u16, &'static str),
-    /// No answer: the request fails as a dead server's does.
+    /// The request never reaches the provider: a dead server's failure.
     NetworkDown,
-    /// No answer in time.
-    Timeout,
-    /// The real answer, held back until [`World::release`].
-    Hold,
+    /// The request never reaches the provider and nothing comes back: the platform gives up
+    /// after its time limit.
+    NoAnswer,
+    /// The provider does its work (a refresh token rotates), but the answer is lost.
+    AnswerLost,
+    /// The provider does its work and its answer waits for [`World::release`].
+    Held,
+    /// This answer instead of the real one, waiting for [`World::release`].
+    HeldAnswer(u16, &'static str),
 }
 
 /// A request as the provider saw it.
@@ -61,52 +79,66 @@ pub enum Fault {
 pub struct Seen {
     pub endpoint: Endpoint,
     pub url: String,
-    /// The form fields of a POST.
+    /// The form fields of a POST, or the query of a navigation.
     pub form: BTreeMap<String, String>,
     pub bearer: Option<String>,
 }
 
 /// The authorization server's own state.
-#[derive(Default)]
 struct ProviderState {
-    /// Authorization codes not yet used: code → (code_challenge, nonce).
-    codes: BTreeMap<String, (String, String)>,
-    /// The refresh token that is valid now; any earlier one is spent.
+    /// Authorization codes not yet used: code → (code_challenge, nonce, redirect_uri).
+    codes: BTreeMap<String, (String, String, String)>,
+    /// The refresh token that is valid now; any earlier one is spent. None once the grant
+    /// ended (revoked, or a spent token presented).
     live_refresh_token: Option<String>,
-    /// Access tokens issued, in order.
-    access_tokens: Vec<String>,
+    /// Access tokens issued, in order, with their expiry; all die with the grant.
+    access_tokens: Vec<(String, u64)>,
+    id_tokens: Vec<String>,
+    /// Refresh tokens revoked while live.
     revoked: Vec<String>,
     issued: u32,
-    /// Next requests' faults, per endpoint, in order.
     faults: Vec<(Endpoint, Fault)>,
     /// Whether refreshes bring a new ID token (oidc-provider's do).
     id_token_on_refresh: bool,
-    /// The `sub` the ID tokens name.
+    /// Whether refreshes bring a new refresh token.
+    rotates: bool,
+    /// Whether the answer carries `expires_in`.
+    gives_lifetime: bool,
+    /// Whether a sign-in brings a refresh token at all.
+    issues_refresh_tokens: bool,
     sub: String,
     access_token_ttl: u64,
     end_session_endpoint: bool,
+    /// How far the provider's clock is ahead of the tab's, in seconds.
+    clock_ahead: i64,
 }
 
-/// A request held back: its answer channel, and the answer it will get.
-type Held = (Seen, oneshot::Sender<Result<HttpResponse, AuthError>>, Result<HttpResponse, AuthError>);
+type Answer = Result<HttpResponse, AuthError>;
+
+/// What happens when the clock reaches a time (in ms).
+type Timer = (u64, Box<dyn FnOnce()>);
 
 pub struct World {
-    pub pool: RefCell<LocalPool>,
+    pool: RefCell<LocalPool>,
     spawner: LocalSpawner,
     now_ms: Cell<u64>,
     /// sessionStorage: survives page loads in this tab.
     pub storage: RefCell<BTreeMap<String, String>>,
+    storage_refused: Cell<bool>,
     /// The page's path, query and fragment.
     page: RefCell<String>,
-    /// Where the tab was sent (`go_to`, form posts), in order.
-    pub left_for: RefCell<Vec<String>>,
+    /// Everything that reached the provider (or the app's server), in order, navigations
+    /// included.
     pub requests: RefCell<Vec<Seen>>,
-    held: RefCell<Vec<Held>>,
-    timers: RefCell<Vec<(u64, oneshot::Sender<()>)>>,
+    /// Answers on their way back, delivered by `settle`.
+    arriving: RefCell<Vec<(oneshot::Sender<Answer>, Answer)>>,
+    held: RefCell<Vec<(oneshot::Sender<Answer>, Answer)>>,
+    timers: RefCell<Vec<Timer>>,
     provider: RefCell<ProviderState>,
     key: SigningKey,
     random: Cell<u8>,
-    pub states: Rc<RefCell<Vec<AuthState>>>,
+    /// The states the current page's session went through.
+    states: RefCell<Rc<RefCell<Vec<AuthState>>>>,
 }
 
 /// The platform a page in the world's tab runs on.
@@ -114,48 +146,75 @@ pub struct World {
 pub struct Tab(pub Rc<World>);
 
 impl World {
-    pub fn new() -> Rc<World> {
+    /// A fresh tab and provider, for one test.
+    #[allow(clippy::new_ret_no_self)] // the test's guard around the world
+    pub fn new() -> TestWorld {
         let pool = LocalPool::new();
         let spawner = pool.spawner();
-        Rc::new(World {
+        TestWorld(Rc::new(World {
             pool: RefCell::new(pool),
             spawner,
             now_ms: Cell::new(T0 * 1000),
             storage: RefCell::default(),
+            storage_refused: Cell::new(false),
             page: RefCell::new("/".into()),
-            left_for: RefCell::default(),
             requests: RefCell::default(),
+            arriving: RefCell::default(),
             held: RefCell::default(),
             timers: RefCell::default(),
             provider: RefCell::new(ProviderState {
+                codes: BTreeMap::new(),
+                live_refresh_token: None,
+                access_tokens: Vec::new(),
+                id_tokens: Vec::new(),
+                revoked: Vec::new(),
+                issued: 0,
+                faults: Vec::new(),
                 id_token_on_refresh: true,
+                rotates: true,
+                gives_lifetime: true,
+                issues_refresh_tokens: true,
                 sub: "alice".into(),
                 access_token_ttl: TTL,
                 end_session_endpoint: true,
-                ..ProviderState::default()
+                clock_ahead: 0,
             }),
             key: SigningKey::from_slice(&[7; 32]).expect("a P-256 scalar"),
             random: Cell::new(0),
-            states: Rc::default(),
-        })
+            states: RefCell::default(),
+        }))
     }
 
     /// Loads `url` (path and query) in the tab: a new page with a new session, started.
     pub fn open(self: &Rc<Self>, url: &str) -> Session<Tab> {
         *self.page.borrow_mut() = url.to_owned();
         let session = Session::new(Tab(Rc::clone(self)), "/config.json");
-        let states = Rc::clone(&self.states);
-        states.borrow_mut().clear();
-        session.observe(move |state| states.borrow_mut().push(state.clone()));
+        let states = Rc::new(RefCell::new(Vec::new()));
+        *self.states.borrow_mut() = Rc::clone(&states);
+        session.set_observer(move |state| states.borrow_mut().push(state.clone()));
         let start = session.clone().start();
         self.spawner.spawn_local(start).expect("spawned");
         self.settle();
         session
     }
 
-    /// Runs every task until none can go on.
+    /// The states the page opened last went through.
+    pub fn states(&self) -> Vec<AuthState> {
+        self.states.borrow().borrow().clone()
+    }
+
+    /// Runs tasks and delivers the answers on their way until neither has anything left.
     pub fn settle(&self) {
-        self.pool.borrow_mut().run_until_stalled();
+        loop {
+            self.pool.borrow_mut().run_until_stalled();
+            let arriving: Vec<_> = self.arriving.borrow_mut().drain(..).collect();
+            if arriving.is_empty() {
+                return;
+            }
+            for (answer, response) in arriving {
+                let _ = answer.send(response);
+            }
+        }
     }
 
     /// Runs `future` with the others until none can go on; its output, if it finished.
@@ -177,19 +236,21 @@ impl World {
         self.now_ms.get() / 1000
     }
 
-    /// Moves the clock on and fires the timers that are due.
+    /// Moves the clock on, firing the timers that fall due, in order, and settling after each.
     pub fn advance_ms(&self, ms: u64) {
-        self.now_ms.set(self.now_ms.get() + ms);
-        let now = self.now_ms.get();
-        let due: Vec<_> = {
-            let mut timers = self.timers.borrow_mut();
-            let (due, later) = timers.drain(..).partition(|(at, _)| *at <= now);
-            *timers = later;
-            due
-        };
-        for (_, fire) in due {
-            let _ = fire.send(());
+        let until = self.now_ms.get() + ms;
+        loop {
+            let next = {
+                let mut timers = self.timers.borrow_mut();
+                timers.sort_by_key(|(at, _)| *at);
+                if timers.first().is_some_and(|(at, _)| *at <= until) { Some(timers.remove(0)) } else { None }
+            };
+            let Some((at, fire)) = next else { break };
+            self.now_ms.set(at.max(self.now_ms.get()));
+            fire();
+            self.settle();
         }
+        self.now_ms.set(until);
         self.settle();
     }
 
@@ -218,12 +279,34 @@ impl World {
         self.provider.borrow_mut().end_session_endpoint = false;
     }
 
+    /// Refreshes bring only an access token: no new refresh token, no ID token.
+    pub fn plain_refreshes(&self) {
+        let mut provider = self.provider.borrow_mut();
+        provider.rotates = false;
+        provider.id_token_on_refresh = false;
+    }
+
+    pub fn without_lifetimes_after_sign_in(&self) {
+        self.provider.borrow_mut().gives_lifetime = false;
+    }
+
+    pub fn without_refresh_tokens(&self) {
+        self.provider.borrow_mut().issues_refresh_tokens = false;
+    }
+
+    pub fn set_provider_clock_ahead(&self, secs: i64) {
+        self.provider.borrow_mut().clock_ahead = secs;
+    }
+
+    pub fn refuse_storage(&self) {
+        self.storage_refused.set(true);
+    }
+
     /// Answers every held request, then runs what that wakes.
     pub fn release(&self) {
         let held: Vec<_> = self.held.borrow_mut().drain(..).collect();
-        for (_, answer, response) in held {
-            let _ = answer.send(response);
-        }
+        assert!(!held.is_empty(), "nothing was held");
+        self.arriving.borrow_mut().extend(held);
         self.settle();
     }
 
@@ -232,16 +315,28 @@ impl World {
         self.requests.borrow()[from..].iter().map(|r| r.endpoint).collect()
     }
 
+    /// The `index`th request from `from` on to `endpoint`.
+    pub fn request_to(&self, endpoint: Endpoint, from: usize, index: usize) -> Seen {
+        let requests = self.requests.borrow();
+        let found = requests[from..].iter().filter(|r| r.endpoint == endpoint).nth(index);
+        found.cloned().unwrap_or_else(|| panic!("no request {index} to {endpoint:?}"))
+    }
+
     pub fn request_count(&self) -> usize {
         self.requests.borrow().len()
     }
 
+    /// Refresh tokens revoked while they were live.
     pub fn revoked(&self) -> Vec<String> {
         self.provider.borrow().revoked.clone()
     }
 
     pub fn access_tokens(&self) -> Vec<String> {
-        self.provider.borrow().access_tokens.clone()
+        self.provider.borrow().access_tokens.iter().map(|(token, _)| token.clone()).collect()
+    }
+
+    pub fn id_tokens(&self) -> Vec<String> {
+        self.provider.borrow().id_tokens.clone()
     }
 
     pub fn live_refresh_token(&self) -> Option<String> {
@@ -252,17 +347,23 @@ impl World {
     /// authorization request the tab was sent with and sends the tab back to the callback
     /// with a code. Returns that callback URL (path and query).
     pub fn approve(&self) -> String {
-        let url = self.left_for.borrow().last().cloned().expect("the tab went to the provider");
-        let query = url.split_once('?').map(|(_, q)| q).expect("a query");
-        let params: BTreeMap<String, String> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let authorize = self
+            .requests
+            .borrow()
+            .iter()
+            .rev()
+            .find(|r| r.endpoint == Endpoint::Authorize)
+            .cloned()
+            .expect("the tab went to the provider");
+        let params = authorize.form;
         assert_eq!(params["response_type"], "code");
         assert_eq!(params["client_id"], CLIENT_ID);
         assert_eq!(params["code_challenge_method"], "S256");
-        assert_eq!(params["redirect_uri"], format!("{ORIGIN}/callback"));
         let mut provider = self.provider.borrow_mut();
         provider.issued += 1;
         let code = format!("code-{}", provider.issued);
-        provider.codes.insert(code.clone(), (params["code_challenge"].clone(), params["nonce"].clone()));
+        let grant = (params["code_challenge"].clone(), params["nonce"].clone(), params["redirect_uri"].clone());
+        provider.codes.insert(code.clone(), grant);
         format!("/callback?code={code}&state={}&iss={}", params["state"], encode(ISSUER))
     }
 
@@ -277,11 +378,17 @@ impl World {
         session
     }
 
-    fn answer(&self, request: &Seen) -> Result<HttpResponse, AuthError> {
+    fn provider_now(&self, provider: &ProviderState) -> u64 {
+        self.now().saturating_add_signed(provider.clock_ahead)
+    }
+
+    /// The provider's answer to `request`, and whatever it does on its side.
+    fn answer(&self, request: &Seen) -> Answer {
         let json =
             |status: u16, body: String| Ok(HttpResponse { status, content_type: "application/json".into(), body });
         let error = |status: u16, code: &str| json(status, format!(r#"{{"error":"{code}"}}"#));
         let mut provider = self.provider.borrow_mut();
+        let form = &request.form;
         match request.endpoint {
             Endpoint::Config => json(200, format!(r#"{{"issuer":"{ISSUER}","client_id":"{CLIENT_ID}"}}"#)),
             Endpoint::Discovery => {
@@ -300,6 +407,7 @@ impl World {
                     ),
                 )
             }
+            Endpoint::Discovery8414 => error(404, "not_found"),
             Endpoint::Keys => {
                 let point = VerifyingKey::from(&self.key).to_encoded_point(false);
                 let (x, y) = (B64.encode(point.x().expect("x")), B64.encode(point.y().expect("y")));
@@ -311,62 +419,98 @@ impl World {
                 )
             }
             Endpoint::CodeExchange => {
-                let form = &request.form;
-                let Some((challenge, nonce)) = form.get("code").and_then(|code| provider.codes.remove(code)) else {
+                if form.get("grant_type").map(String::as_str) != Some("authorization_code") {
+                    return error(400, "unsupported_grant_type");
+                }
+                let Some((challenge, nonce, redirect_uri)) =
+                    form.get("code").and_then(|code| provider.codes.remove(code))
+                else {
                     return error(400, "invalid_grant");
                 };
                 let verifier = form.get("code_verifier").cloned().unwrap_or_default();
                 if B64.encode(sha2::Sha256::digest(verifier.as_bytes())) != challenge
                     || form.get("client_id").map(String::as_str) != Some(CLIENT_ID)
+                    || form.get("redirect_uri") != Some(&redirect_uri)
                 {
                     return error(400, "invalid_grant");
                 }
-                json(200, self.issue(&mut provider, Some(&nonce)))
+                json(200, self.issue(&mut provider, Some(&nonce), true))
             }
             Endpoint::Refresh => {
-                let presented = request.form.get("refresh_token");
+                if form.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
+                    return error(401, "invalid_client");
+                }
+                let presented = form.get("refresh_token");
                 if presented.is_none() || presented != provider.live_refresh_token.as_ref() {
                     // A spent refresh token: theft, by RFC 9700 §4.14.2; the grant ends.
-                    provider.live_refresh_token = None;
+                    end_grant(&mut provider);
                     return error(400, "invalid_grant");
                 }
-                let with_id_token = provider.id_token_on_refresh;
-                json(200, self.issue(&mut provider, with_id_token.then_some("")))
+                let (with_id_token, rotates) = (provider.id_token_on_refresh, provider.rotates);
+                json(200, self.issue(&mut provider, with_id_token.then_some(""), rotates))
             }
             Endpoint::UserInfo => {
-                let valid = request.bearer.as_ref().is_some_and(|token| provider.access_tokens.contains(token));
+                let now = self.provider_now(&provider);
+                let valid = request.bearer.as_ref().is_some_and(|token| {
+                    provider.access_tokens.iter().any(|(issued, expires)| issued == token && now < *expires)
+                });
                 if !valid {
                     return error(401, "invalid_token");
                 }
                 json(200, format!(r#"{{"sub":"{}","name":"Alice Liddell","email":"alice@example.com"}}"#, provider.sub))
             }
-            Endpoint::Other => error(404, "not_found"),
+            Endpoint::Revocation => {
+                // RFC 7009 §2.1: the client authenticates (a public client names itself);
+                // revoking a refresh token ends its grant, access tokens included.
+                if form.get("client_id").map(String::as_str) != Some(CLIENT_ID) {
+                    return error(401, "invalid_client");
+                }
+                let token = form.get("token").cloned().unwrap_or_default();
+                if provider.live_refresh_token.as_ref() == Some(&token) {
+                    provider.revoked.push(token);
+                    end_grant(&mut provider);
+                }
+                json(200, String::new())
+            }
+            Endpoint::Authorize | Endpoint::Logout | Endpoint::Other => error(404, "not_found"),
         }
     }
 
-    /// New tokens, the refresh token rotated; an ID token when `nonce` is given (empty on
-    /// a refresh, which repeats none).
-    fn issue(&self, provider: &mut ProviderState, nonce: Option<&str>) -> String {
+    /// New tokens: an ID token when `nonce` is given (empty on a refresh, which repeats
+    /// none), a new refresh token when `rotate`.
+    fn issue(&self, provider: &mut ProviderState, nonce: Option<&str>, rotate: bool) -> String {
         provider.issued += 1;
         let n = provider.issued;
-        let (access, refresh) = (format!("at-{n}"), format!("rt-{n}"));
-        provider.access_tokens.push(access.clone());
-        provider.live_refresh_token = Some(refresh.clone());
+        let now = self.provider_now(provider);
+        let access = format!("at-{n}");
+        provider.access_tokens.push((access.clone(), now + provider.access_token_ttl));
+        let refresh = (rotate && provider.issues_refresh_tokens).then(|| format!("rt-{n}"));
+        if let Some(refresh) = &refresh {
+            provider.live_refresh_token = Some(refresh.clone());
+        }
         let id_token = nonce.map(|nonce| {
-            let now = self.now();
             let nonce = if nonce.is_empty() { String::new() } else { format!(r#","nonce":"{nonce}""#) };
             let claims = format!(
                 r#"{{"iss":"{ISSUER}","aud":"{CLIENT_ID}","sub":"{}","name":"Alice","iat":{now},"exp":{}{nonce}}}"#,
                 provider.sub,
                 now + 300
             );
-            format!(r#","id_token":"{}""#, self.sign(&claims))
+            let jwt = self.sign(&claims);
+            provider.id_tokens.push(jwt.clone());
+            jwt
         });
-        format!(
-            r#"{{"access_token":"{access}","token_type":"Bearer","expires_in":{},"refresh_token":"{refresh}"{}}}"#,
-            provider.access_token_ttl,
-            id_token.unwrap_or_default()
-        )
+        let mut members = vec![format!(r#""access_token":"{access}","token_type":"Bearer""#)];
+        let first = provider.access_tokens.len() == 1;
+        if provider.gives_lifetime || first {
+            members.push(format!(r#""expires_in":{}"#, provider.access_token_ttl));
+        }
+        if let Some(refresh) = refresh {
+            members.push(format!(r#""refresh_token":"{refresh}""#));
+        }
+        if let Some(id_token) = id_token {
+            members.push(format!(r#""id_token":"{id_token}""#));
+        }
+        format!("{{{}}}", members.join(","))
     }
 
     fn sign(&self, claims: &str) -> String {
@@ -379,17 +523,17 @@ impl World {
     fn see(&self, request: HttpRequest<'_>) -> Seen {
         let url = request.url().to_owned();
         let (form, bearer) = match request {
-            HttpRequest::PostForm { body, .. } => {
-                (form_urlencoded::parse(body.as_bytes()).into_owned().collect::<BTreeMap<_, _>>(), None)
-            }
+            HttpRequest::PostForm { body, .. } => (parse_form(body), None),
             HttpRequest::GetWithBearer { token, .. } => (BTreeMap::new(), Some(token.to_owned())),
             HttpRequest::Get { .. } => (BTreeMap::new(), None),
         };
         let endpoint = match url.as_str() {
-            u if u == format!("{ORIGIN}/config.json") || u == "/config.json" => Endpoint::Config,
+            "/config.json" => Endpoint::Config,
             u if u == format!("{ISSUER}/.well-known/openid-configuration") => Endpoint::Discovery,
+            u if u == format!("{ISSUER}/.well-known/oauth-authorization-server") => Endpoint::Discovery8414,
             u if u == format!("{ISSUER}/jwks") => Endpoint::Keys,
             u if u == format!("{ISSUER}/me") => Endpoint::UserInfo,
+            u if u == format!("{ISSUER}/revoke") => Endpoint::Revocation,
             u if u == format!("{ISSUER}/token") => match form.get("grant_type").map(String::as_str) {
                 Some("refresh_token") => Endpoint::Refresh,
                 _ => Endpoint::CodeExchange,
@@ -398,6 +542,93 @@ impl World {
         };
         Seen { endpoint, url, form, bearer }
     }
+
+    /// A navigation away from the app, seen by the provider as a request to that page.
+    fn leave_for(&self, url: &str) {
+        let (path, query) = url.split_once('?').unwrap_or((url, ""));
+        let endpoint = match path {
+            p if p == format!("{ISSUER}/auth") => Endpoint::Authorize,
+            p if p == format!("{ISSUER}/logout") => Endpoint::Logout,
+            _ => Endpoint::Other,
+        };
+        self.requests.borrow_mut().push(Seen { endpoint, url: url.into(), form: parse_form(query), bearer: None });
+    }
+
+    /// Sends `request` with whatever fault is scripted for it; the answer's channel.
+    fn send(&self, seen: Seen) -> InFlight {
+        self.requests.borrow_mut().push(seen.clone());
+        let fault = {
+            let mut provider = self.provider.borrow_mut();
+            let at = provider.faults.iter().position(|(endpoint, _)| *endpoint == seen.endpoint);
+            at.map(|at| provider.faults.remove(at).1)
+        };
+        let (answer, answered) = oneshot::channel();
+        let in_flight = answered.map(|r| r.unwrap_or(Err(AuthError::Network("the request was dropped".into()))));
+        match fault {
+            None => {
+                let response = self.answer(&seen);
+                self.arriving.borrow_mut().push((answer, response));
+            }
+            Some(Fault::Answer(status, body)) => {
+                let response = HttpResponse { status, content_type: "application/json".into(), body: body.into() };
+                self.arriving.borrow_mut().push((answer, Ok(response)));
+            }
+            Some(Fault::NetworkDown) => {
+                self.arriving.borrow_mut().push((answer, Err(AuthError::Network("Failed to fetch".into()))));
+            }
+            Some(Fault::NoAnswer) => {
+                let at = self.now_ms.get() + u64::from(REQUEST_TIME_LIMIT_MS);
+                self.timers.borrow_mut().push((
+                    at,
+                    Box::new(move || {
+                        let _ = answer.send(Err(AuthError::Timeout));
+                    }),
+                ));
+            }
+            Some(Fault::AnswerLost) => {
+                let _ = self.answer(&seen);
+                self.arriving.borrow_mut().push((answer, Err(AuthError::Network("Failed to fetch".into()))));
+            }
+            Some(Fault::Held) => {
+                let response = self.answer(&seen);
+                self.held.borrow_mut().push((answer, response));
+            }
+            Some(Fault::HeldAnswer(status, body)) => {
+                let response = HttpResponse { status, content_type: "application/json".into(), body: body.into() };
+                self.held.borrow_mut().push((answer, Ok(response)));
+            }
+        }
+        in_flight.boxed_local()
+    }
+}
+
+/// A test's world: when the test ends, every scripted fault must have been used (the
+/// world itself may live on, held by tasks that never finished).
+pub struct TestWorld(Rc<World>);
+
+impl core::ops::Deref for TestWorld {
+    type Target = Rc<World>;
+    fn deref(&self) -> &Rc<World> {
+        &self.0
+    }
+}
+
+impl Drop for TestWorld {
+    fn drop(&mut self) {
+        let unused = &self.0.provider.borrow().faults;
+        if !std::thread::panicking() {
+            assert!(unused.is_empty(), "scripted faults never used: {unused:?}");
+        }
+    }
+}
+
+fn end_grant(provider: &mut ProviderState) {
+    provider.live_refresh_token = None;
+    provider.access_tokens.iter_mut().for_each(|(_, expires)| *expires = 0);
+}
+
+fn parse_form(body: &str) -> BTreeMap<String, String> {
+    form_urlencoded::parse(body.as_bytes()).into_owned().collect()
 }
 
 fn encode(value: &str) -> String {
@@ -405,47 +636,14 @@ fn encode(value: &str) -> String {
 }
 
 impl Platform for Tab {
-    fn start(&self, request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
-        let world = &self.0;
-        let seen = world.see(request);
-        world.requests.borrow_mut().push(seen.clone());
-        let fault = {
-            let mut provider = world.provider.borrow_mut();
-            let at = provider.faults.iter().position(|(endpoint, _)| *endpoint == seen.endpoint);
-            at.map(|at| provider.faults.remove(at).1)
-        };
-        let response = match fault {
-            None => world.answer(&seen),
-            Some(Fault::Answer(status, body)) => {
-                Ok(HttpResponse { status, content_type: "application/json".into(), body: body.into() })
-            }
-            Some(Fault::NetworkDown) => Err(AuthError::Network("Failed to fetch".into())),
-            Some(Fault::Timeout) => Err(AuthError::Timeout),
-            Some(Fault::Hold) => {
-                let response = world.answer(&seen);
-                let (answer, answered) = oneshot::channel();
-                world.held.borrow_mut().push((seen, answer, response));
-                return Ok(answered.map(|r| r.unwrap_or(Err(AuthError::Network("dropped".into())))).boxed_local());
-            }
-        };
-        // Answers arrive in a later task, as fetch's do.
-        let (answer, answered) = oneshot::channel();
-        let _ = answer.send(response);
-        Ok(answered.map(|r| r.unwrap_or(Err(AuthError::Network("dropped".into())))).boxed_local())
+    fn send(&self, request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
+        let seen = self.0.see(request);
+        Ok(self.0.send(seen))
     }
 
     fn post_form_and_forget(&self, url: &str, body: &str) {
-        let world = &self.0;
-        let seen = world.see(HttpRequest::PostForm { url, body });
-        if url == format!("{ISSUER}/revoke") {
-            let token = seen.form.get("token").cloned().unwrap_or_default();
-            let mut provider = world.provider.borrow_mut();
-            if provider.live_refresh_token.as_ref() == Some(&token) {
-                provider.live_refresh_token = None;
-            }
-            provider.revoked.push(token);
-        }
-        world.requests.borrow_mut().push(seen);
+        let seen = self.0.see(HttpRequest::PostForm { url, body });
+        drop(self.0.send(seen));
     }
 
     fn now_secs(&self) -> u64 {
@@ -454,7 +652,13 @@ impl Platform for Tab {
 
     fn sleep(&self, ms: u32) -> LocalBoxFuture<'static, ()> {
         let (fire, fired) = oneshot::channel();
-        self.0.timers.borrow_mut().push((self.0.now_ms.get() + u64::from(ms), fire));
+        let at = self.0.now_ms.get() + u64::from(ms);
+        self.0.timers.borrow_mut().push((
+            at,
+            Box::new(move || {
+                let _ = fire.send(());
+            }),
+        ));
         fired.map(drop).boxed_local()
     }
 
@@ -489,17 +693,20 @@ impl Platform for Tab {
         self.0.spawner.spawn_local(task).expect("spawned");
     }
 
-    fn read(&self, key: &str) -> Option<String> {
+    fn storage_get(&self, key: &str) -> Option<String> {
         self.0.storage.borrow().get(key).cloned()
     }
-    fn write(&self, key: &str, value: &str) -> bool {
+    fn storage_set(&self, key: &str, value: &str) -> bool {
+        if self.0.storage_refused.get() {
+            return false;
+        }
         self.0.storage.borrow_mut().insert(key.into(), value.into());
         true
     }
-    fn delete(&self, key: &str) {
+    fn storage_remove(&self, key: &str) {
         self.0.storage.borrow_mut().remove(key);
     }
-    fn keys(&self) -> Vec<String> {
+    fn storage_keys(&self) -> Vec<String> {
         self.0.storage.borrow().keys().cloned().collect()
     }
 
@@ -520,11 +727,11 @@ impl Platform for Tab {
     fn replace_path(&self, path: &str) {
         *self.0.page.borrow_mut() = path.to_owned();
     }
-    fn go_to(&self, url: &str) {
-        self.0.left_for.borrow_mut().push(url.to_owned());
+    fn navigate(&self, url: &str) {
+        self.0.leave_for(url);
     }
-    fn post_form(&self, action: &str, _fields: &[(&str, String)]) -> bool {
-        self.0.left_for.borrow_mut().push(action.to_owned());
+    fn navigate_by_post(&self, action: &str, _fields: &[(&str, String)]) -> bool {
+        self.0.leave_for(action);
         true
     }
 }
