@@ -139,10 +139,11 @@ if (AUTO_LOGIN) {
 // refresh token it presented, the refresh token it was given) and keeps every code,
 // verifier and token that crosses it, so that the end-to-end tests can assert how many
 // token requests were made, that refresh tokens rotate, and search the browser for those
-// secrets, and the tokens revoked (RFC 7009). GET /__test/token-log answers
-// { requests, exchanges, revoked, secrets } and starts a new log.
+// secrets, and the tokens revoked (RFC 7009); and every authorization request with its
+// prompt. GET /__test/token-log answers { requests, exchanges, revoked, secrets,
+// authorizations } and starts a new log.
 if (process.env.PROVIDER_TEST_HOOKS === '1') {
-  const fresh = () => ({ requests: 0, exchanges: [], revoked: [], secrets: [] });
+  const fresh = () => ({ requests: 0, exchanges: [], revoked: [], secrets: [], authorizations: [] });
   let log = fresh();
   provider.use(async (ctx, next) => {
     if (ctx.path === '/__test/token-log') {
@@ -151,6 +152,10 @@ if (process.env.PROVIDER_TEST_HOOKS === '1') {
       return;
     }
     await next();
+    // Every authorization request, with its prompt (`none` for a silent session restore).
+    if (ctx.method === 'GET' && ctx.path === '/auth') {
+      log.authorizations.push({ prompt: ctx.query.prompt ?? null });
+    }
     if (ctx.method === 'POST' && ctx.path === '/token/revocation') {
       const token = ctx.oidc?.params?.token;
       if (typeof token === 'string') log.revoked.push({ token, status: ctx.status });

@@ -6,7 +6,9 @@ use leptos::either::EitherOf4;
 use leptos::prelude::*;
 
 use crate::context::use_auth;
-use crate::messages::{SIGN_IN, SIGNED_OUT_SIGN_IN_TO_SEE, TAKING_YOU_TO_SIGN_IN, error_message, failure_heading};
+use crate::messages::{
+    RESTORING_YOUR_SESSION, SIGN_IN, SIGNED_OUT_SIGN_IN_TO_SEE, TAKING_YOU_TO_SIGN_IN, error_message, failure_heading,
+};
 use crate::oauth::AuthError;
 use crate::session::Guard;
 
@@ -35,6 +37,7 @@ pub fn RequireAuth(children: ChildrenFn) -> impl IntoView {
         Guard::SignInNow | Guard::Waiting => {
             EitherOf4::D(view! { <p class="status" role="status">{TAKING_YOU_TO_SIGN_IN}</p> })
         }
+        Guard::Restoring => EitherOf4::D(view! { <p class="status" role="status">{RESTORING_YOUR_SESSION}</p> }),
     }
 }
 

@@ -302,11 +302,11 @@ fn a_provider_without_s256_leaves_no_sign_in_pending() {
     let pending = || store::pending_records::<PendingSignIn>(&Browser).len();
     let before = pending();
     let plain_only = ProviderMetadata { code_challenge_methods_supported: Some(vec!["plain".into()]), ..metadata() };
-    let refused = start_sign_in(&Browser, &config, &plain_only, "/").expect_err("refused");
+    let refused = start_sign_in(&Browser, &config, &plain_only, "/", false).expect_err("refused");
     assert_eq!(refused.code(), "discovery");
     assert_eq!(pending(), before, "nothing pending");
     let with_s256 = ProviderMetadata { code_challenge_methods_supported: Some(vec!["S256".into()]), ..metadata() };
-    let url = start_sign_in(&Browser, &config, &with_s256, "/").expect("a sign-in");
+    let url = start_sign_in(&Browser, &config, &with_s256, "/", false).expect("a sign-in");
     assert!(url.starts_with("https://id.example.com/a?"), "{url}");
     assert_eq!(pending(), before + 1, "one pending sign-in");
 }

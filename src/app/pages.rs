@@ -1,6 +1,6 @@
 //! The demo's pages.
 
-use leptos::either::{Either, EitherOf3};
+use leptos::either::{Either, EitherOf3, EitherOf4};
 use leptos::prelude::*;
 
 use crate::auth::{AuthFailure, AuthState, use_auth};
@@ -9,15 +9,18 @@ use crate::auth::{AuthFailure, AuthState, use_auth};
 pub fn Home() -> impl IntoView {
     let auth = use_auth();
     move || match auth.state() {
-        AuthState::SignedIn(user) => EitherOf3::A(view! {
+        AuthState::SignedIn(user) => EitherOf4::A(view! {
             <section class="card">
                 <h1>"Welcome, " <span class="person-name">{user.display_name().to_owned()}</span></h1>
                 <p>"You are signed in. Your access token is held in this page's memory only."</p>
                 <p><a href="/profile">"See your profile"</a></p>
             </section>
         }),
-        AuthState::Failed(error) => EitherOf3::B(view! { <AuthFailure error/> }),
-        _ => EitherOf3::C(view! {
+        AuthState::Failed(error) => EitherOf4::B(view! { <AuthFailure error/> }),
+        AuthState::Restoring => EitherOf4::D(view! {
+            <section class="card"><p class="status" role="status">{crate::auth::messages::RESTORING_YOUR_SESSION}</p></section>
+        }),
+        _ => EitherOf4::C(view! {
             <section class="card hero">
                 <h1>"Sign in with your identity provider"</h1>
                 <p>"This app signs you in with OpenID Connect, using the authorization code flow with PKCE. "
@@ -34,7 +37,9 @@ pub fn SignInButton() -> impl IntoView {
     let auth = use_auth();
     move || match auth.state() {
         AuthState::Redirecting => EitherOf3::A(view! { <button class="primary" disabled>"Redirecting…"</button> }),
-        AuthState::Exchanging => EitherOf3::B(view! { <button class="primary" disabled>"Signing in…"</button> }),
+        AuthState::Exchanging | AuthState::Restoring => {
+            EitherOf3::B(view! { <button class="primary" disabled>"Signing in…"</button> })
+        }
         _ => EitherOf3::C(view! {
             <button class="primary" on:click=move |_| auth.sign_in_here()>"Sign in"</button>
         }),

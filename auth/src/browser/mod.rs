@@ -50,6 +50,15 @@ impl Platform for Browser {
     fn storage_keys(&self) -> Vec<String> {
         storage::keys()
     }
+    fn shared_storage_get(&self, key: &str) -> Option<String> {
+        storage::shared_read(key)
+    }
+    fn shared_storage_set(&self, key: &str, value: &str) -> bool {
+        storage::shared_write(key, value)
+    }
+    fn shared_storage_remove(&self, key: &str) {
+        storage::shared_delete(key);
+    }
     fn origin(&self) -> String {
         location::origin()
     }

@@ -1,7 +1,7 @@
-//! sessionStorage through gloo-storage, as plain text under keys: what is stored and how
-//! it is read back is the session core's business (`session::store`).
+//! sessionStorage and localStorage through gloo-storage, as plain text under keys: what is
+//! stored and how it is read back is the session core's business (`session::store`).
 
-use gloo_storage::{SessionStorage, Storage};
+use gloo_storage::{LocalStorage, SessionStorage, Storage};
 
 /// Whether this page may use sessionStorage. gloo-storage throws a JavaScript exception
 /// when the browser blocks it (site data disabled), so every use asks first: the storage
@@ -34,4 +34,26 @@ pub fn keys() -> Vec<String> {
     }
     let storage = SessionStorage::raw();
     (0..SessionStorage::length()).filter_map(|i| storage.key(i).ok().flatten()).collect()
+}
+
+/// Whether this page may use localStorage (blocked like sessionStorage when site data is).
+fn local_available() -> bool {
+    web_sys::window().is_some_and(|window| window.local_storage().is_ok_and(|storage| storage.is_some()))
+}
+
+/// The text under `key` in localStorage, if any.
+pub fn shared_read(key: &str) -> Option<String> {
+    local_available().then(|| LocalStorage::raw().get_item(key).ok().flatten()).flatten()
+}
+
+/// Stores `value` under `key` in localStorage; false if unavailable or full.
+pub fn shared_write(key: &str, value: &str) -> bool {
+    local_available() && LocalStorage::raw().set_item(key, value).is_ok()
+}
+
+/// Removes `key` from localStorage.
+pub fn shared_delete(key: &str) {
+    if local_available() {
+        LocalStorage::delete(key);
+    }
 }

@@ -31,6 +31,10 @@ pub struct PendingSignIn {
     pub return_to: String,
     /// Seconds since the Unix epoch.
     pub created_at: u64,
+    /// A silent sign-in (`prompt=none`, OpenID Connect Core §3.1.2.1) restoring a session
+    /// after a reload: whatever its outcome, it shows no error.
+    #[serde(default)]
+    pub silent: bool,
 }
 
 /// The CSPRNG output a sign-in needs: verifier, state and nonce, 32 bytes each.
@@ -53,7 +57,15 @@ impl PendingSignIn {
             verifier: PkceVerifier::from_random(&random.verifier),
             return_to: safe_return_to(return_to),
             created_at: now,
+            silent: false,
         }
+    }
+
+    /// The same sign-in, made silent: the provider is asked not to show any page
+    /// (`prompt=none`) and to answer at once, with a code or an error.
+    pub fn silently(mut self) -> PendingSignIn {
+        self.silent = true;
+        self
     }
 
     /// Whether it is older than [`PENDING_LIFETIME_SECS`] (or claims to be from the future,
@@ -101,6 +113,9 @@ pub fn authorization_url(
     ];
     if config.requests_openid() {
         pairs.push(("nonce", &pending.nonce));
+    }
+    if pending.silent {
+        pairs.push(("prompt", "none"));
     }
     Ok(with_query(&metadata.authorization_endpoint, &form_encode(&pairs)))
 }
@@ -175,6 +190,23 @@ mod tests {
         assert_eq!(pairs.len(), 8);
         // The verifier itself never leaves the browser before the token request.
         assert!(!url.contains(pending.verifier.expose()));
+    }
+
+    /// A silent sign-in asks the provider to show nothing (OpenID Connect Core §3.1.2.1), and
+    /// its record says so when read back (an older record without the member is not silent).
+    #[test]
+    fn a_silent_sign_in_asks_for_prompt_none() {
+        let (metadata, config, pending) = fixture();
+        let interactive = authorization_url(&metadata, &config, &pending).unwrap();
+        assert!(!interactive.contains("prompt="));
+        let silent = pending.silently();
+        let url = authorization_url(&metadata, &config, &silent).unwrap();
+        let pairs = parse_query(url.split_once('?').unwrap().1).unwrap();
+        assert!(pairs.iter().any(|(n, v)| n == "prompt" && v == "none"), "{url}");
+        let stored = serde_json::to_string(&silent).unwrap();
+        assert!(serde_json::from_str::<PendingSignIn>(&stored).unwrap().silent);
+        let older = stored.replace(",\"silent\":true", "");
+        assert!(!serde_json::from_str::<PendingSignIn>(&older).unwrap().silent, "{older}");
     }
 
     /// Issue 13, item 12: a provider that lists its PKCE methods without S256 cannot take

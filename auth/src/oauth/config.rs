@@ -24,6 +24,8 @@ pub struct ConfigDocument {
     pub post_logout_redirect_uri: Option<String>,
     /// `GET` or `POST`, in any case (see [`LogoutMethod`]); `GET` when absent.
     pub logout_method: Option<String>,
+    /// Whether a reload or a new tab restores the session silently; on when absent.
+    pub restore_session: Option<bool>,
 }
 
 /// Provider and client settings, validated.
@@ -41,6 +43,9 @@ pub struct ClientConfig {
     pub post_logout_redirect_uri: String,
     /// How the browser goes to the provider's logout endpoint.
     pub logout_method: LogoutMethod,
+    /// Whether a reload or a new tab restores the session with a silent sign-in
+    /// (`prompt=none`) when this browser was signed in.
+    pub restore_session: bool,
 }
 
 /// How the browser is sent to the provider's `end_session_endpoint`. RP-Initiated Logout
@@ -109,6 +114,7 @@ impl ClientConfig {
         };
         Ok(ClientConfig {
             logout_method,
+            restore_session: document.restore_session.unwrap_or(true),
             redirect_uri: on_this_origin("redirect_uri", document.redirect_uri, "/callback")?,
             post_logout_redirect_uri: on_this_origin(
                 "post_logout_redirect_uri",

@@ -33,6 +33,7 @@ use crate::oauth::{
 pub use platform::Platform;
 pub use renewal::RETRY_AFTER_SECS;
 use renewal::{RenewalState, TokenAccess, token_access};
+use steps::NotSignedIn;
 
 /// Where the session is.
 #[derive(Debug, Clone, PartialEq)]
@@ -44,6 +45,9 @@ pub enum AuthState {
     Starting,
     /// Nobody is signed in.
     SignedOut,
+    /// This browser was signed in: a silent sign-in (`prompt=none`) is bringing the session
+    /// back after a reload or in a new tab. Ends signed in, or quietly signed out.
+    Restoring,
     /// On the way to the provider's sign-in page.
     Redirecting,
     /// Back from the provider, checking the response and exchanging the code.
@@ -93,6 +97,8 @@ pub enum Guard {
     AskToSignIn,
     /// Start sign-in now, coming back to this page.
     SignInNow,
+    /// A status while the session is being restored.
+    Restoring,
     /// A status while the state is on its way somewhere.
     Waiting,
 }
@@ -105,6 +111,7 @@ impl Guard {
             AuthState::Failed(error) => Guard::Failed(error.clone()),
             AuthState::SignedOut if signed_out_by_user => Guard::AskToSignIn,
             AuthState::SignedOut => Guard::SignInNow,
+            AuthState::Restoring => Guard::Restoring,
             AuthState::Starting | AuthState::Redirecting | AuthState::Exchanging | AuthState::SigningOut => {
                 Guard::Waiting
             }
@@ -114,6 +121,12 @@ impl Guard {
 
 /// How long signing out waits for a renewal under way before leaving for the provider.
 pub const SIGN_OUT_WAITS_MS: u32 = 5_000;
+
+/// How long after a sign-in a reload or a new tab still tries to restore the session
+/// silently. The provider's own session decides whether that works; this only bounds how
+/// long a browser that was signed in keeps asking (one silent round trip when it no
+/// longer works). 14 days: oidc-provider's default session lifetime.
+pub const MARKER_LIFETIME_SECS: u64 = 14 * 24 * 3600;
 
 /// Told of every state change.
 type Observer = Rc<dyn Fn(&AuthState)>;
@@ -261,9 +274,10 @@ impl<P: Platform> Session<P> {
     }
 
     /// Start-up: on the callback route, finishes the sign-in in progress; elsewhere, loads
-    /// the configuration (then nobody is signed in) and warms the provider's metadata so
-    /// that "Sign in" leaves at once when clicked. It runs once per page: a second call
-    /// does nothing.
+    /// the configuration, restores the session if this browser was signed in (a silent
+    /// sign-in, once per tab), and otherwise says nobody is signed in and warms the
+    /// provider's metadata so that "Sign in" leaves at once when clicked. It runs once per
+    /// page: a second call does nothing.
     pub async fn start(self) {
         if self.inner.started.replace(true) {
             return;
@@ -273,25 +287,59 @@ impl<P: Platform> Session<P> {
             self.memory(|m| m.config.value = Some(config.clone()));
             return self.finish(config).await;
         }
+        // Known before the config loads, so the page never flashes "signed out" first.
+        if store::has_marker(platform) && !store::restore_tried(platform) {
+            self.set_state(AuthState::Restoring);
+        }
         let config = match self.config().await {
             Ok(config) => config,
             Err(error) => return self.set_state(AuthState::Failed(error)),
         };
         if platform.path() == config.callback_path() {
-            self.finish(config).await;
-        } else {
-            // Known now: nobody is signed in (unless a click started a sign-in meanwhile).
-            if *self.inner.state.borrow() == AuthState::Starting {
-                self.set_state(AuthState::SignedOut);
+            return self.finish(config).await;
+        }
+        if *self.inner.state.borrow() == AuthState::Restoring {
+            if self.restore(&config).await {
+                return;
             }
-            let _ = self.provider().await;
+            self.set_state(AuthState::SignedOut);
+        }
+        // Known now: nobody is signed in (unless a click started a sign-in meanwhile).
+        if *self.inner.state.borrow() == AuthState::Starting {
+            self.set_state(AuthState::SignedOut);
+        }
+        let _ = self.provider().await;
+    }
+
+    /// Restores the session with a silent sign-in (OpenID Connect Core §3.1.2.1,
+    /// `prompt=none`), by a top-level redirect: no iframe, no third-party cookie. It comes
+    /// back to this very page. False if there is nothing to restore or it could not start.
+    async fn restore(&self, config: &ClientConfig) -> bool {
+        let platform = self.platform();
+        let now = platform.now_secs();
+        let usable = store::marker(platform).is_some_and(|marker| {
+            marker.issuer == config.issuer && marker.client_id == config.client_id && now < marker.expires_at
+        });
+        if !usable || !config.restore_session {
+            store::forget_marker(platform);
+            return false;
+        }
+        // Once per tab, whatever happens next: no answer from the provider can start a loop.
+        store::set_restore_tried(platform, true);
+        let Ok((config, metadata)) = self.provider().await else { return false };
+        match steps::start_sign_in(platform, &config, &metadata, &platform.path_query_fragment(), true) {
+            Ok(url) => {
+                platform.navigate(&url);
+                true
+            }
+            Err(_) => false,
         }
     }
 
     /// The page was shown again (the back-forward cache): if it had left for the provider,
     /// it did not get there, so it must not keep saying "Redirecting".
     pub fn page_shown(&self) {
-        if matches!(*self.inner.state.borrow(), AuthState::Redirecting | AuthState::SigningOut) {
+        if matches!(*self.inner.state.borrow(), AuthState::Redirecting | AuthState::SigningOut | AuthState::Restoring) {
             self.set_state(AuthState::SignedOut);
         }
     }
@@ -373,7 +421,9 @@ impl<P: Platform> Session<P> {
         self.set_state(AuthState::Redirecting);
         self.platform().spawn(Box::pin(async move {
             let url = match session.provider().await {
-                Ok((config, metadata)) => steps::start_sign_in(session.platform(), &config, &metadata, &return_to),
+                Ok((config, metadata)) => {
+                    steps::start_sign_in(session.platform(), &config, &metadata, &return_to, false)
+                }
                 Err(error) => Err(error),
             };
             match url {
@@ -394,8 +444,27 @@ impl<P: Platform> Session<P> {
         platform.replace_path(config.callback_path());
         let signed_in = match steps::finish_sign_in(platform, &config, &query).await {
             Ok(signed_in) => signed_in,
-            Err(error) => return self.set_state(AuthState::Failed(error)),
+            // A restore that did not work (the provider's session ended, or it would not
+            // answer without a page: `login_required` and the like) is no error to show:
+            // the person is back where they were, signed out, and this browser stops trying.
+            Err(NotSignedIn { silent_return_to: Some(return_to), .. }) => {
+                store::forget_marker(platform);
+                platform.replace_path(&return_to);
+                return self.set_state(AuthState::SignedOut);
+            }
+            Err(failure) => return self.set_state(AuthState::Failed(failure.error)),
         };
+        if config.restore_session {
+            store::put_marker(
+                platform,
+                &store::SessionMarker {
+                    issuer: config.issuer.clone(),
+                    client_id: config.client_id.clone(),
+                    expires_at: platform.now_secs().saturating_add(MARKER_LIFETIME_SECS),
+                },
+            );
+        }
+        store::set_restore_tried(platform, false);
         let claims = signed_in.tokens.id_claims.clone();
         // The profile request leaves first, with the token fresh from the exchange (no
         // renewal check needed): the signed-in page then paints while it is in flight,
@@ -601,6 +670,7 @@ impl<P: Platform> Session<P> {
         if *self.inner.state.borrow() == AuthState::SigningOut {
             return; // already on the way (a second click)
         }
+        store::forget_marker(self.platform());
         let (tokens, config, metadata, renewal) = self.memory(|m| {
             m.signed_out_by_user = true;
             m.renewal_failed = None;

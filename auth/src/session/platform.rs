@@ -97,6 +97,14 @@ pub trait Platform: 'static {
     /// Every key in this tab's storage.
     fn storage_keys(&self) -> Vec<String>;
 
+    /// The text under `key` in storage shared by the app's tabs that outlives them
+    /// (localStorage). Only the non-secret session marker lives there.
+    fn shared_storage_get(&self, key: &str) -> Option<String>;
+    /// Stores `value` under `key` in the shared storage; false if unavailable or full.
+    fn shared_storage_set(&self, key: &str, value: &str) -> bool;
+    /// Removes `key` from the shared storage.
+    fn shared_storage_remove(&self, key: &str);
+
     /// `scheme://host:port` of the page.
     fn origin(&self) -> String;
     /// The page's path, e.g. `/profile`.

@@ -74,6 +74,7 @@ pub fn start_sign_in(
     config: &ClientConfig,
     metadata: &ProviderMetadata,
     return_to: &str,
+    silent: bool,
 ) -> Result<String, AuthError> {
     let now = platform.now_secs();
     forget_stale_sign_ins(platform, now);
@@ -83,6 +84,7 @@ pub fn start_sign_in(
         return Err(AuthError::Storage);
     }
     let pending = PendingSignIn::new(&random, &return_target(return_to, config), now);
+    let pending = if silent { pending.silently() } else { pending };
     // The URL first: a provider refused before the redirect leaves no sign-in pending.
     let url = authorization_url(metadata, config, &pending)?;
     if !store::put_pending(platform, &pending.state, &pending) {
@@ -115,16 +117,32 @@ pub struct SignedIn {
     pub return_to: String,
 }
 
+/// A sign-in that did not finish.
+#[derive(Debug)]
+pub struct NotSignedIn {
+    /// Why.
+    pub error: AuthError,
+    /// For a silent sign-in (a session restore), the page it started on: it fails
+    /// quietly, back there, signed out.
+    pub silent_return_to: Option<String>,
+}
+
+impl From<AuthError> for NotSignedIn {
+    fn from(error: AuthError) -> Self {
+        NotSignedIn { error, silent_return_to: None }
+    }
+}
+
 /// Finishes a sign-in on the callback route: reads and validates the authorization
 /// response (RFC 6749 §4.1.2, RFC 9207), then exchanges the code (RFC 6749 §4.1.3).
 pub async fn finish_sign_in(
     platform: &impl Platform,
     config: &ClientConfig,
     query: &str,
-) -> Result<SignedIn, AuthError> {
+) -> Result<SignedIn, NotSignedIn> {
     let params = CallbackParams::parse(query)?;
     if params.is_empty() {
-        return Err(AuthError::NoSignInInProgress);
+        return Err(AuthError::NoSignInInProgress.into());
     }
     let metadata = load_metadata(platform, config).await?;
     let now = platform.now_secs();
@@ -135,11 +153,15 @@ pub async fn finish_sign_in(
         .and_then(|state| store::take_pending::<PendingSignIn>(platform, state))
         .and_then(PendingSignIn::checked);
     let other_pending = forget_stale_sign_ins(platform, now);
+    // The record was found under the response's own `state`: if it was a silent sign-in,
+    // any failure from here on is quiet.
+    let silent_return_to = pending.as_ref().filter(|p| p.silent).map(|p| p.return_to.clone());
+    let failed = |error: AuthError| NotSignedIn { error, silent_return_to: silent_return_to.clone() };
     let expect = CallbackExpectations { issuer: &config.issuer, iss_required: metadata.iss_parameter_supported, now };
-    let callback = validate_callback(params, pending, other_pending, &expect)?;
+    let callback = validate_callback(params, pending, other_pending, &expect).map_err(failed)?;
 
     let (request, expect) = token_request(&metadata, config, callback);
-    let tokens = request_tokens(platform, &request, &expect, &metadata).await?;
+    let tokens = request_tokens(platform, &request, &expect, &metadata).await.map_err(failed)?;
     Ok(SignedIn { tokens, metadata, return_to: expect.return_to })
 }
 

@@ -1,11 +1,13 @@
-//! What the session keeps in the tab's storage (sessionStorage in the browser), namespaced.
-//! Only these: pending sign-ins (each under its own `state`, until its one use), and two
-//! public documents, the app's config and the provider's metadata. Tokens never. Values
-//! are stored as JSON (serde); whatever is read back is untrusted, and is read by the
-//! same rules as a server's answer (`oauth::document`: bounded, objects only).
+//! What the session keeps in storage, namespaced. In the tab's storage (sessionStorage):
+//! pending sign-ins (each under its own `state`, until its one use), two public documents
+//! (the app's config and the provider's metadata), and whether this tab has tried a silent
+//! restore. In storage shared by the app's tabs (localStorage): the session marker, which
+//! says only that this browser was signed in at this provider. Tokens never. Values are
+//! stored as JSON (serde); whatever is read back is untrusted, and is read by the same
+//! rules as a server's answer (`oauth::document`: bounded, objects only).
 
-use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 
 use super::platform::Platform;
 use crate::oauth::document;
@@ -14,6 +16,8 @@ use crate::oauth::document;
 pub const NAMESPACE: &str = "leptos-oidc:";
 const METADATA: &str = "leptos-oidc:metadata";
 const CONFIG: &str = "leptos-oidc:config";
+const MARKER: &str = "leptos-oidc:session";
+const RESTORE_TRIED: &str = "leptos-oidc:restore-tried";
 
 fn get<T: DeserializeOwned>(platform: &impl Platform, key: &str) -> Option<T> {
     document::parse(&platform.storage_get(key)?).ok()
@@ -86,4 +90,53 @@ pub fn cached_config<T: DeserializeOwned>(platform: &impl Platform) -> Option<T>
 /// kept if storage is unavailable or full.
 pub fn cache_config<T: Serialize + ?Sized>(platform: &impl Platform, config: &T) {
     set(platform, CONFIG, config);
+}
+
+/// This browser was signed in at `issuer` as `client_id`, until `expires_at` (seconds since
+/// the Unix epoch): nothing about the person, no token. A reload or a new tab then restores
+/// the session with a silent sign-in rather than showing the person signed out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionMarker {
+    /// The issuer the session is with.
+    pub issuer: String,
+    /// The client that signed in.
+    pub client_id: String,
+    /// When to stop trying.
+    pub expires_at: u64,
+}
+
+/// The session marker, if there is one (readable or not, it is the only one).
+pub fn marker(platform: &impl Platform) -> Option<SessionMarker> {
+    document::parse(&platform.shared_storage_get(MARKER)?).ok()
+}
+
+/// Whether any marker is stored, readable or not.
+pub fn has_marker(platform: &impl Platform) -> bool {
+    platform.shared_storage_get(MARKER).is_some()
+}
+
+/// Keeps the session marker for the app's other tabs and later loads.
+pub fn put_marker(platform: &impl Platform, marker: &SessionMarker) {
+    if let Ok(text) = serde_json::to_string(marker) {
+        platform.shared_storage_set(MARKER, &text);
+    }
+}
+
+/// Removes the session marker.
+pub fn forget_marker(platform: &impl Platform) {
+    platform.shared_storage_remove(MARKER);
+}
+
+/// Whether this tab has tried a silent restore (it tries at most once).
+pub fn restore_tried(platform: &impl Platform) -> bool {
+    platform.storage_get(RESTORE_TRIED).is_some()
+}
+
+/// Records that this tab tried a silent restore, or (`false`) that it may try again.
+pub fn set_restore_tried(platform: &impl Platform, tried: bool) {
+    if tried {
+        platform.storage_set(RESTORE_TRIED, "1");
+    } else {
+        platform.storage_remove(RESTORE_TRIED);
+    }
 }

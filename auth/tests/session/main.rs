@@ -9,7 +9,7 @@
 mod world;
 
 use leptos_oidc_auth::{AuthError, AuthState, Session};
-use world::{Endpoint, Fault, ISSUER, TTL, Tab, World};
+use world::{Endpoint, Fault, ISSUER, T0, TTL, Tab, World};
 
 use Endpoint::*;
 
@@ -761,4 +761,132 @@ fn a_session_that_is_not_signed_in_has_no_token() {
     let home = world.open("/");
     assert_eq!(access_token(&world, &home), Err(AuthError::NotSignedIn));
     assert_eq!(world.endpoints(0), [Config, Discovery], "and asks nobody");
+}
+
+/// Where the silent sign-in sent the tab, as the provider saw it.
+fn last_authorization(world: &World) -> std::collections::BTreeMap<String, String> {
+    world.request_to(Authorize, 0, world.endpoints(0).iter().filter(|e| **e == Authorize).count() - 1).form
+}
+
+#[test]
+fn a_reload_restores_the_session_silently_and_comes_back_to_the_same_place() {
+    let world = World::new();
+    world.signed_in();
+    let marker = format!(
+        r#"{{"issuer":"{ISSUER}","client_id":"spa","expires_at":{}}}"#,
+        world.now() + leptos_oidc_auth::session::MARKER_LIFETIME_SECS
+    );
+    assert_eq!(world.marker(), Some(marker), "only this, and nothing about the person");
+
+    let before = world.request_count();
+    let page = world.open("/orders?page=2#top");
+    assert_eq!(world.states(), [AuthState::Restoring], "no flash of the signed-out page");
+    assert_eq!(page.state(), AuthState::Restoring);
+    assert_eq!(world.endpoints(before), [Config, Authorize], "metadata from the tab's cache");
+    assert_eq!(last_authorization(&world).get("prompt").map(String::as_str), Some("none"));
+
+    let callback = world.approve();
+    let restored = world.open(&callback);
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
+    assert_eq!(world.page(), "/orders?page=2#top", "the exact page, query and fragment");
+    assert!(!world.storage.borrow().contains_key("leptos-oidc:restore-tried"), "a later reload may restore again");
+
+    // A new tab: its own sessionStorage, the shared marker.
+    world.storage.borrow_mut().clear();
+    let before = world.request_count();
+    let tab = world.open("/");
+    assert_eq!(tab.state(), AuthState::Restoring);
+    assert_eq!(world.endpoints(before), [Config, Discovery, Authorize]);
+}
+
+#[test]
+fn a_restore_the_provider_refuses_is_quiet_and_never_repeated() {
+    // Anything else goes too: some providers answer `invalid_request` to a prompt=none they
+    // will not serve, and a code whose exchange fails ends the same way.
+    let errors = [
+        "login_required",
+        "interaction_required",
+        "consent_required",
+        "account_selection_required",
+        "invalid_request",
+        "exchange_fails",
+    ];
+    for error in errors {
+        let world = World::new();
+        world.signed_in();
+        if error == "exchange_fails" {
+            world.fault(CodeExchange, Fault::Answer(500, "oops"));
+        } else if error == "login_required" {
+            world.end_provider_session();
+        } else {
+            world.refuse_silent_sign_in(error);
+        }
+        world.open("/profile?tab=2");
+        let callback = world.approve();
+        assert_eq!(callback.contains("error="), error != "exchange_fails", "{error}: {callback}");
+        let back = world.open(&callback);
+        assert_eq!(back.state(), AuthState::SignedOut, "{error}: no red error");
+        assert_eq!(world.states(), [AuthState::Exchanging, AuthState::SignedOut], "{error}");
+        assert_eq!(world.page(), "/profile?tab=2", "{error}: back where the person was");
+        assert_eq!(world.marker(), None, "{error}: the marker is gone");
+
+        let before = world.request_count();
+        let again = world.open("/profile?tab=2");
+        assert_eq!(again.state(), AuthState::SignedOut, "{error}");
+        assert!(!world.endpoints(before).contains(&Authorize), "{error}: no second silent attempt");
+        // Not even if a marker reappears (another tab signing in): once per tab.
+        world.shared_storage.borrow_mut().insert("leptos-oidc:session".into(), marker_for(ISSUER, world.now() + 60));
+        let before = world.request_count();
+        world.open("/");
+        assert!(!world.endpoints(before).contains(&Authorize), "{error}: still no second attempt");
+    }
+}
+
+fn marker_for(issuer: &str, expires_at: u64) -> String {
+    format!(r#"{{"issuer":"{issuer}","client_id":"spa","expires_at":{expires_at}}}"#)
+}
+
+#[test]
+fn a_marker_that_does_not_fit_is_dropped_without_a_redirect() {
+    let cases = [
+        ("another issuer", marker_for("https://other.example", T0 + 60)),
+        ("expired", marker_for(ISSUER, T0)),
+        ("unreadable", "{broken".to_owned()),
+        ("not an object", "[1]".to_owned()),
+    ];
+    for (name, marker) in cases {
+        let world = World::new();
+        world.shared_storage.borrow_mut().insert("leptos-oidc:session".into(), marker);
+        let page = world.open("/");
+        assert_eq!(page.state(), AuthState::SignedOut, "{name}");
+        assert_eq!(world.endpoints(0), [Config, Discovery], "{name}: no redirect");
+        assert_eq!(world.marker(), None, "{name}: dropped");
+    }
+}
+
+#[test]
+fn restore_session_off_keeps_no_marker_and_never_redirects() {
+    let world = World::new();
+    world.configure(r#","restore_session":false"#);
+    world.signed_in();
+    assert_eq!(world.marker(), None);
+    world.shared_storage.borrow_mut().insert("leptos-oidc:session".into(), marker_for(ISSUER, T0 + 60));
+    let before = world.request_count();
+    let page = world.open("/");
+    assert_eq!(page.state(), AuthState::SignedOut);
+    assert!(!world.endpoints(before).contains(&Authorize));
+    assert_eq!(world.marker(), None, "a marker from before the switch is dropped");
+}
+
+#[test]
+fn sign_out_forgets_the_marker() {
+    let world = World::new();
+    let session = world.signed_in();
+    assert!(world.marker().is_some());
+    session.sign_out();
+    world.settle();
+    assert_eq!(world.marker(), None);
+    let before = world.request_count();
+    world.open("/");
+    assert!(!world.endpoints(before).contains(&Authorize), "a reload after signing out stays signed out");
 }

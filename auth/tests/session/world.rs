@@ -111,6 +111,11 @@ struct ProviderState {
     end_session_endpoint: bool,
     /// How far the provider's clock is ahead of the tab's, in seconds.
     clock_ahead: i64,
+    /// The person is signed in at the provider (its session cookie in this browser).
+    session: bool,
+    /// What the provider answers a `prompt=none` request when its session is there; None:
+    /// a code.
+    silent_error: Option<&'static str>,
 }
 
 type Answer = Result<HttpResponse, AuthError>;
@@ -124,7 +129,11 @@ pub struct World {
     now_ms: Cell<u64>,
     /// sessionStorage: survives page loads in this tab.
     pub storage: RefCell<BTreeMap<String, String>>,
+    /// localStorage: shared by the app's tabs, survives the browser session.
+    pub shared_storage: RefCell<BTreeMap<String, String>>,
     storage_refused: Cell<bool>,
+    /// More members for config.json, each starting with a comma.
+    config_extra: RefCell<String>,
     /// The page's path, query and fragment.
     page: RefCell<String>,
     /// Everything that reached the provider (or the app's server), in order, navigations
@@ -156,7 +165,9 @@ impl World {
             spawner,
             now_ms: Cell::new(T0 * 1000),
             storage: RefCell::default(),
+            shared_storage: RefCell::default(),
             storage_refused: Cell::new(false),
+            config_extra: RefCell::default(),
             page: RefCell::new("/".into()),
             requests: RefCell::default(),
             arriving: RefCell::default(),
@@ -178,6 +189,8 @@ impl World {
                 access_token_ttl: TTL,
                 end_session_endpoint: true,
                 clock_ahead: 0,
+                session: false,
+                silent_error: None,
             }),
             key: SigningKey::from_slice(&[7; 32]).expect("a P-256 scalar"),
             random: Cell::new(0),
@@ -298,6 +311,26 @@ impl World {
         self.provider.borrow_mut().clock_ahead = secs;
     }
 
+    /// The provider's session ends (it expired, or the person signed out elsewhere).
+    pub fn end_provider_session(&self) {
+        self.provider.borrow_mut().session = false;
+    }
+
+    /// The provider answers `prompt=none` with this error even with a session.
+    pub fn refuse_silent_sign_in(&self, error: &'static str) {
+        self.provider.borrow_mut().silent_error = Some(error);
+    }
+
+    /// Adds members to the app's config.json, e.g. `,"restore_session":false`.
+    pub fn configure(&self, extra: &str) {
+        *self.config_extra.borrow_mut() = extra.to_owned();
+    }
+
+    /// The session marker as stored, if any.
+    pub fn marker(&self) -> Option<String> {
+        self.shared_storage.borrow().get("leptos-oidc:session").cloned()
+    }
+
     pub fn refuse_storage(&self) {
         self.storage_refused.set(true);
     }
@@ -343,9 +376,10 @@ impl World {
         self.provider.borrow().live_refresh_token.clone()
     }
 
-    /// The person at the provider's sign-in page, signing in: the provider checks the
-    /// authorization request the tab was sent with and sends the tab back to the callback
-    /// with a code. Returns that callback URL (path and query).
+    /// The provider's answer to the authorization request the tab was sent with: for a
+    /// silent one (`prompt=none`), a code if the person is signed in there, else
+    /// `login_required` (OpenID Connect Core §3.1.2.6); otherwise the person signs in and
+    /// it is a code. Returns the callback URL (path and query) the tab is sent back to.
     pub fn approve(&self) -> String {
         let authorize = self
             .requests
@@ -360,11 +394,19 @@ impl World {
         assert_eq!(params["client_id"], CLIENT_ID);
         assert_eq!(params["code_challenge_method"], "S256");
         let mut provider = self.provider.borrow_mut();
+        let back = |query: String| format!("/callback?{query}&state={}&iss={}", params["state"], encode(ISSUER));
+        if params.get("prompt").map(String::as_str) == Some("none") {
+            let refusal = if provider.session { provider.silent_error } else { Some("login_required") };
+            if let Some(error) = refusal {
+                return back(format!("error={error}"));
+            }
+        }
+        provider.session = true;
         provider.issued += 1;
         let code = format!("code-{}", provider.issued);
         let grant = (params["code_challenge"].clone(), params["nonce"].clone(), params["redirect_uri"].clone());
         provider.codes.insert(code.clone(), grant);
-        format!("/callback?code={code}&state={}&iss={}", params["state"], encode(ISSUER))
+        back(format!("code={code}"))
     }
 
     /// Signs in from a fresh tab: start, "Sign in", approve at the provider, callback.
@@ -390,7 +432,10 @@ impl World {
         let mut provider = self.provider.borrow_mut();
         let form = &request.form;
         match request.endpoint {
-            Endpoint::Config => json(200, format!(r#"{{"issuer":"{ISSUER}","client_id":"{CLIENT_ID}"}}"#)),
+            Endpoint::Config => {
+                let extra = self.config_extra.borrow();
+                json(200, format!(r#"{{"issuer":"{ISSUER}","client_id":"{CLIENT_ID}"{extra}}}"#))
+            }
             Endpoint::Discovery => {
                 let end_session = if provider.end_session_endpoint {
                     format!(r#""end_session_endpoint":"{ISSUER}/logout","#)
@@ -708,6 +753,17 @@ impl Platform for Tab {
     }
     fn storage_keys(&self) -> Vec<String> {
         self.0.storage.borrow().keys().cloned().collect()
+    }
+
+    fn shared_storage_get(&self, key: &str) -> Option<String> {
+        self.0.shared_storage.borrow().get(key).cloned()
+    }
+    fn shared_storage_set(&self, key: &str, value: &str) -> bool {
+        self.0.shared_storage.borrow_mut().insert(key.into(), value.into());
+        true
+    }
+    fn shared_storage_remove(&self, key: &str) {
+        self.0.shared_storage.borrow_mut().remove(key);
     }
 
     fn origin(&self) -> String {

@@ -2,7 +2,7 @@
 
 mod support;
 
-use support::{Browser, app_url, provider_url, with_browser};
+use support::{Browser, app_url, provider_token_log, provider_url, with_browser};
 
 /// After sign-in: nothing but public metadata is stored anywhere, and the URL is clean.
 async fn assert_no_secret_left_behind(browser: &Browser) {
@@ -11,7 +11,7 @@ async fn assert_no_secret_left_behind(browser: &Browser) {
         assert!(!url.contains(param), "{param} left in the URL {url}");
     }
     let stored = browser.stored_state().await;
-    assert_eq!(stored["local"], serde_json::json!({}), "localStorage must stay empty: {stored}");
+    assert_only_the_marker_in_local_storage(&stored);
     assert_eq!(stored["cookies"], "", "the app must set no cookies: {stored}");
     // WebDriver sees HttpOnly cookies too, which document.cookie hides.
     let cookies = browser.client.get_all_cookies().await.expect("cookies");
@@ -36,6 +36,23 @@ async fn assert_no_secret_left_behind(browser: &Browser) {
             assert!(!value.contains(secret_marker), "{secret_marker} found in sessionStorage under {key}");
         }
     }
+}
+
+/// localStorage holds the session marker and nothing else: issuer, client and an expiry
+/// 14 days on, nothing about the person, no token.
+fn assert_only_the_marker_in_local_storage(stored: &serde_json::Value) {
+    let local = stored["local"].as_object().expect("localStorage dump");
+    assert_eq!(local.keys().collect::<Vec<_>>(), ["leptos-oidc:session"], "{stored}");
+    let marker: serde_json::Value =
+        serde_json::from_str(local["leptos-oidc:session"].as_str().unwrap_or_default()).expect("the marker is JSON");
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
+    let expires_at = marker["expires_at"].as_u64().expect("expires_at");
+    assert!(expires_at.abs_diff(now + 14 * 24 * 3600) < 120, "{marker}");
+    assert_eq!(
+        marker,
+        serde_json::json!({"issuer": provider_url(), "client_id": "leptos-spa", "expires_at": expires_at}),
+        "exactly these members"
+    );
 }
 
 #[tokio::test]
@@ -285,15 +302,65 @@ async fn back_from_the_provider_leaves_a_working_sign_in_button() {
 }
 
 #[tokio::test]
-async fn a_reload_signs_in_again_through_the_provider_session_without_a_password() {
+async fn a_reload_restores_the_session_silently_on_the_same_page() {
     with_browser("reload", |browser| async move {
         browser.sign_in_on_the_profile_page().await;
-        // Tokens live in this page's memory only, so a reload starts over; the protected
-        // page sends the person to the provider, whose session brings them straight back.
+        browser.goto("/profile?tab=2#top").await;
+        browser.wait_for_text("dd.person-name", "Alice Liddell").await;
+        let _ = provider_token_log();
+        // Tokens live in this page's memory only, so a reload starts over: the marker says
+        // this browser was signed in, and one silent sign-in (prompt=none) brings it back.
         browser.client.refresh().await.expect("reload");
         browser.wait_for_text("dd.person-name", "Alice Liddell").await;
-        assert_eq!(browser.url().await, format!("{}/profile", app_url()));
+        assert_eq!(browser.url().await, format!("{}/profile?tab=2#top", app_url()), "the exact page");
         assert_eq!(browser.token_requests().await, 1, "a new sign-in in the reloaded page");
+        let log = provider_token_log();
+        assert_eq!(log.authorizations, [Some("none".to_owned())], "one silent authorization request");
+        assert_no_secret_left_behind(&browser).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_reload_on_the_home_page_and_a_new_tab_restore_the_person() {
+    with_browser("reload_home", |browser| async move {
+        browser.goto("/").await;
+        browser.sign_in_as_alice().await;
+        let _ = provider_token_log();
+        browser.client.refresh().await.expect("reload");
+        browser.wait_for_text("h1", "Welcome, Alice Liddell").await;
+        assert_no_secret_left_behind(&browser).await;
+        // A new tab: its own sessionStorage, the same marker.
+        let tab = browser.client.new_window(true).await.expect("new tab");
+        browser.client.switch_to_window(tab.handle).await.expect("switch");
+        browser.goto("/").await;
+        browser.wait_for_text("h1", "Welcome, Alice Liddell").await;
+        let log = provider_token_log();
+        assert_eq!(log.authorizations, [Some("none".to_owned()), Some("none".to_owned())]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_provider_session_ended_elsewhere_leaves_a_reload_quietly_signed_out() {
+    with_browser("restore_refused", |browser| async move {
+        browser.goto("/").await;
+        browser.sign_in_as_alice().await;
+        // The provider's session ends (expired, or signed out elsewhere): its cookies go.
+        browser.client.goto(&format!("{}/.well-known/openid-configuration", provider_url())).await.expect("provider");
+        browser.client.delete_all_cookies().await.expect("cookies");
+        let _ = provider_token_log();
+        browser.goto("/").await;
+        browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        assert_eq!(browser.url().await, format!("{}/", app_url()));
+        assert_eq!(browser.shown_error_code().await, serde_json::Value::Null, "no error card");
+        assert_eq!(browser.stored_state().await["local"], serde_json::json!({}), "the marker is gone");
+        let log = provider_token_log();
+        assert_eq!(log.authorizations, [Some("none".to_owned())], "one silent attempt: login_required");
+        assert_eq!(log.requests, 0, "no token request");
+        browser.client.refresh().await.expect("reload");
+        browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        assert_eq!(provider_token_log().authorizations, [], "a second reload does not ask again");
     })
     .await;
 }

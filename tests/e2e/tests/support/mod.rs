@@ -397,6 +397,8 @@ pub struct TokenLog {
     /// Each token revoked at the revocation endpoint (RFC 7009), with the answer's status.
     pub revoked: Vec<(String, u64)>,
     pub secrets: Vec<String>,
+    /// Each authorization request's `prompt` (None when it had none), in order.
+    pub authorizations: Vec<Option<String>>,
 }
 
 /// One token request, as the provider saw it.
@@ -433,6 +435,12 @@ pub fn provider_token_log() -> TokenLog {
             .expect("revoked")
             .iter()
             .map(|r| (r["token"].as_str().unwrap_or_default().to_owned(), r["status"].as_u64().unwrap_or_default()))
+            .collect(),
+        authorizations: log["authorizations"]
+            .as_array()
+            .expect("authorizations")
+            .iter()
+            .map(|a| a["prompt"].as_str().map(str::to_owned))
             .collect(),
         secrets: log["secrets"]
             .as_array()
