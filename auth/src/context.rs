@@ -29,9 +29,33 @@ pub fn provide_auth(config_url: &str) -> Auth {
     let shown = window_event_listener(leptos::ev::pageshow, move |_| {
         auth.with_session(Session::page_shown);
     });
-    on_cleanup(move || shown.remove());
+    // Another tab signed out or in: the browser tells the others through `storage`.
+    let shared = window_event_listener(leptos::ev::storage, move |_| {
+        auth.with_session(|session| {
+            session.shared_storage_changed();
+            if page_is_visible() {
+                session.page_visible();
+            }
+        });
+    });
+    // A tab shown again: a sign-in elsewhere meanwhile signs it in too.
+    let visibility = leptos::ev::Custom::<web_sys::Event>::new("visibilitychange");
+    let visible = window_event_listener(visibility, move |_| {
+        if page_is_visible() {
+            auth.with_session(Session::page_visible);
+        }
+    });
+    on_cleanup(move || {
+        shown.remove();
+        shared.remove();
+        visible.remove();
+    });
     start_now(&session);
     auth
+}
+
+fn page_is_visible() -> bool {
+    web_sys::window().and_then(|w| w.document()).is_some_and(|d| !d.hidden())
 }
 
 /// The handle over `session`, its state mirrored into a signal, provided as context.

@@ -142,8 +142,11 @@ struct Memory {
     config: Loadable<ClientConfig>,
     metadata: Loadable<ProviderMetadata>,
     tokens: Option<TokenSet>,
-    /// The person signed out in this page's life: a guard then asks before signing in again.
+    /// The person signed out in this page's life (here or in another tab): a guard then
+    /// asks before signing in again.
     signed_out_by_user: bool,
+    /// The sign-out signal as this page last saw it (see `store::sign_out_signal`).
+    sign_out_seen: Option<String>,
     /// The renewal under way, which callers whose token has expired await: a second one
     /// would present a rotated refresh token, which the provider takes for theft and answers
     /// by revoking the grant (RFC 9700 §4.14.2).
@@ -283,12 +286,13 @@ impl<P: Platform> Session<P> {
             return;
         }
         let platform = self.platform();
+        self.memory(|m| m.sign_out_seen = store::sign_out_signal(platform));
         if let Some(config) = steps::config_for_callback(platform) {
             self.memory(|m| m.config.value = Some(config.clone()));
             return self.finish(config).await;
         }
         // Known before the config loads, so the page never flashes "signed out" first.
-        if store::has_marker(platform) && !store::restore_tried(platform) {
+        if self.may_restore() {
             self.set_state(AuthState::Restoring);
         }
         let config = match self.config().await {
@@ -311,12 +315,67 @@ impl<P: Platform> Session<P> {
         let _ = self.provider().await;
     }
 
+    /// Whether there is a marker this tab has not yet tried to restore with.
+    fn may_restore(&self) -> bool {
+        let platform = self.platform();
+        store::marker_text(platform).is_some_and(|marker| store::restore_tried(platform).as_ref() != Some(&marker))
+    }
+
+    /// The page was shown (it had been hidden): if nobody is signed in here but a sign-in in
+    /// another tab left a new marker, this tab restores that session too.
+    pub fn page_visible(&self) {
+        if *self.inner.state.borrow() != AuthState::SignedOut || !self.may_restore() {
+            return;
+        }
+        self.set_state(AuthState::Restoring);
+        let session = self.clone();
+        self.platform().spawn(Box::pin(async move {
+            let restored = match session.config().await {
+                Ok(config) => session.restore(&config).await,
+                Err(_) => false,
+            };
+            if !restored && *session.inner.state.borrow() == AuthState::Restoring {
+                session.set_state(AuthState::SignedOut);
+            }
+        }));
+    }
+
+    /// Something in the storage the app's tabs share changed (the browser's `storage`
+    /// event, which only other tabs get). A sign-out in another tab signs this one out too:
+    /// its tokens are forgotten and its own refresh token revoked, and it stays here, signed
+    /// out (only the tab that signed out goes to the provider's logout).
+    pub fn shared_storage_changed(&self) {
+        let platform = self.platform();
+        let signal = store::sign_out_signal(platform);
+        let changed = self.memory(|m| {
+            let changed = m.sign_out_seen != signal;
+            m.sign_out_seen = signal;
+            changed
+        });
+        if !changed {
+            return;
+        }
+        let signed_in = matches!(*self.inner.state.borrow(), AuthState::SignedIn(_));
+        let (tokens, config, metadata) = self.memory(|m| {
+            m.renewal_failed = None;
+            m.signed_out_by_user |= signed_in;
+            (m.tokens.take(), m.config.value.clone(), m.metadata.value.clone())
+        });
+        if let (Some(config), Some(metadata), Some(tokens)) = (&config, &metadata, &tokens) {
+            steps::revoke_refresh_token(platform, config, metadata, tokens);
+        }
+        if signed_in {
+            self.set_state(AuthState::SignedOut);
+        }
+    }
+
     /// Restores the session with a silent sign-in (OpenID Connect Core §3.1.2.1,
     /// `prompt=none`), by a top-level redirect: no iframe, no third-party cookie. It comes
     /// back to this very page. False if there is nothing to restore or it could not start.
     async fn restore(&self, config: &ClientConfig) -> bool {
         let platform = self.platform();
         let now = platform.now_secs();
+        let text = store::marker_text(platform);
         let usable = store::marker(platform).is_some_and(|marker| {
             marker.issuer == config.issuer && marker.client_id == config.client_id && now < marker.expires_at
         });
@@ -324,8 +383,9 @@ impl<P: Platform> Session<P> {
             store::forget_marker(platform);
             return false;
         }
-        // Once per tab, whatever happens next: no answer from the provider can start a loop.
-        store::set_restore_tried(platform, true);
+        // Once per tab and marker, whatever happens next: no answer from the provider can start
+        // a loop (a new marker comes only from a sign-in that worked).
+        store::set_restore_tried(platform, text.as_deref());
         let Ok((config, metadata)) = self.provider().await else { return false };
         match steps::start_sign_in(platform, &config, &metadata, &platform.path_query_fragment(), true) {
             Ok(url) => {
@@ -464,7 +524,7 @@ impl<P: Platform> Session<P> {
                 },
             );
         }
-        store::set_restore_tried(platform, false);
+        store::set_restore_tried(platform, None);
         let claims = signed_in.tokens.id_claims.clone();
         // The profile request leaves first, with the token fresh from the exchange (no
         // renewal check needed): the signed-in page then paints while it is in flight,
@@ -670,8 +730,11 @@ impl<P: Platform> Session<P> {
         if *self.inner.state.borrow() == AuthState::SigningOut {
             return; // already on the way (a second click)
         }
-        store::forget_marker(self.platform());
+        let platform = self.platform();
+        store::forget_marker(platform);
+        let signal = store::signal_sign_out(platform);
         let (tokens, config, metadata, renewal) = self.memory(|m| {
+            m.sign_out_seen = Some(signal);
             m.signed_out_by_user = true;
             m.renewal_failed = None;
             (m.tokens.take(), m.config.value.clone(), m.metadata.value.clone(), m.renewal.clone())

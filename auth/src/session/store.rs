@@ -17,6 +17,7 @@ pub const NAMESPACE: &str = "leptos-oidc:";
 const METADATA: &str = "leptos-oidc:metadata";
 const CONFIG: &str = "leptos-oidc:config";
 const MARKER: &str = "leptos-oidc:session";
+const SIGNED_OUT: &str = "leptos-oidc:signed-out";
 const RESTORE_TRIED: &str = "leptos-oidc:restore-tried";
 
 fn get<T: DeserializeOwned>(platform: &impl Platform, key: &str) -> Option<T> {
@@ -110,9 +111,10 @@ pub fn marker(platform: &impl Platform) -> Option<SessionMarker> {
     document::parse(&platform.shared_storage_get(MARKER)?).ok()
 }
 
-/// Whether any marker is stored, readable or not.
-pub fn has_marker(platform: &impl Platform) -> bool {
-    platform.shared_storage_get(MARKER).is_some()
+/// The marker as stored, readable or not: what a tab's one silent attempt is recorded
+/// against.
+pub fn marker_text(platform: &impl Platform) -> Option<String> {
+    platform.shared_storage_get(MARKER)
 }
 
 /// Keeps the session marker for the app's other tabs and later loads.
@@ -127,16 +129,33 @@ pub fn forget_marker(platform: &impl Platform) {
     platform.shared_storage_remove(MARKER);
 }
 
-/// Whether this tab has tried a silent restore (it tries at most once).
-pub fn restore_tried(platform: &impl Platform) -> bool {
-    platform.storage_get(RESTORE_TRIED).is_some()
+/// The marker this tab last tried a silent restore with: it tries once per marker, and a
+/// new marker is written only by a sign-in that worked.
+pub fn restore_tried(platform: &impl Platform) -> Option<String> {
+    platform.storage_get(RESTORE_TRIED)
 }
 
-/// Records that this tab tried a silent restore, or (`false`) that it may try again.
-pub fn set_restore_tried(platform: &impl Platform, tried: bool) {
-    if tried {
-        platform.storage_set(RESTORE_TRIED, "1");
-    } else {
-        platform.storage_remove(RESTORE_TRIED);
+/// Records the marker this tab tried a silent restore with, or (`None`) that it may try
+/// again.
+pub fn set_restore_tried(platform: &impl Platform, marker: Option<&str>) {
+    match marker {
+        Some(marker) => {
+            platform.storage_set(RESTORE_TRIED, marker);
+        }
+        None => platform.storage_remove(RESTORE_TRIED),
     }
+}
+
+/// The sign-out signal: changed by every sign-out, so that the app's other tabs (which see
+/// the change as a `storage` event) sign out too. Not a secret: a counter.
+pub fn sign_out_signal(platform: &impl Platform) -> Option<String> {
+    platform.shared_storage_get(SIGNED_OUT)
+}
+
+/// Changes the sign-out signal; answers its new value.
+pub fn signal_sign_out(platform: &impl Platform) -> String {
+    let count = sign_out_signal(platform).and_then(|text| text.parse::<u64>().ok()).unwrap_or(0);
+    let next = count.wrapping_add(1).to_string();
+    platform.shared_storage_set(SIGNED_OUT, &next);
+    next
 }

@@ -61,7 +61,8 @@ fn a_sign_in_round_trip_signs_the_person_in_and_stores_no_token() {
     assert_eq!(world.page(), "/orders?page=2", "back where the person started");
     assert_eq!(access_token(&world, &session), Ok(world.access_tokens()[0].clone()));
 
-    let storage = world.storage.borrow();
+    let tab = world.tab();
+    let storage = tab.storage.borrow();
     assert!(!storage.keys().any(|key| key.contains("pending")), "the pending sign-in was used up: {storage:?}");
     for value in storage.values() {
         for secret in ["at-", "rt-", "code-", "code_verifier", "eyJ"] {
@@ -789,10 +790,13 @@ fn a_reload_restores_the_session_silently_and_comes_back_to_the_same_place() {
     let restored = world.open(&callback);
     assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
     assert_eq!(world.page(), "/orders?page=2#top", "the exact page, query and fragment");
-    assert!(!world.storage.borrow().contains_key("leptos-oidc:restore-tried"), "a later reload may restore again");
+    assert!(
+        !world.tab().storage.borrow().contains_key("leptos-oidc:restore-tried"),
+        "a later reload may restore again"
+    );
 
     // A new tab: its own sessionStorage, the shared marker.
-    world.storage.borrow_mut().clear();
+    world.tab().storage.borrow_mut().clear();
     let before = world.request_count();
     let tab = world.open("/");
     assert_eq!(tab.state(), AuthState::Restoring);
@@ -814,6 +818,7 @@ fn a_restore_the_provider_refuses_is_quiet_and_never_repeated() {
     for error in errors {
         let world = World::new();
         world.signed_in();
+        let marker = world.marker().expect("a marker");
         if error == "exchange_fails" {
             world.fault(CodeExchange, Fault::Answer(500, "oops"));
         } else if error == "login_required" {
@@ -834,8 +839,9 @@ fn a_restore_the_provider_refuses_is_quiet_and_never_repeated() {
         let again = world.open("/profile?tab=2");
         assert_eq!(again.state(), AuthState::SignedOut, "{error}");
         assert!(!world.endpoints(before).contains(&Authorize), "{error}: no second silent attempt");
-        // Not even if a marker reappears (another tab signing in): once per tab.
-        world.shared_storage.borrow_mut().insert("leptos-oidc:session".into(), marker_for(ISSUER, world.now() + 60));
+        // Not even if that marker reappears: once per tab and marker. (A new marker, which
+        // only a sign-in that worked writes, may be tried: see the tab tests below.)
+        world.shared_storage.borrow_mut().insert("leptos-oidc:session".into(), marker);
         let before = world.request_count();
         world.open("/");
         assert!(!world.endpoints(before).contains(&Authorize), "{error}: still no second attempt");
@@ -889,4 +895,142 @@ fn sign_out_forgets_the_marker() {
     let before = world.request_count();
     world.open("/");
     assert!(!world.endpoints(before).contains(&Authorize), "a reload after signing out stays signed out");
+}
+
+/// Opens `url` in a new tab of the same browser and follows its silent sign-in back.
+fn restored_in_a_new_tab(world: &std::rc::Rc<World>, url: &str) -> Session<Tab> {
+    world.new_tab();
+    let page = world.open(url);
+    assert_eq!(page.state(), AuthState::Restoring);
+    let callback = world.approve();
+    let session = world.open(&callback);
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "{:?}", session.state());
+    session
+}
+
+fn signed_in_sub(session: &Session<Tab>) -> Option<String> {
+    match session.state() {
+        AuthState::SignedIn(user) => Some(user.sub),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_sign_out_in_one_tab_signs_out_the_others() {
+    let world = World::new();
+    let a = world.signed_in();
+    let tab_a = world.tab();
+    let b = restored_in_a_new_tab(&world, "/orders");
+    let b_refresh = world.live_refresh_token().expect("tab B's own grant");
+    world.switch_to(&tab_a);
+    let start = world.request_count();
+    a.sign_out();
+    world.settle();
+    // The browser tells tab B through a `storage` event.
+    b.shared_storage_changed();
+    world.settle();
+    assert_eq!(b.state(), AuthState::SignedOut);
+    assert!(b.signed_out_by_user(), "a protected page in B asks before signing in again");
+    assert_eq!(access_token(&world, &b), Err(AuthError::NotSignedIn), "B forgot its tokens");
+    let revoked: Vec<_> = world.requests.borrow()[start..]
+        .iter()
+        .filter(|r| r.endpoint == Revocation)
+        .filter_map(|r| r.form.get("token").cloned())
+        .collect();
+    assert!(revoked.contains(&b_refresh), "B revoked its own refresh token: {revoked:?}");
+    let logouts = world.endpoints(start).iter().filter(|e| **e == Logout).count();
+    assert_eq!(logouts, 1, "only the acting tab went to the provider's logout");
+}
+
+#[test]
+fn a_storage_change_that_is_not_a_sign_out_leaves_a_tab_signed_in() {
+    let world = World::new();
+    let a = world.signed_in();
+    let _b = restored_in_a_new_tab(&world, "/");
+    // B's sign-in rewrote the marker: A hears of it, and stays as it is.
+    a.shared_storage_changed();
+    assert!(matches!(a.state(), AuthState::SignedIn(_)));
+    assert!(access_token(&world, &a).is_ok());
+}
+
+#[test]
+fn a_sign_in_in_another_tab_signs_this_one_in_when_shown() {
+    let world = World::new();
+    let b = world.open("/profile");
+    let tab_b = world.tab();
+    world.new_tab();
+    world.signed_in();
+    world.switch_to(&tab_b);
+    let before = world.request_count();
+    b.page_visible();
+    world.settle();
+    assert_eq!(b.state(), AuthState::Restoring);
+    assert_eq!(last_authorization(&world).get("prompt").map(String::as_str), Some("none"));
+    let callback = world.approve();
+    let restored = world.open(&callback);
+    assert_eq!(signed_in_sub(&restored).as_deref(), Some("alice"));
+    assert_eq!(world.page(), "/profile");
+    assert_eq!(world.endpoints(before).iter().filter(|e| **e == Authorize).count(), 1);
+    // Shown again, signed in: nothing to do.
+    let before = world.request_count();
+    restored.page_visible();
+    world.settle();
+    assert_eq!(world.endpoints(before), []);
+}
+
+#[test]
+fn a_tab_shown_again_tries_a_marker_once() {
+    let world = World::new();
+    let tab_b = world.tab();
+    let b = world.open("/");
+    world.new_tab();
+    world.signed_in();
+    world.end_provider_session();
+    world.switch_to(&tab_b);
+    b.page_visible();
+    world.settle();
+    let callback = world.approve();
+    let back = world.open(&callback);
+    assert_eq!(back.state(), AuthState::SignedOut, "login_required: quietly signed out");
+    let before = world.request_count();
+    back.page_visible();
+    world.settle();
+    assert_eq!(world.endpoints(before), [], "the marker is gone, and this tab tried it anyway");
+}
+
+#[test]
+fn another_person_signing_in_leaves_no_tab_showing_the_first() {
+    let world = World::new();
+    let a = world.signed_in();
+    let tab_a = world.tab();
+    let b = restored_in_a_new_tab(&world, "/");
+    let tab_b = world.tab();
+    assert_eq!(signed_in_sub(&b).as_deref(), Some("alice"));
+
+    world.switch_to(&tab_a);
+    a.sign_out();
+    world.settle();
+    b.shared_storage_changed();
+    assert_eq!(signed_in_sub(&b), None, "B no longer shows alice");
+
+    // Bob signs in in tab A.
+    world.set_sub("bob");
+    let home = world.open("/");
+    home.sign_in("/");
+    world.settle();
+    let callback = world.approve();
+    let a = world.open(&callback);
+    assert_eq!(signed_in_sub(&a).as_deref(), Some("bob"));
+
+    world.switch_to(&tab_b);
+    b.page_visible();
+    world.settle();
+    let callback = world.approve();
+    let b = world.open(&callback);
+    match b.state() {
+        AuthState::SignedIn(user) => {
+            assert_eq!((user.sub.as_str(), user.name.as_deref()), ("bob", Some("Bob Builder")));
+        }
+        other => panic!("{other:?}"),
+    }
 }

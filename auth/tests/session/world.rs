@@ -1,5 +1,5 @@
-//! The outside world of the native session tests: one browser tab (its storage survives
-//! page loads; its address bar, clock and timers) and an OpenID provider that answers as a
+//! The outside world of the native session tests: a browser (tabs, each with its address
+//! bar and its sessionStorage that survives page loads; localStorage; a clock and timers) and an OpenID provider that answers as a
 //! real one does: discovery, ES256-signed ID tokens, PKCE and `redirect_uri` checked,
 //! refresh tokens rotated and a spent one taken for theft (the grant ends), revocation
 //! ending the grant, UserInfo refusing expired tokens. Faults are scripted per request.
@@ -127,15 +127,13 @@ pub struct World {
     pool: RefCell<LocalPool>,
     spawner: LocalSpawner,
     now_ms: Cell<u64>,
-    /// sessionStorage: survives page loads in this tab.
-    pub storage: RefCell<BTreeMap<String, String>>,
+    /// The tab pages open in: [`World::new_tab`] opens another.
+    current: RefCell<Rc<TabData>>,
     /// localStorage: shared by the app's tabs, survives the browser session.
     pub shared_storage: RefCell<BTreeMap<String, String>>,
     storage_refused: Cell<bool>,
     /// More members for config.json, each starting with a comma.
     config_extra: RefCell<String>,
-    /// The page's path, query and fragment.
-    page: RefCell<String>,
     /// Everything that reached the provider (or the app's server), in order, navigations
     /// included.
     pub requests: RefCell<Vec<Seen>>,
@@ -150,9 +148,17 @@ pub struct World {
     states: RefCell<Rc<RefCell<Vec<AuthState>>>>,
 }
 
-/// The platform a page in the world's tab runs on.
+/// One browser tab: its address bar and its sessionStorage, which survives page loads.
+#[derive(Default)]
+pub struct TabData {
+    /// The page's path, query and fragment.
+    pub page: RefCell<String>,
+    pub storage: RefCell<BTreeMap<String, String>>,
+}
+
+/// The platform a page runs on: the world, seen from one tab.
 #[derive(Clone)]
-pub struct Tab(pub Rc<World>);
+pub struct Tab(pub Rc<World>, Rc<TabData>);
 
 impl World {
     /// A fresh tab and provider, for one test.
@@ -164,11 +170,10 @@ impl World {
             pool: RefCell::new(pool),
             spawner,
             now_ms: Cell::new(T0 * 1000),
-            storage: RefCell::default(),
+            current: RefCell::new(Rc::new(TabData::default())),
             shared_storage: RefCell::default(),
             storage_refused: Cell::new(false),
             config_extra: RefCell::default(),
-            page: RefCell::new("/".into()),
             requests: RefCell::default(),
             arriving: RefCell::default(),
             held: RefCell::default(),
@@ -200,8 +205,9 @@ impl World {
 
     /// Loads `url` (path and query) in the tab: a new page with a new session, started.
     pub fn open(self: &Rc<Self>, url: &str) -> Session<Tab> {
-        *self.page.borrow_mut() = url.to_owned();
-        let session = Session::new(Tab(Rc::clone(self)), "/config.json");
+        let tab = self.tab();
+        *tab.page.borrow_mut() = url.to_owned();
+        let session = Session::new(Tab(Rc::clone(self), tab), "/config.json");
         let states = Rc::new(RefCell::new(Vec::new()));
         *self.states.borrow_mut() = Rc::clone(&states);
         session.set_observer(move |state| states.borrow_mut().push(state.clone()));
@@ -271,8 +277,25 @@ impl World {
         self.advance_ms(secs * 1000);
     }
 
+    /// The address bar of the current tab.
     pub fn page(&self) -> String {
-        self.page.borrow().clone()
+        self.tab().page.borrow().clone()
+    }
+
+    /// The tab pages open in now.
+    pub fn tab(&self) -> Rc<TabData> {
+        Rc::clone(&self.current.borrow())
+    }
+
+    /// Opens a new tab of the same browser (its own sessionStorage, the same localStorage
+    /// and provider cookies); pages open there from now on. Returns the one before.
+    pub fn new_tab(&self) -> Rc<TabData> {
+        self.current.replace(Rc::new(TabData::default()))
+    }
+
+    /// Goes back to `tab`.
+    pub fn switch_to(&self, tab: &Rc<TabData>) {
+        *self.current.borrow_mut() = Rc::clone(tab);
     }
 
     /// The next request to `endpoint` meets `fault`.
@@ -502,7 +525,11 @@ impl World {
                 if !valid {
                     return error(401, "invalid_token");
                 }
-                json(200, format!(r#"{{"sub":"{}","name":"Alice Liddell","email":"alice@example.com"}}"#, provider.sub))
+                let name = full_name(&provider.sub);
+                json(
+                    200,
+                    format!(r#"{{"sub":"{}","name":"{name}","email":"{}@example.com"}}"#, provider.sub, provider.sub),
+                )
             }
             Endpoint::Revocation => {
                 // RFC 7009 §2.1: the client authenticates (a public client names itself);
@@ -536,8 +563,9 @@ impl World {
         let id_token = nonce.map(|nonce| {
             let nonce = if nonce.is_empty() { String::new() } else { format!(r#","nonce":"{nonce}""#) };
             let claims = format!(
-                r#"{{"iss":"{ISSUER}","aud":"{CLIENT_ID}","sub":"{}","name":"Alice","iat":{now},"exp":{}{nonce}}}"#,
+                r#"{{"iss":"{ISSUER}","aud":"{CLIENT_ID}","sub":"{}","name":"{}","iat":{now},"exp":{}{nonce}}}"#,
                 provider.sub,
+                first_name(&provider.sub),
                 now + 300
             );
             let jwt = self.sign(&claims);
@@ -596,6 +624,10 @@ impl World {
             p if p == format!("{ISSUER}/logout") => Endpoint::Logout,
             _ => Endpoint::Other,
         };
+        if endpoint == Endpoint::Logout {
+            // RP-Initiated Logout: the provider's session ends.
+            self.provider.borrow_mut().session = false;
+        }
         self.requests.borrow_mut().push(Seen { endpoint, url: url.into(), form: parse_form(query), bearer: None });
     }
 
@@ -665,6 +697,15 @@ impl Drop for TestWorld {
             assert!(unused.is_empty(), "scripted faults never used: {unused:?}");
         }
     }
+}
+
+/// The name the provider knows a person by, in the ID token and in UserInfo.
+fn first_name(sub: &str) -> &'static str {
+    if sub == "bob" { "Bob" } else { "Alice" }
+}
+
+fn full_name(sub: &str) -> &'static str {
+    if sub == "bob" { "Bob Builder" } else { "Alice Liddell" }
 }
 
 fn end_grant(provider: &mut ProviderState) {
@@ -739,20 +780,20 @@ impl Platform for Tab {
     }
 
     fn storage_get(&self, key: &str) -> Option<String> {
-        self.0.storage.borrow().get(key).cloned()
+        self.1.storage.borrow().get(key).cloned()
     }
     fn storage_set(&self, key: &str, value: &str) -> bool {
         if self.0.storage_refused.get() {
             return false;
         }
-        self.0.storage.borrow_mut().insert(key.into(), value.into());
+        self.1.storage.borrow_mut().insert(key.into(), value.into());
         true
     }
     fn storage_remove(&self, key: &str) {
-        self.0.storage.borrow_mut().remove(key);
+        self.1.storage.borrow_mut().remove(key);
     }
     fn storage_keys(&self) -> Vec<String> {
-        self.0.storage.borrow().keys().cloned().collect()
+        self.1.storage.borrow().keys().cloned().collect()
     }
 
     fn shared_storage_get(&self, key: &str) -> Option<String> {
@@ -770,18 +811,18 @@ impl Platform for Tab {
         ORIGIN.into()
     }
     fn path(&self) -> String {
-        let page = self.0.page.borrow();
+        let page = self.1.page.borrow();
         page.split(['?', '#']).next().unwrap_or("/").to_owned()
     }
     fn query(&self) -> String {
-        let page = self.0.page.borrow();
+        let page = self.1.page.borrow();
         page.split('#').next().and_then(|p| p.split_once('?')).map(|(_, q)| q.to_owned()).unwrap_or_default()
     }
     fn path_query_fragment(&self) -> String {
-        self.0.page()
+        self.1.page.borrow().clone()
     }
     fn replace_path(&self, path: &str) {
-        *self.0.page.borrow_mut() = path.to_owned();
+        *self.1.page.borrow_mut() = path.to_owned();
     }
     fn navigate(&self, url: &str) {
         self.0.leave_for(url);

@@ -364,3 +364,54 @@ async fn a_provider_session_ended_elsewhere_leaves_a_reload_quietly_signed_out()
     })
     .await;
 }
+
+/// Two windows of one browser: a sign-out in A signs B out within a second (only A goes to
+/// the provider's logout); bob then signing in in A leaves B showing bob, never alice.
+#[tokio::test]
+async fn tabs_agree_on_sign_out_and_on_who_is_signed_in() {
+    with_browser("tabs", |browser| async move {
+        browser.goto("/").await;
+        browser.sign_in_as_alice().await;
+        let a = browser.client.window().await.expect("window A");
+        let b = browser.client.new_window(false).await.expect("window B").handle;
+        browser.client.switch_to_window(b.clone()).await.expect("to B");
+        browser.goto("/").await;
+        browser.wait_for_text("h1", "Welcome, Alice Liddell").await;
+        // B notes the moment it shows the signed-out page, checking every 20 ms.
+        browser
+            .run_js(
+                "window.__signedOutAt = null;
+                 setInterval(() => { if (window.__signedOutAt === null &&
+                   document.querySelector('h1')?.innerText === 'Sign in with your identity provider') {
+                   window.__signedOutAt = Date.now(); } }, 20); return true",
+            )
+            .await;
+        browser.client.switch_to_window(a.clone()).await.expect("to A");
+        let clicked_at = browser.run_js("return Date.now()").await.as_u64().expect("time");
+        browser.click_button("Sign out").await;
+        browser.wait_for_url(&format!("{}/session/end", provider_url())).await;
+        browser.client.switch_to_window(b.clone()).await.expect("to B");
+        browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        let signed_out_at = browser.run_js("return window.__signedOutAt").await.as_u64().expect("B signed out");
+        assert!(signed_out_at.saturating_sub(clicked_at) < 1000, "B took {} ms", signed_out_at - clicked_at);
+        let header = browser.run_js("return document.querySelector('header').innerText").await;
+        assert!(!header.as_str().unwrap_or_default().contains("Alice"), "B still shows alice: {header}");
+        assert_eq!(browser.url().await, format!("{}/", app_url()), "B did not go to the provider");
+
+        // Bob signs in in A.
+        browser.client.switch_to_window(a.clone()).await.expect("to A");
+        browser.click_button("Yes, sign me out").await;
+        browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        browser.click_button("Sign in").await;
+        browser.log_in_at_provider("bob", "builder").await;
+        browser.consent_at_provider().await;
+        browser.wait_for_text("h1", "Welcome, Bob Builder").await;
+        // B is bob's too, without a password: it heard of the new marker and, being shown
+        // (a headless window is never hidden), restored the session at once.
+        browser.client.switch_to_window(b).await.expect("to B");
+        browser.wait_for_text("h1", "Welcome, Bob Builder").await;
+        let text = browser.run_js("return document.body.innerText").await;
+        assert!(!text.as_str().unwrap_or_default().contains("Alice"), "B shows alice: {text}");
+    })
+    .await;
+}
