@@ -59,6 +59,9 @@ impl Platform for Browser {
     fn shared_storage_remove(&self, key: &str) {
         storage::shared_delete(key);
     }
+    fn page_hidden(&self) -> bool {
+        web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden())
+    }
     fn origin(&self) -> String {
         location::origin()
     }

@@ -120,7 +120,12 @@ impl TokenSet {
     /// Whether it is time to renew the access token before using it, rather than have an
     /// API refuse it (see [`RENEWAL_MARGIN_SECS`]).
     pub fn renewal_due(&self, now: u64) -> bool {
-        self.lifetime().is_some_and(|secs| now >= renewal_time(self.received_at, secs))
+        self.renewal_due_at().is_some_and(|at| now >= at)
+    }
+
+    /// When the access token is due for renewal; never, when its lifetime is not known.
+    pub fn renewal_due_at(&self) -> Option<u64> {
+        self.lifetime().map(|secs| renewal_time(self.received_at, secs))
     }
 
     /// The access token's lifetime in seconds, as its answer's `expires_in` gave it.

@@ -147,6 +147,8 @@ struct Memory {
     signed_out_by_user: bool,
     /// The sign-out signal as this page last saw it (see `store::sign_out_signal`).
     sign_out_seen: Option<String>,
+    /// Counts the renewal timers set: a timer acts only if no later one was set since.
+    timer: u64,
     /// The renewal under way, which callers whose token has expired await: a second one
     /// would present a rotated refresh token, which the provider takes for theft and answers
     /// by revoking the grant (RFC 9700 §4.14.2).
@@ -324,6 +326,10 @@ impl<P: Platform> Session<P> {
     /// The page was shown (it had been hidden): if nobody is signed in here but a sign-in in
     /// another tab left a new marker, this tab restores that session too.
     pub fn page_visible(&self) {
+        if matches!(*self.inner.state.borrow(), AuthState::SignedIn(_)) {
+            // Back from a long pause (a closed laptop): renew now if due, before a call needs it.
+            return self.renew_if_due();
+        }
         if *self.inner.state.borrow() != AuthState::SignedOut || !self.may_restore() {
             return;
         }
@@ -543,6 +549,7 @@ impl<P: Platform> Session<P> {
         });
         platform.replace_path(&signed_in.return_to);
         self.set_state(AuthState::SignedIn(user));
+        self.schedule_renewal();
         let sub = claims.map(|c| c.sub);
         let outcome = match profile {
             Ok(request) => steps::user_info(request, sub.as_deref()).await.map(User::from_userinfo),
@@ -616,13 +623,55 @@ impl<P: Platform> Session<P> {
         let session = self.clone();
         let renewal = async move {
             let outcome = steps::request_tokens(session.platform(), &request, &expect, &metadata).await;
-            session.adopt_renewal(outcome, &metadata)
+            let token = session.adopt_renewal(outcome, &metadata);
+            session.schedule_renewal();
+            token
         }
         .boxed_local()
         .shared();
         self.memory(|m| m.renewal = Some(renewal.clone()));
         self.platform().spawn(Box::pin(renewal.clone().map(drop)));
         renewal
+    }
+
+    /// Sets the renewal timer: the access token is renewed when due while the page is
+    /// shown, so that an API call does not wait for a renewal in the common case. Without a
+    /// way to renew, the timer ends the session when the token expires, rather than leave a
+    /// signed-in page that no API accepts. After a passing failure, it tries again once the
+    /// back-off is over.
+    fn schedule_renewal(&self) {
+        let platform = self.platform();
+        let now = platform.now_secs();
+        let Some((generation, at)) = self.memory(|m| {
+            let tokens = m.tokens.as_ref()?;
+            let at = if tokens.refresh_token.is_some() { tokens.renewal_due_at() } else { tokens.expires_at }?;
+            let at = match &m.renewal_failed {
+                Some((failed_at, _)) => at.max(failed_at.saturating_add(RETRY_AFTER_SECS)),
+                None => at,
+            };
+            m.timer += 1;
+            Some((m.timer, at))
+        }) else {
+            return;
+        };
+        let wait_ms = at.saturating_sub(now).saturating_mul(1000).min(u64::from(u32::MAX));
+        let sleep = platform.sleep(wait_ms as u32);
+        let session = self.clone();
+        platform.spawn(Box::pin(async move {
+            sleep.await;
+            if session.memory(|m| m.timer) == generation && !session.platform().page_hidden() {
+                session.renew_if_due();
+            }
+        }));
+    }
+
+    /// Renews the access token now if it is due (or ends the session if it has expired and
+    /// cannot be renewed), in the background.
+    fn renew_if_due(&self) {
+        let session = self.clone();
+        self.platform().spawn(Box::pin(async move {
+            let _ = session.access_token().await;
+        }));
     }
 
     /// Takes a renewal's outcome into the session; answers the access token to use.

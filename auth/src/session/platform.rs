@@ -105,6 +105,10 @@ pub trait Platform: 'static {
     /// Removes `key` from the shared storage.
     fn shared_storage_remove(&self, key: &str);
 
+    /// Whether the page is hidden (a background tab, a minimised window, a closed laptop):
+    /// the session then renews nothing by itself until it is shown.
+    fn page_hidden(&self) -> bool;
+
     /// `scheme://host:port` of the page.
     fn origin(&self) -> String;
     /// The page's path, e.g. `/profile`.

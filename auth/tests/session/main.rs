@@ -4,6 +4,9 @@
 //! tests move. What each case asserts is what a person or the provider would see: the
 //! states shown, the requests made and their order, the tokens handed out, where the tab
 //! went, what storage holds.
+//!
+//! The tests of what callers of `access_token` get run with the page hidden, where the
+//! session renews only when asked; the renewal timer's own tests run it shown.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod world;
@@ -260,6 +263,7 @@ fn a_callback_is_used_once() {
 #[test]
 fn renewals_rotate_the_refresh_token_in_order() {
     let world = World::new();
+    world.set_hidden(true);
     let session = world.signed_in();
     let first = world.access_tokens()[0].clone();
     let start = world.request_count();
@@ -297,6 +301,7 @@ fn renewals_rotate_the_refresh_token_in_order() {
 #[test]
 fn a_provider_that_neither_rotates_nor_reissues_id_tokens_keeps_the_first_ones() {
     let world = World::new();
+    world.set_hidden(true);
     world.plain_refreshes();
     let session = world.signed_in();
     let refresh_token = world.live_refresh_token();
@@ -313,6 +318,7 @@ fn a_provider_that_neither_rotates_nor_reissues_id_tokens_keeps_the_first_ones()
 #[test]
 fn a_renewal_without_a_lifetime_keeps_the_last_one() {
     let world = World::new();
+    world.set_hidden(true);
     world.without_lifetimes_after_sign_in();
     let session = world.signed_in();
     let start = world.request_count();
@@ -330,6 +336,7 @@ fn a_renewal_without_a_lifetime_keeps_the_last_one() {
 fn callers_share_one_renewal() {
     for (name, wait, expired) in [("due", TTL - 30, false), ("expired", TTL, true)] {
         let world = World::new();
+        world.set_hidden(true);
         let session = world.signed_in();
         let first = world.access_tokens()[0].clone();
         let start = world.request_count();
@@ -361,6 +368,7 @@ fn callers_share_one_renewal() {
 #[test]
 fn callers_sharing_a_refused_renewal_all_learn_the_session_ended() {
     let world = World::new();
+    world.set_hidden(true);
     let session = world.signed_in();
     world.advance(TTL);
     world.fault(Refresh, Fault::HeldAnswer(400, r#"{"error":"invalid_grant"}"#));
@@ -490,6 +498,7 @@ fn renewal_failures() {
     ];
     for case in cases {
         let world = World::new();
+        world.set_hidden(true);
         let session = world.signed_in();
         let start = world.request_count();
         world.advance(TTL);
@@ -553,6 +562,7 @@ fn renewal_failures() {
 #[test]
 fn the_keys_failing_during_a_renewal_keep_the_person_the_verified_id_token_named() {
     let world = World::new();
+    world.set_hidden(true);
     let session = world.signed_in();
     world.advance(TTL);
     world.fault(Keys, Fault::Answer(404, "{}"));
@@ -569,6 +579,7 @@ fn a_renewal_whose_answer_was_lost_after_rotation_ends_the_session_at_the_next_t
     // The provider rotated, the answer never came: the session still holds the spent
     // refresh token, and presenting it is what RFC 9700 §4.14.2 calls theft.
     let world = World::new();
+    world.set_hidden(true);
     let session = world.signed_in();
     world.advance(TTL);
     world.fault(Refresh, Fault::AnswerLost);
@@ -584,6 +595,7 @@ fn clock_skew_within_a_minute_is_tolerated_beyond_it_not() {
     // A provider an hour behind issues ID tokens that expired before they arrive.
     for (ahead, stays) in [(59, true), (61, false), (-59, true), (-3600, false)] {
         let world = World::new();
+        world.set_hidden(true);
         let session = world.signed_in();
         world.advance(TTL);
         world.set_provider_clock_ahead(ahead);
@@ -604,6 +616,7 @@ fn clock_skew_within_a_minute_is_tolerated_beyond_it_not() {
 #[test]
 fn sign_out_during_a_renewal_waits_for_it_then_revokes_both_refresh_tokens() {
     let world = World::new();
+    world.set_hidden(true);
     let session = world.signed_in();
     let id_token = world.id_tokens()[0].clone();
     let old_refresh = world.live_refresh_token().expect("a refresh token");
@@ -632,6 +645,7 @@ fn sign_out_during_a_renewal_waits_for_it_then_revokes_both_refresh_tokens() {
 #[test]
 fn sign_out_during_a_renewal_that_fails_still_signs_out() {
     let world = World::new();
+    world.set_hidden(true);
     let session = world.signed_in();
     world.advance(TTL - 30);
     world.fault(Refresh, Fault::HeldAnswer(400, r#"{"error":"invalid_grant"}"#));
@@ -647,6 +661,7 @@ fn sign_out_during_a_renewal_that_fails_still_signs_out() {
 #[test]
 fn sign_out_leaves_after_5_s_when_the_renewal_never_answers() {
     let world = World::new();
+    world.set_hidden(true);
     let session = world.signed_in();
     world.advance(TTL - 30);
     world.fault(Refresh, Fault::Held);
@@ -686,6 +701,7 @@ fn sign_out_without_a_provider_logout_lands_signed_out_at_home() {
 #[test]
 fn an_expired_token_without_a_refresh_token_ends_the_session() {
     let world = World::new();
+    world.set_hidden(true);
     world.without_refresh_tokens();
     let session = world.signed_in();
     let start = world.request_count();
@@ -715,6 +731,7 @@ fn a_page_shown_again_after_leaving_for_the_provider_is_signed_out() {
 #[test]
 fn a_profile_reload_with_an_expired_token_renews_first() {
     let world = World::new();
+    world.set_hidden(true);
     let session = world.signed_in();
     world.advance(TTL);
     let start = world.request_count();
@@ -732,6 +749,7 @@ fn a_profile_reload_with_an_expired_token_renews_first() {
 fn expiry_edges() {
     // Tokens of 10 s: due half-way (5 s), expired at 10 s.
     let world = World::new();
+    world.set_hidden(true);
     world.set_ttl(10);
     let session = world.signed_in();
     let first = world.access_tokens()[0].clone();
@@ -1033,4 +1051,85 @@ fn another_person_signing_in_leaves_no_tab_showing_the_first() {
         }
         other => panic!("{other:?}"),
     }
+}
+
+#[test]
+fn a_shown_page_renews_before_expiry_without_being_asked() {
+    let world = World::new();
+    let session = world.signed_in();
+    let start = world.request_count();
+    world.advance(TTL - 31);
+    assert_eq!(world.endpoints(start), [], "not before it is due");
+    world.advance(1);
+    assert_eq!(world.endpoints(start), [Refresh, Keys], "renewed by the timer at 570 s");
+    let renewed = world.access_tokens()[1].clone();
+    assert_eq!(access_token(&world, &session), Ok(renewed), "an API call then waits for nothing");
+    world.advance(TTL - 30);
+    assert_eq!(world.endpoints(start), [Refresh, Keys, Refresh, Keys], "and again, 570 s later");
+}
+
+#[test]
+fn a_hidden_page_renews_nothing_until_shown_then_renews_first() {
+    let world = World::new();
+    let session = world.signed_in();
+    let start = world.request_count();
+    world.set_hidden(true);
+    world.advance(3 * TTL);
+    assert_eq!(world.endpoints(start), [], "a closed laptop asks nothing");
+    world.set_hidden(false);
+    session.page_visible();
+    world.settle();
+    assert_eq!(world.endpoints(start), [Refresh, Keys], "shown again: renewed at once");
+    assert!(matches!(session.state(), AuthState::SignedIn(_)));
+    assert_eq!(access_token(&world, &session), Ok(world.access_tokens()[1].clone()));
+}
+
+#[test]
+fn the_timer_shows_a_session_the_provider_ended() {
+    let world = World::new();
+    let session = world.signed_in();
+    world.fault(Refresh, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
+    world.advance(TTL - 30);
+    assert_eq!(session.state(), AuthState::Failed(AuthError::SessionExpired), "never a stale signed-in page");
+}
+
+#[test]
+fn without_a_refresh_token_the_session_ends_when_the_token_expires() {
+    let world = World::new();
+    world.without_refresh_tokens();
+    let session = world.signed_in();
+    let start = world.request_count();
+    world.advance(TTL - 1);
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "valid until expiry");
+    world.advance(1);
+    assert_eq!(session.state(), AuthState::Failed(AuthError::SessionExpired));
+    assert_eq!(world.endpoints(start), [], "nothing asked of the provider");
+}
+
+#[test]
+fn the_timer_tries_again_after_a_passing_failure() {
+    let world = World::new();
+    let session = world.signed_in();
+    let start = world.request_count();
+    world.fault(Refresh, Fault::Answer(503, r#"{"error":"temporarily_unavailable"}"#));
+    world.advance(TTL - 30);
+    assert_eq!(world.endpoints(start), [Refresh]);
+    assert!(matches!(session.state(), AuthState::SignedIn(_)));
+    world.advance(9);
+    assert_eq!(world.endpoints(start), [Refresh], "backing off");
+    world.advance(1);
+    assert_eq!(world.endpoints(start), [Refresh, Refresh, Keys], "tried again after 10 s, and renewed");
+}
+
+#[test]
+fn no_timer_outlives_a_sign_out() {
+    let world = World::new();
+    world.without_end_session();
+    let session = world.signed_in();
+    session.sign_out();
+    world.settle();
+    let start = world.request_count();
+    world.advance(3 * TTL);
+    assert_eq!(world.endpoints(start), [], "a signed-out page renews nothing");
+    assert_eq!(session.state(), AuthState::SignedOut);
 }

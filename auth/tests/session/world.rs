@@ -132,6 +132,8 @@ pub struct World {
     /// localStorage: shared by the app's tabs, survives the browser session.
     pub shared_storage: RefCell<BTreeMap<String, String>>,
     storage_refused: Cell<bool>,
+    /// Every page is hidden (a background tab, a closed laptop).
+    hidden: Cell<bool>,
     /// More members for config.json, each starting with a comma.
     config_extra: RefCell<String>,
     /// Everything that reached the provider (or the app's server), in order, navigations
@@ -173,6 +175,7 @@ impl World {
             current: RefCell::new(Rc::new(TabData::default())),
             shared_storage: RefCell::default(),
             storage_refused: Cell::new(false),
+            hidden: Cell::new(false),
             config_extra: RefCell::default(),
             requests: RefCell::default(),
             arriving: RefCell::default(),
@@ -352,6 +355,11 @@ impl World {
     /// The session marker as stored, if any.
     pub fn marker(&self) -> Option<String> {
         self.shared_storage.borrow().get("leptos-oidc:session").cloned()
+    }
+
+    /// Hides the browser's pages, or shows them again.
+    pub fn set_hidden(&self, hidden: bool) {
+        self.hidden.set(hidden);
     }
 
     pub fn refuse_storage(&self) {
@@ -805,6 +813,10 @@ impl Platform for Tab {
     }
     fn shared_storage_remove(&self, key: &str) {
         self.0.shared_storage.borrow_mut().remove(key);
+    }
+
+    fn page_hidden(&self) -> bool {
+        self.0.hidden.get()
     }
 
     fn origin(&self) -> String {
