@@ -67,6 +67,23 @@ async function waitForMark(page, name) {
   return page.evaluate((n) => window.__bench[n], name);
 }
 
+// The wall-clock time the person appeared in a document that started at or after `since`,
+// polling through navigations (a document that goes away mid-check is skipped). An app that
+// comes back signed out (the baseline keeps its tokens in memory and has no silent restore)
+// gets its "Sign in" clicked at once, as the least a person would have to do.
+async function waitForPersonSince(page, since) {
+  let clicked = false;
+  for (let i = 0; i < 2000; i++) {
+    const marks = await page.evaluate(() => window.__bench).catch(() => undefined);
+    if (marks?.person && marks.person.epoch >= since) return { at: marks.person.epoch, clicked };
+    if (!clicked && marks?.signIn && marks.signIn.epoch >= since && !marks.person) {
+      clicked = await clickSignIn(page).then(() => true).catch(() => false);
+    }
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  throw new Error(`the person never appeared after the reload, at ${page.url()}`);
+}
+
 async function providerCounts() {
   return (await fetch(`${PROVIDER}/__bench/counts`)).json();
 }
@@ -96,6 +113,16 @@ async function measureOnce(browser, app) {
   const clickedAt = await clickSignIn(page);
   await page.waitForURL(`${app.url}/**`, { timeout: 20000 });
   const signIn = (await waitForMark(page, 'person')).epoch - clickedAt;
+  // Reload: from the reload to the person on the page again, whatever documents it goes
+  // through (ours: a silent sign-in through the provider, as no token is stored; the
+  // baseline: its tokens from sessionStorage), and the requests it makes.
+  const reloadRequests = [];
+  page.on('request', (r) => reloadRequests.push(`${r.method()} ${r.url().split('?')[0]}`));
+  const reloadAt = Date.now();
+  await page.reload({ waitUntil: 'commit' });
+  const reloaded = await waitForPersonSince(page, reloadAt);
+  const reload = reloaded.at - reloadAt;
+  const reloadClicked = reloaded.clicked;
   await first.close();
 
   // Callback: a fresh context; the provider's redirect back is held, then opened as a
@@ -124,7 +151,7 @@ async function measureOnce(browser, app) {
   const callback = (await waitForMark(tab, 'person')).now;
   const atProvider = await providerCounts();
   await second.close();
-  return { load, signIn, callback, requests: requestList.length, requestList, preflights: atProvider.OPTIONS ?? 0, providerRequests: atProvider };
+  return { load, signIn, reload, reloadClicked, reloadRequests: reloadRequests.length, reloadRequestList: reloadRequests, callback, requests: requestList.length, requestList, preflights: atProvider.OPTIONS ?? 0, providerRequests: atProvider };
 }
 
 const median = (xs) => {
@@ -161,8 +188,12 @@ for (const app of apps) {
     median_ms: {
       load: median(s.map((x) => x.load)),
       sign_in: median(s.map((x) => x.signIn)),
+      reload: median(s.map((x) => x.reload)),
       callback: median(s.map((x) => x.callback)),
     },
+    reload_requests: median(s.map((x) => x.reloadRequests)),
+    reload_needed_a_click: s.some((x) => x.reloadClicked),
+    reload_request_list: s[s.length - 1].reloadRequestList,
     callback_requests: median(s.map((x) => x.requests)),
     callback_preflights: median(s.map((x) => x.preflights)),
     callback_provider_requests: s[s.length - 1].providerRequests,
@@ -182,6 +213,9 @@ const rows = [
   ['first load, brotli KB', (r) => r.bytes.brotli, kb],
   ['load ms', (r) => r.median_ms?.load],
   ['sign-in ms', (r) => r.median_ms?.sign_in],
+  ['reload to person ms', (r) => r.median_ms?.reload],
+  ['reload requests', (r) => r.reload_requests],
+  ['reload needed a click', (r) => (r.reload_needed_a_click ? 'yes' : 'no'), (v) => v],
   ['callback ms', (r) => r.median_ms?.callback],
   ['callback requests', (r) => r.callback_requests],
   ['callback preflights', (r) => r.callback_preflights],
@@ -192,7 +226,8 @@ console.log(`\n${RUNS} runs each, interleaved, fresh browser context per run; ti
 console.log(['', ...names, `${names[0]}/${names[1]}`].map(cell).join(''));
 for (const [label, get, show = (v) => (Number.isInteger(v) ? v : v?.toFixed(1))] of rows) {
   const values = apps.map((a) => get(results.apps[a.name]));
-  const ratio = get(ours) != null && get(base) ? (get(ours) / get(base)).toFixed(2) : '';
+  const numeric = typeof get(ours) === 'number' && typeof get(base) === 'number';
+  const ratio = numeric && get(base) ? (get(ours) / get(base)).toFixed(2) : '';
   console.log([label, ...values.map((v) => (v == null ? '' : show(v))), ratio].map(cell).join(''));
 }
 if (reference) console.log(`\nwhat the auth module adds (${names[0]} - ${names[2]}), gzip: ${kb(results.auth_adds_gzip)} KB`);
