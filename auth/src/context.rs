@@ -25,25 +25,19 @@ pub struct Auth {
 pub fn provide_auth(config_url: &str) -> Auth {
     let session = Session::new(Browser, config_url);
     let auth = adapt(session.clone());
-    // A page restored from the back-forward cache after leaving for the provider.
-    let shown = window_event_listener(leptos::ev::pageshow, move |_| {
-        auth.with_session(Session::page_shown);
+    // A page back from the back-forward cache (not a first load, which also fires it).
+    let shown = window_event_listener(leptos::ev::pageshow, move |event| {
+        if event.persisted() {
+            auth.with_session(Session::page_shown);
+        }
     });
     // Another tab signed out or in: the browser tells the others through `storage`.
     let shared = window_event_listener(leptos::ev::storage, move |_| {
-        auth.with_session(|session| {
-            session.shared_storage_changed();
-            if page_is_visible() {
-                session.page_visible();
-            }
-        });
+        auth.with_session(Session::shared_storage_changed);
     });
-    // A tab shown again: a sign-in elsewhere meanwhile signs it in too.
     let visibility = leptos::ev::Custom::<web_sys::Event>::new("visibilitychange");
     let visible = window_event_listener(visibility, move |_| {
-        if page_is_visible() {
-            auth.with_session(Session::page_visible);
-        }
+        auth.with_session(Session::visibility_changed);
     });
     on_cleanup(move || {
         shown.remove();
@@ -52,10 +46,6 @@ pub fn provide_auth(config_url: &str) -> Auth {
     });
     start_now(&session);
     auth
-}
-
-fn page_is_visible() -> bool {
-    web_sys::window().and_then(|w| w.document()).is_some_and(|d| !d.hidden())
 }
 
 /// The handle over `session`, its state mirrored into a signal, provided as context.

@@ -5,7 +5,7 @@
 //!
 //! - `renewal`: when a token is renewed and who waits (pure decisions);
 //! - `steps`: the sign-in steps, the protocol core's functions joined to the platform's I/O;
-//! - `store`: what the session keeps in the tab's storage;
+//! - `store`: what the session keeps in the tab's storage and in the storage its tabs share;
 //! - [`platform`]: the seam.
 
 pub mod platform;
@@ -88,6 +88,7 @@ impl User {
 
 /// What a protected page shows, decided from the state alone.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Guard {
     /// The page itself: someone is signed in.
     Open,
@@ -330,7 +331,9 @@ impl<P: Platform> Session<P> {
             // Back from a long pause (a closed laptop): renew now if due, before a call needs it.
             return self.renew_if_due();
         }
-        if *self.inner.state.borrow() != AuthState::SignedOut || !self.may_restore() {
+        let signed_out =
+            matches!(*self.inner.state.borrow(), AuthState::SignedOut | AuthState::Failed(AuthError::SessionExpired));
+        if !signed_out || !self.may_restore() {
             return;
         }
         self.set_state(AuthState::Restoring);
@@ -346,11 +349,25 @@ impl<P: Platform> Session<P> {
         }));
     }
 
+    /// The page was hidden or shown (the browser's `visibilitychange`).
+    pub fn visibility_changed(&self) {
+        if !self.platform().page_hidden() {
+            self.page_visible();
+        }
+    }
+
     /// Something in the storage the app's tabs share changed (the browser's `storage`
     /// event, which only other tabs get). A sign-out in another tab signs this one out too:
     /// its tokens are forgotten and its own refresh token revoked, and it stays here, signed
-    /// out (only the tab that signed out goes to the provider's logout).
+    /// out (only the tab that signed out goes to the provider's logout). A sign-in in another
+    /// tab signs this one in at once if it is shown (else when it is).
     pub fn shared_storage_changed(&self) {
+        self.check_sign_out_signal();
+        self.visibility_changed();
+    }
+
+    /// Signs this page out if another tab signed out since it last looked.
+    fn check_sign_out_signal(&self) {
         let platform = self.platform();
         let signal = store::sign_out_signal(platform);
         let changed = self.memory(|m| {
@@ -383,7 +400,11 @@ impl<P: Platform> Session<P> {
         let now = platform.now_secs();
         let text = store::marker_text(platform);
         let usable = store::marker(platform).is_some_and(|marker| {
-            marker.issuer == config.issuer && marker.client_id == config.client_id && now < marker.expires_at
+            marker.issuer == config.issuer
+                && marker.client_id == config.client_id
+                && now < marker.expires_at
+                // No marker this app wrote lasts longer (a planted one might).
+                && marker.expires_at <= now.saturating_add(MARKER_LIFETIME_SECS + 60)
         });
         if !usable || !config.restore_session {
             store::forget_marker(platform);
@@ -392,6 +413,7 @@ impl<P: Platform> Session<P> {
         // Once per tab and marker, whatever happens next: no answer from the provider can start
         // a loop (a new marker comes only from a sign-in that worked).
         store::set_restore_tried(platform, text.as_deref());
+        store::set_restore_signal(platform, store::sign_out_signal(platform).as_deref());
         let Ok((config, metadata)) = self.provider().await else { return false };
         match steps::start_sign_in(platform, &config, &metadata, &platform.path_query_fragment(), true) {
             Ok(url) => {
@@ -402,12 +424,15 @@ impl<P: Platform> Session<P> {
         }
     }
 
-    /// The page was shown again (the back-forward cache): if it had left for the provider,
-    /// it did not get there, so it must not keep saying "Redirecting".
+    /// The page came back from the back-forward cache (a persisted `pageshow`; not a first
+    /// load). If it had left for the provider (to sign in, restore or sign out), it is not
+    /// there, so it must not keep saying so. And it heard nothing while cached: a sign-out
+    /// or a sign-in in another tab meanwhile is taken in now.
     pub fn page_shown(&self) {
         if matches!(*self.inner.state.borrow(), AuthState::Redirecting | AuthState::SigningOut | AuthState::Restoring) {
             self.set_state(AuthState::SignedOut);
         }
+        self.shared_storage_changed();
     }
 
     /// The app's configuration.
@@ -514,12 +539,24 @@ impl<P: Platform> Session<P> {
             // answer without a page: `login_required` and the like) is no error to show:
             // the person is back where they were, signed out, and this browser stops trying.
             Err(NotSignedIn { silent_return_to: Some(return_to), .. }) => {
-                store::forget_marker(platform);
+                store::forget_restore_signal(platform);
+                // Only the marker it tried: another tab may have written a newer one.
+                if store::marker_text(platform) == store::restore_tried(platform) {
+                    store::forget_marker(platform);
+                }
                 platform.replace_path(&return_to);
                 return self.set_state(AuthState::SignedOut);
             }
             Err(failure) => return self.set_state(AuthState::Failed(failure.error)),
         };
+        // Signed out in another tab while this one was away restoring: that sign-out stands.
+        let signal_then = if signed_in.silent { store::restore_signal(platform) } else { None };
+        store::forget_restore_signal(platform);
+        if signed_in.silent && store::sign_out_signal(platform) != signal_then {
+            steps::revoke_refresh_token(platform, &config, &signed_in.metadata, &signed_in.tokens);
+            platform.replace_path(&signed_in.return_to);
+            return self.set_state(AuthState::SignedOut);
+        }
         if config.restore_session {
             store::put_marker(
                 platform,
@@ -654,13 +691,21 @@ impl<P: Platform> Session<P> {
         }) else {
             return;
         };
-        let wait_ms = at.saturating_sub(now).saturating_mul(1000).min(u64::from(u32::MAX));
+        // At least a second, so that a timer that finds nothing due cannot spin; at most what
+        // setTimeout takes (2^31 - 1 ms, 24.8 days: it runs a longer wait at once).
+        let wait_ms = at.saturating_sub(now).saturating_mul(1000).clamp(1000, i32::MAX as u64);
         let sleep = platform.sleep(wait_ms as u32);
         let session = self.clone();
         platform.spawn(Box::pin(async move {
             sleep.await;
-            if session.memory(|m| m.timer) == generation && !session.platform().page_hidden() {
-                session.renew_if_due();
+            if session.memory(|m| m.timer) != generation || session.platform().page_hidden() {
+                return;
+            }
+            let _ = session.access_token().await;
+            // Nothing was due after all (the clock moved, a wait was capped), or nothing could
+            // renew: set the timer again. A renewal under way sets it when it ends.
+            if session.memory(|m| m.timer == generation && m.renewal.is_none()) {
+                session.schedule_renewal();
             }
         }));
     }
@@ -780,6 +825,8 @@ impl<P: Platform> Session<P> {
             return; // already on the way (a second click)
         }
         let platform = self.platform();
+        // The marker goes before the signal changes: another tab hearing the signal must find
+        // no marker to restore from.
         store::forget_marker(platform);
         let signal = store::signal_sign_out(platform);
         let (tokens, config, metadata, renewal) = self.memory(|m| {

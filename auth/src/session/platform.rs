@@ -98,7 +98,7 @@ pub trait Platform: 'static {
     fn storage_keys(&self) -> Vec<String>;
 
     /// The text under `key` in storage shared by the app's tabs that outlives them
-    /// (localStorage). Only the non-secret session marker lives there.
+    /// (localStorage). Only the non-secret session marker and sign-out counter live there.
     fn shared_storage_get(&self, key: &str) -> Option<String>;
     /// Stores `value` under `key` in the shared storage; false if unavailable or full.
     fn shared_storage_set(&self, key: &str, value: &str) -> bool;

@@ -115,6 +115,8 @@ pub struct SignedIn {
     pub metadata: ProviderMetadata,
     /// The same-origin path to go back to, recorded when the sign-in started.
     pub return_to: String,
+    /// It was a silent sign-in (a session restore).
+    pub silent: bool,
 }
 
 /// A sign-in that did not finish.
@@ -162,7 +164,7 @@ pub async fn finish_sign_in(
 
     let (request, expect) = token_request(&metadata, config, callback);
     let tokens = request_tokens(platform, &request, &expect, &metadata).await.map_err(failed)?;
-    Ok(SignedIn { tokens, metadata, return_to: expect.return_to })
+    Ok(SignedIn { tokens, metadata, return_to: expect.return_to, silent: silent_return_to.is_some() })
 }
 
 /// Sends a token request, the code exchange (RFC 6749 §4.1.3) or a refresh (§6), and

@@ -1,8 +1,9 @@
 //! What the session keeps in storage, namespaced. In the tab's storage (sessionStorage):
 //! pending sign-ins (each under its own `state`, until its one use), two public documents
 //! (the app's config and the provider's metadata), and whether this tab has tried a silent
-//! restore. In storage shared by the app's tabs (localStorage): the session marker, which
-//! says only that this browser was signed in at this provider. Tokens never. Values are
+//! restore (with the sign-out signal as it was then). In storage shared by the app's tabs
+//! (localStorage): the session marker, which says only that this browser was signed in at
+//! this provider, and the sign-out signal, a counter. Tokens never. Values are
 //! stored as JSON (serde); whatever is read back is untrusted, and is read by the same
 //! rules as a server's answer (`oauth::document`: bounded, objects only).
 
@@ -19,6 +20,7 @@ const CONFIG: &str = "leptos-oidc:config";
 const MARKER: &str = "leptos-oidc:session";
 const SIGNED_OUT: &str = "leptos-oidc:signed-out";
 const RESTORE_TRIED: &str = "leptos-oidc:restore-tried";
+const RESTORE_SIGNAL: &str = "leptos-oidc:restore-signal";
 
 fn get<T: DeserializeOwned>(platform: &impl Platform, key: &str) -> Option<T> {
     document::parse(&platform.storage_get(key)?).ok()
@@ -144,6 +146,23 @@ pub fn set_restore_tried(platform: &impl Platform, marker: Option<&str>) {
         }
         None => platform.storage_remove(RESTORE_TRIED),
     }
+}
+
+/// Keeps, for the silent sign-in this tab starts, the sign-out signal as it was then: a
+/// sign-out in another tab while it is away must not be undone by its return.
+pub fn set_restore_signal(platform: &impl Platform, signal: Option<&str>) {
+    platform.storage_set(RESTORE_SIGNAL, signal.unwrap_or_default());
+}
+
+/// Forgets what [`set_restore_signal`] kept, once the silent sign-in has come back.
+pub fn forget_restore_signal(platform: &impl Platform) {
+    platform.storage_remove(RESTORE_SIGNAL);
+}
+
+/// The sign-out signal as it was when this tab's silent sign-in started (`None` if the
+/// signal had never been set then).
+pub fn restore_signal(platform: &impl Platform) -> Option<String> {
+    platform.storage_get(RESTORE_SIGNAL).filter(|signal| !signal.is_empty())
 }
 
 /// The sign-out signal: changed by every sign-out, so that the app's other tabs (which see

@@ -814,7 +814,7 @@ fn a_reload_restores_the_session_silently_and_comes_back_to_the_same_place() {
     );
 
     // A new tab: its own sessionStorage, the shared marker.
-    world.tab().storage.borrow_mut().clear();
+    world.new_tab();
     let before = world.request_count();
     let tab = world.open("/");
     assert_eq!(tab.state(), AuthState::Restoring);
@@ -875,6 +875,7 @@ fn a_marker_that_does_not_fit_is_dropped_without_a_redirect() {
     let cases = [
         ("another issuer", marker_for("https://other.example", T0 + 60)),
         ("expired", marker_for(ISSUER, T0)),
+        ("lasting longer than any this app writes", marker_for(ISSUER, T0 + 10 * 365 * 24 * 3600)),
         ("unreadable", "{broken".to_owned()),
         ("not an object", "[1]".to_owned()),
     ];
@@ -964,6 +965,7 @@ fn a_sign_out_in_one_tab_signs_out_the_others() {
 fn a_storage_change_that_is_not_a_sign_out_leaves_a_tab_signed_in() {
     let world = World::new();
     let a = world.signed_in();
+    world.advance(1);
     let _b = restored_in_a_new_tab(&world, "/");
     // B's sign-in rewrote the marker: A hears of it, and stays as it is.
     a.shared_storage_changed();
@@ -1008,12 +1010,15 @@ fn a_tab_shown_again_tries_a_marker_once() {
     b.page_visible();
     world.settle();
     let callback = world.approve();
+    let tried = world.marker().expect("the marker B tried");
     let back = world.open(&callback);
     assert_eq!(back.state(), AuthState::SignedOut, "login_required: quietly signed out");
+    // The same marker again (as if its deletion had not happened): not tried twice.
+    world.shared_storage.borrow_mut().insert("leptos-oidc:session".into(), tried);
     let before = world.request_count();
     back.page_visible();
     world.settle();
-    assert_eq!(world.endpoints(before), [], "the marker is gone, and this tab tried it anyway");
+    assert_eq!(world.endpoints(before), [], "this tab tried that marker already");
 }
 
 #[test]
@@ -1123,13 +1128,113 @@ fn the_timer_tries_again_after_a_passing_failure() {
 
 #[test]
 fn no_timer_outlives_a_sign_out() {
+    // Signed out while the timer's renewal is out: its answer arrives after the sign-out
+    // (and is revoked); no timer is set from it, and nothing is renewed afterwards.
     let world = World::new();
     world.without_end_session();
     let session = world.signed_in();
-    session.sign_out();
-    world.settle();
     let start = world.request_count();
+    world.fault(Refresh, Fault::Held);
+    world.advance(TTL - 30);
+    assert_eq!(world.endpoints(start), [Refresh]);
+    session.sign_out();
+    world.release();
+    let after = world.request_count();
     world.advance(3 * TTL);
-    assert_eq!(world.endpoints(start), [], "a signed-out page renews nothing");
+    assert_eq!(world.endpoints(after), [], "a signed-out page renews nothing");
     assert_eq!(session.state(), AuthState::SignedOut);
+}
+
+#[test]
+fn a_sign_out_elsewhere_while_a_tab_is_away_restoring_stands() {
+    let world = World::new();
+    let a = world.signed_in();
+    let tab_a = world.tab();
+    world.new_tab();
+    world.open("/");
+    // B's silent request is served while the provider's session is still alive...
+    let callback = world.approve();
+    let tab_b = world.tab();
+    // ...and A signs out before B comes back.
+    world.switch_to(&tab_a);
+    a.sign_out();
+    world.settle();
+    world.switch_to(&tab_b);
+    let start = world.request_count();
+    let b = world.open(&callback);
+    assert_eq!(b.state(), AuthState::SignedOut, "the sign-out is not undone");
+    assert_eq!(world.marker(), None, "and no marker comes back");
+    let revoked = world.request_to(Revocation, start, 0).form.get("token").cloned();
+    assert_eq!(revoked, world.revoked().last().cloned(), "B's new refresh token is revoked");
+    assert_eq!(world.live_refresh_token(), None);
+    assert_eq!(world.page(), "/");
+}
+
+#[test]
+fn a_failed_restore_leaves_a_newer_marker_alone() {
+    let world = World::new();
+    world.signed_in();
+    let tab_a = world.tab();
+    world.new_tab();
+    world.open("/");
+    world.refuse_silent_sign_in("interaction_required");
+    let refused = world.approve();
+    let tab_b = world.tab();
+    // Meanwhile A signs in again: a newer marker.
+    world.switch_to(&tab_a);
+    world.advance(1);
+    world.signed_in();
+    let newer = world.marker().expect("A's marker");
+    world.switch_to(&tab_b);
+    world.open(&refused);
+    assert_eq!(world.marker(), Some(newer), "B's failure removed only the marker it tried");
+}
+
+#[test]
+fn a_tab_whose_session_ended_is_restored_by_a_sign_in_elsewhere_when_shown() {
+    let world = World::new();
+    world.set_hidden(true);
+    let b = world.signed_in();
+    let tab_b = world.tab();
+    world.advance(TTL);
+    world.fault(Refresh, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
+    assert_eq!(access_token(&world, &b), Err(AuthError::SessionExpired));
+    world.new_tab();
+    world.advance(1);
+    world.signed_in();
+    world.switch_to(&tab_b);
+    world.set_hidden(false);
+    b.visibility_changed();
+    world.settle();
+    assert_eq!(b.state(), AuthState::Restoring, "'Your session has ended' gives way to the new session");
+}
+
+#[test]
+fn a_page_back_from_the_cache_takes_in_a_sign_out_it_missed() {
+    let world = World::new();
+    let a = world.signed_in();
+    let tab_a = world.tab();
+    let b = restored_in_a_new_tab(&world, "/");
+    world.switch_to(&tab_a);
+    a.sign_out();
+    world.settle();
+    // B was in the back-forward cache: no storage event reached it.
+    assert!(matches!(b.state(), AuthState::SignedIn(_)));
+    b.page_shown();
+    world.settle();
+    assert_eq!(b.state(), AuthState::SignedOut);
+}
+
+#[test]
+fn a_token_that_outlives_the_longest_timer_still_ends_the_session_on_time() {
+    // 30 days, past setTimeout's 24.8-day limit: the timer is set in steps.
+    let world = World::new();
+    world.without_refresh_tokens();
+    world.set_ttl(30 * 24 * 3600);
+    let session = world.signed_in();
+    world.advance(30 * 24 * 3600 - 1);
+    assert!(matches!(session.state(), AuthState::SignedIn(_)));
+    // Within a second of expiry (the timers count whole seconds from when they are set).
+    world.advance(2);
+    assert_eq!(session.state(), AuthState::Failed(AuthError::SessionExpired));
 }

@@ -38,11 +38,15 @@ async fn assert_no_secret_left_behind(browser: &Browser) {
     }
 }
 
-/// localStorage holds the session marker and nothing else: issuer, client and an expiry
-/// 14 days on, nothing about the person, no token.
+/// localStorage holds the session marker (issuer, client and an expiry 14 days on; nothing
+/// about the person, no token) and, once anyone signed out, the sign-out counter: nothing else.
 fn assert_only_the_marker_in_local_storage(stored: &serde_json::Value) {
     let local = stored["local"].as_object().expect("localStorage dump");
-    assert_eq!(local.keys().collect::<Vec<_>>(), ["leptos-oidc:session"], "{stored}");
+    let keys: Vec<_> = local.keys().filter(|k| *k != "leptos-oidc:signed-out").collect();
+    assert_eq!(keys, ["leptos-oidc:session"], "{stored}");
+    if let Some(counter) = local.get("leptos-oidc:signed-out") {
+        assert!(counter.as_str().is_some_and(|c| c.parse::<u64>().is_ok()), "a counter: {stored}");
+    }
     let marker: serde_json::Value =
         serde_json::from_str(local["leptos-oidc:session"].as_str().unwrap_or_default()).expect("the marker is JSON");
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).expect("clock").as_secs();
@@ -377,6 +381,7 @@ async fn tabs_agree_on_sign_out_and_on_who_is_signed_in() {
         browser.client.switch_to_window(b.clone()).await.expect("to B");
         browser.goto("/").await;
         browser.wait_for_text("h1", "Welcome, Alice Liddell").await;
+        let _ = provider_token_log();
         // B notes the moment it shows the signed-out page, checking every 20 ms.
         browser
             .run_js(
@@ -393,12 +398,18 @@ async fn tabs_agree_on_sign_out_and_on_who_is_signed_in() {
         browser.client.switch_to_window(b.clone()).await.expect("to B");
         browser.wait_for_text("h1", "Sign in with your identity provider").await;
         let signed_out_at = browser.run_js("return window.__signedOutAt").await.as_u64().expect("B signed out");
-        assert!(signed_out_at.saturating_sub(clicked_at) < 1000, "B took {} ms", signed_out_at - clicked_at);
+        assert!(signed_out_at >= clicked_at, "B showed signed out before the click");
+        assert!(signed_out_at - clicked_at < 1000, "B took {} ms", signed_out_at - clicked_at);
+        // B forgot its tokens and revoked its own refresh token, not only A its own.
+        let log = provider_token_log();
+        let revoked: Vec<&String> = log.revoked.iter().map(|(token, _)| token).collect();
+        assert_eq!(revoked.len(), 2, "A's and B's refresh tokens: {revoked:?}");
         let header = browser.run_js("return document.querySelector('header').innerText").await;
         assert!(!header.as_str().unwrap_or_default().contains("Alice"), "B still shows alice: {header}");
         assert_eq!(browser.url().await, format!("{}/", app_url()), "B did not go to the provider");
 
         // Bob signs in in A.
+        let _ = provider_token_log();
         browser.client.switch_to_window(a.clone()).await.expect("to A");
         browser.click_button("Yes, sign me out").await;
         browser.wait_for_text("h1", "Sign in with your identity provider").await;
@@ -410,6 +421,9 @@ async fn tabs_agree_on_sign_out_and_on_who_is_signed_in() {
         // (a headless window is never hidden), restored the session at once.
         browser.client.switch_to_window(b).await.expect("to B");
         browser.wait_for_text("h1", "Welcome, Bob Builder").await;
+        // A's sign-in, then one silent one from B: B restored nobody in between.
+        let authorizations = provider_token_log().authorizations;
+        assert_eq!(authorizations, [None, Some("none".to_owned())], "{authorizations:?}");
         let text = browser.run_js("return document.body.innerText").await;
         assert!(!text.as_str().unwrap_or_default().contains("Alice"), "B shows alice: {text}");
     })
