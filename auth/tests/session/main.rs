@@ -174,10 +174,7 @@ fn start_up_routing() {
 #[test]
 fn a_refused_code_exchange_says_so_and_leaves_the_callback_clean() {
     let world = World::new();
-    let home = world.open("/");
-    home.sign_in("/");
-    world.settle();
-    let callback = world.approve();
+    let callback = world.callback_of_a_sign_in();
     world.fault(CodeExchange, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
     let session = world.open(&callback);
     assert!(
@@ -232,10 +229,7 @@ fn start_runs_once_per_page() {
     // A second start while the callback's exchange is out would find the response already
     // scrubbed from the address bar and report no sign-in in progress.
     let world = World::new();
-    let home = world.open("/");
-    home.sign_in("/");
-    world.settle();
-    let callback = world.approve();
+    let callback = world.callback_of_a_sign_in();
     world.fault(CodeExchange, Fault::Held);
     let session = world.open(&callback);
     let before = world.request_count();
@@ -249,10 +243,7 @@ fn start_runs_once_per_page() {
 #[test]
 fn a_callback_is_used_once() {
     let world = World::new();
-    let home = world.open("/");
-    home.sign_in("/");
-    world.settle();
-    let callback = world.approve();
+    let callback = world.callback_of_a_sign_in();
     world.open(&callback);
     let before = world.request_count();
     let replay = world.open(&callback);
@@ -1038,10 +1029,7 @@ fn another_person_signing_in_leaves_no_tab_showing_the_first() {
 
     // Bob signs in in tab A.
     world.set_sub("bob");
-    let home = world.open("/");
-    home.sign_in("/");
-    world.settle();
-    let callback = world.approve();
+    let callback = world.callback_of_a_sign_in();
     let a = world.open(&callback);
     assert_eq!(signed_in_sub(&a).as_deref(), Some("bob"));
 

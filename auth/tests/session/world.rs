@@ -440,6 +440,15 @@ impl World {
         back(format!("code={code}"))
     }
 
+    /// Opens the home page, clicks "Sign in" and has the provider answer: the callback URL
+    /// the tab is sent back to, not yet opened.
+    pub fn callback_of_a_sign_in(self: &Rc<Self>) -> String {
+        let home = self.open("/");
+        home.sign_in("/");
+        self.settle();
+        self.approve()
+    }
+
     /// Signs in from a fresh tab: start, "Sign in", approve at the provider, callback.
     pub fn signed_in(self: &Rc<Self>) -> Session<Tab> {
         let home = self.open("/");
