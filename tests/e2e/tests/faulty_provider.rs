@@ -187,10 +187,11 @@ async fn a_token_response_that_never_comes_shows_progress_then_gives_up() {
 /// `refresh_*` scenarios), opens the profile and calls the API, which renews first.
 async fn call_the_api_once_renewal_is_due(browser: &Browser) {
     open_the_profile(browser).await;
-    // Those access tokens live 1 s: the page's renewal timer starts their renewal half-way,
-    // and by 1.1 s the token has expired. Then an API call, if the page still offers one (a
-    // renewal the provider refused has already ended the session).
-    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    // Those access tokens live 1 s: the page's renewal timer starts their renewal when they
+    // expire (a 1 s token has no margin to spare). Then, half a second on, an API call, if
+    // the page still offers one (a renewal the provider refused has already ended the
+    // session; the half second keeps that answer from landing between the check and the click).
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
     let offered = browser
         .run_js(
             "return [...document.querySelectorAll('button')].some(b => b.innerText === 'Call the UserInfo API again')",
