@@ -17,7 +17,7 @@ use crate::oauth::{
 
 /// Reads the app's `config.json`, and keeps it in this tab for the callback.
 pub async fn load_config(platform: &impl Platform, url: &str) -> Result<ClientConfig, AuthError> {
-    let response = platform.send(HttpRequest::Get { url })?.await?;
+    let response = send(platform, HttpRequest::Get { url }).await?;
     if response.status != 200 {
         return Err(AuthError::Config(format!("{url} answered HTTP {}", response.status)));
     }
