@@ -6,7 +6,8 @@ use leptos::prelude::*;
 
 use crate::browser::Browser;
 use crate::oauth::AuthError;
-use crate::session::{AuthState, Platform, Session, User};
+use crate::session::platform::HttpResponse;
+use crate::session::{ApiRequest, AuthState, Platform, Session, User};
 
 /// A handle to sign-in: cheap to copy, available anywhere below [`provide_auth`].
 #[derive(Clone, Copy)]
@@ -142,6 +143,22 @@ impl Auth {
             Some(session) => session.access_token().await,
             None => Err(AuthError::NotSignedIn),
         }
+    }
+
+    /// Sends `request` to an API with the access token, renewed first when due, and answers
+    /// the response whatever its status. Only to the app's origin and the config's
+    /// `api_origins` (else [`AuthError::ApiOriginNotAllowed`], and nothing is sent); a 401
+    /// `invalid_token` gets one renewal and one retry. See [`Session::fetch`].
+    pub async fn fetch(&self, request: ApiRequest) -> Result<HttpResponse, AuthError> {
+        match self.session() {
+            Some(session) => session.fetch(&request).await,
+            None => Err(AuthError::NotSignedIn),
+        }
+    }
+
+    /// A setting of the app's own from `config.json`'s `app` object (an API's URL, say).
+    pub async fn app_setting(&self, name: &str) -> Option<String> {
+        self.session()?.app_setting(name).await
     }
 
     /// Sends the browser to the provider to sign in; afterwards the app comes back to

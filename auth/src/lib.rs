@@ -85,4 +85,5 @@ pub use context::provide_auth_in_state;
 pub use context::{Auth, provide_auth, use_auth};
 pub use messages::error_message;
 pub use oauth::{AuthError, ErrorFamily};
-pub use session::{AuthState, Guard, Session, User};
+pub use session::platform::HttpResponse;
+pub use session::{ApiRequest, AuthState, Guard, Session, User};

@@ -84,6 +84,9 @@ pub fn error_message(error: &AuthError) -> String {
             "The sign-in service could not be reached. Check your connection.".into()
         }
         AuthError::Timeout => "The sign-in service did not answer in time.".into(),
+        AuthError::ApiOriginNotAllowed(origin) => format!(
+            "This app tried to send your sign-in to {origin}, a server it is not set up to trust, so nothing was sent."
+        ),
     }
 }
 
@@ -144,6 +147,7 @@ mod tests {
             AuthError::SessionExpired,
             AuthError::Network("x".into()),
             AuthError::Timeout,
+            AuthError::ApiOriginNotAllowed("https://x.example".into()),
         ];
         let mut seen = std::collections::BTreeSet::new();
         for error in &errors {

@@ -35,6 +35,17 @@ fn build(request: HttpRequest<'_>, init: RequestInit) -> Result<Request, AuthErr
             init.set_body(&JsValue::from_str(body));
             url
         }
+        HttpRequest::Api { request, url, token } => {
+            init.set_method(request.method());
+            for (name, value) in request.headers() {
+                headers.append(name, value).map_err(network)?;
+            }
+            headers.set("Authorization", &format!("Bearer {token}")).map_err(network)?;
+            if let Some(body) = request.body_text() {
+                init.set_body(&JsValue::from_str(body));
+            }
+            url
+        }
     };
     init.set_headers(&headers);
     Request::new_with_str_and_init(url, &init).map_err(network)
@@ -72,9 +83,10 @@ impl Fetch {
             let response = Response::from(
                 (&mut self.fetch).await.map_err(network)?.dyn_into::<web_sys::Response>().map_err(network)?,
             );
+            // What the page may read: for another origin, the safelisted and exposed ones.
+            let headers = response.headers().entries().collect();
             let body = response.text().await.map_err(|error| AuthError::Network(error.to_string()))?;
-            let content_type = response.headers().get("content-type").unwrap_or_default();
-            Ok(HttpResponse { status: response.status(), content_type, body })
+            Ok(HttpResponse { status: response.status(), headers, body })
         }
         .await;
         outcome.map_err(|error| if self.controller.signal().aborted() { AuthError::Timeout } else { error })

@@ -2,6 +2,8 @@
 
 use wasm_bindgen::JsValue;
 
+use crate::session::platform::ResolvedUrl;
+
 fn location() -> Option<web_sys::Location> {
     web_sys::window().map(|w| w.location())
 }
@@ -9,6 +11,14 @@ fn location() -> Option<web_sys::Location> {
 /// `scheme://host:port` of the page.
 pub fn origin() -> String {
     location().and_then(|l| l.origin().ok()).unwrap_or_default()
+}
+
+/// `url` read relative to the page's base URL by the browser's URL parser, the one fetch
+/// uses; `None` if it is not a URL.
+pub fn resolve(url: &str) -> Option<ResolvedUrl> {
+    let base = web_sys::window()?.document()?.base_uri().ok()??;
+    let parsed = web_sys::Url::new_with_base(url, &base).ok()?;
+    Some(ResolvedUrl { href: parsed.href(), origin: parsed.origin() })
 }
 
 /// The path of the page, e.g. `/profile`.

@@ -10,7 +10,7 @@ use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 
 use crate::oauth::{AuthError, SignatureCheck};
-use crate::session::platform::{HttpRequest, InFlight, Platform};
+use crate::session::platform::{HttpRequest, InFlight, Platform, ResolvedUrl};
 
 /// This browser tab.
 #[derive(Debug, Clone, Copy, Default)]
@@ -64,6 +64,9 @@ impl Platform for Browser {
     }
     fn origin(&self) -> String {
         location::origin()
+    }
+    fn resolve_url(&self, url: &str) -> Option<ResolvedUrl> {
+        location::resolve(url)
     }
     fn path(&self) -> String {
         location::path()

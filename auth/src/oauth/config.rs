@@ -1,11 +1,13 @@
 //! The client's settings, read at start-up from the deployed `config.json`, so one build
 //! can be pointed at another provider by editing that file.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::document::{self, DocumentError};
 use super::error::AuthError;
-use super::url::{is_secure_endpoint, origin_of};
+use super::url::{is_secure_endpoint, normalized_origin, origin_of};
 
 /// `config.json` as written: every member may be missing here, and
 /// [`ClientConfig::from_document`] decides what is required. A [`ClientConfig`] serializes
@@ -26,6 +28,10 @@ pub struct ConfigDocument {
     pub logout_method: Option<String>,
     /// Whether a reload or a new tab restores the session silently; on when absent.
     pub restore_session: Option<bool>,
+    /// The origins, besides the app's own, that API requests may carry the access token to.
+    pub api_origins: Option<Vec<String>>,
+    /// The app's own settings (an API's URL...), passed through untouched.
+    pub app: Option<BTreeMap<String, String>>,
 }
 
 /// Provider and client settings, validated.
@@ -46,6 +52,13 @@ pub struct ClientConfig {
     /// Whether a reload or a new tab restores the session with a silent sign-in
     /// (`prompt=none`) when this browser was signed in.
     pub restore_session: bool,
+    /// The origins, besides the app's own, that API requests made through the session may
+    /// carry the access token to (RFC 9700 §4.10: no token to a server that is not meant to
+    /// get it), each as a browser serializes origins (`https://api.example.com`).
+    pub api_origins: Vec<String>,
+    /// The app's own settings from `config.json`'s `app` object: strings under names, for
+    /// whatever the app wants to configure per deployment. The auth module reads none.
+    pub app: BTreeMap<String, String>,
 }
 
 /// How the browser is sent to the provider's `end_session_endpoint`. RP-Initiated Logout
@@ -112,7 +125,22 @@ impl ClientConfig {
             Some(method) if method == "GET" => LogoutMethod::Get,
             Some(_) => return Err(AuthError::Config("\"logout_method\" must be \"GET\" or \"POST\"".into())),
         };
+        let api_origins = document
+            .api_origins
+            .unwrap_or_default()
+            .iter()
+            .map(|origin| {
+                normalized_origin(origin.trim()).ok_or_else(|| {
+                    AuthError::Config(format!(
+                        "\"api_origins\" must list origins such as \"https://api.example.com\" (https, or http on \
+                         localhost; no path): {origin:?} is not one"
+                    ))
+                })
+            })
+            .collect::<Result<_, _>>()?;
         Ok(ClientConfig {
+            api_origins,
+            app: document.app.unwrap_or_default(),
             logout_method,
             restore_session: document.restore_session.unwrap_or(true),
             redirect_uri: on_this_origin("redirect_uri", document.redirect_uri, "/callback")?,
@@ -174,9 +202,37 @@ mod tests {
     }
 
     #[test]
+    fn api_origins_are_normalized_and_app_settings_kept() {
+        let config = ClientConfig::parse(
+            r#"{"issuer":"https://id.example.com","client_id":"c",
+                "api_origins":["https://API.example.com/"," http://localhost:9200 "],
+                "app":{"orders_api":"https://api.example.com/orders"}}"#,
+            ORIGIN,
+        )
+        .unwrap();
+        assert_eq!(config.api_origins, ["https://api.example.com", "http://localhost:9200"]);
+        assert_eq!(config.app.get("orders_api").map(String::as_str), Some("https://api.example.com/orders"));
+        let plain = ClientConfig::parse(r#"{"issuer":"https://id.example.com","client_id":"c"}"#, ORIGIN).unwrap();
+        assert!(plain.api_origins.is_empty() && plain.app.is_empty());
+    }
+
+    #[test]
+    fn an_api_origin_with_a_path_or_without_tls_is_refused() {
+        for origins in [r#"["https://api.example.com/v1"]"#, r#"["http://api.example.com"]"#, r#"["*"]"#] {
+            let text = format!(r#"{{"issuer":"https://id.example.com","client_id":"c","api_origins":{origins}}}"#);
+            let error = ClientConfig::parse(&text, ORIGIN).unwrap_err();
+            assert!(
+                matches!(&error, AuthError::Config(detail) if detail.starts_with("\"api_origins\" must list origins")),
+                "{origins}: {error}"
+            );
+        }
+    }
+
+    #[test]
     fn a_config_serializes_to_a_document_that_reads_back_the_same() {
         let config = ClientConfig::parse(
-            r#"{"issuer":"https://id.example.com","client_id":"c","scope":" api ","post_logout_redirect_uri":null,"logout_method":"POST"}"#,
+            r#"{"issuer":"https://id.example.com","client_id":"c","scope":" api ","post_logout_redirect_uri":null,"logout_method":"POST",
+                "api_origins":["https://api.example.com"],"app":{"k":"v"}}"#,
             ORIGIN,
         )
         .unwrap();

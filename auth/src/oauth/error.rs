@@ -63,6 +63,10 @@ pub enum AuthError {
     Network(String),
     /// No answer within the time allowed.
     Timeout,
+    /// An API request was not sent: its URL's origin (given here, or the URL when it has
+    /// none) is neither the app's nor one of the config's `api_origins`, and the access
+    /// token goes nowhere else.
+    ApiOriginNotAllowed(String),
 }
 
 impl AuthError {
@@ -89,6 +93,7 @@ impl AuthError {
             AuthError::SessionExpired => "session_expired",
             AuthError::Network(_) => "network",
             AuthError::Timeout => "timeout",
+            AuthError::ApiOriginNotAllowed(_) => "api_origin_not_allowed",
         }
     }
 
@@ -134,7 +139,7 @@ impl AuthError {
             | AuthError::SessionExpired
             | AuthError::NoSignInInProgress
             | AuthError::SignInExpired => ErrorFamily::Session,
-            AuthError::Config(_) | AuthError::Storage => ErrorFamily::Setup,
+            AuthError::Config(_) | AuthError::Storage | AuthError::ApiOriginNotAllowed(_) => ErrorFamily::Setup,
             AuthError::Discovery(_)
             | AuthError::MalformedCallback(_)
             | AuthError::IssuerMismatch
@@ -180,7 +185,8 @@ impl fmt::Display for AuthError {
             | AuthError::InvalidTokenResponse(detail)
             | AuthError::InvalidIdToken(detail)
             | AuthError::InvalidUserInfo(detail)
-            | AuthError::Network(detail) => write!(f, ": {}", Escaped(detail)),
+            | AuthError::Network(detail)
+            | AuthError::ApiOriginNotAllowed(detail) => write!(f, ": {}", Escaped(detail)),
             AuthError::Provider { error, description } => {
                 write!(f, ": {}", Escaped(error))?;
                 description.as_ref().map_or(Ok(()), |d| write!(f, " ({})", Escaped(d)))
@@ -223,6 +229,10 @@ mod tests {
         let cases = [
             (AuthError::Timeout, "timeout"),
             (AuthError::Network("Failed to fetch".into()), "network: Failed to fetch"),
+            (
+                AuthError::ApiOriginNotAllowed("https://elsewhere.example".into()),
+                "api_origin_not_allowed: https://elsewhere.example",
+            ),
             (
                 AuthError::Provider { error: "access_denied".into(), description: Some("<b>no</b>".into()) },
                 "provider_error: access_denied (<b>no</b>)",
@@ -277,6 +287,7 @@ mod tests {
             (AuthError::SignInExpired, Session),
             (AuthError::Config(String::new()), Setup),
             (AuthError::Storage, Setup),
+            (AuthError::ApiOriginNotAllowed(String::new()), Setup),
             (AuthError::Discovery(String::new()), Protocol),
             (AuthError::MalformedCallback(String::new()), Protocol),
             (AuthError::IssuerMismatch, Protocol),
@@ -290,7 +301,7 @@ mod tests {
             (AuthError::InvalidIdToken(String::new()), Protocol),
             (AuthError::InvalidUserInfo(String::new()), Protocol),
         ];
-        assert_eq!(cases.len(), 20, "one row per variant");
+        assert_eq!(cases.len(), 21, "one row per variant");
         for (error, family) in cases {
             assert_eq!(error.family(), family, "{error}");
         }

@@ -3,6 +3,7 @@
 //! step be tested natively. Each step is a request/process pair named after the spec.
 
 pub mod authorize;
+pub mod bearer;
 pub mod callback;
 pub mod config;
 pub mod document;

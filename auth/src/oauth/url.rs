@@ -106,6 +106,30 @@ pub fn origin_of(url: &str) -> Option<&str> {
     url.get(..colon + 3 + authority(after).len())
 }
 
+/// An origin as written in the config (`https://api.example.com`, a trailing `/` allowed),
+/// in the form a browser serializes origins (RFC 6454 §6.2): scheme and host in lower case,
+/// the scheme's default port left out. `None` for anything with a path, query, fragment or
+/// user info, a host that is not ASCII (write it in punycode), or an endpoint that is not
+/// secure by [`is_secure_endpoint`].
+pub fn normalized_origin(text: &str) -> Option<String> {
+    let text = text.strip_suffix('/').unwrap_or(text);
+    if !text.is_ascii() || !is_secure_endpoint(text) || origin_of(text) != Some(text) {
+        return None;
+    }
+    let lower = text.to_ascii_lowercase();
+    let default_port = if lower.starts_with("https://") { ":443" } else { ":80" };
+    let origin = lower.strip_suffix(default_port).unwrap_or(&lower);
+    // A port is digits only; the host is not empty.
+    let authority = origin.split_once("://")?.1;
+    let port_ok = match authority.rsplit_once(':') {
+        Some((host, port)) if !host.ends_with(':') && !port.contains(']') => {
+            !host.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
+        }
+        _ => true,
+    };
+    (port_ok && !authority.is_empty() && !authority.starts_with(':')).then(|| origin.to_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,5 +198,35 @@ mod tests {
         assert_eq!(origin_of("https://a.example:8443/x?y"), Some("https://a.example:8443"));
         assert_eq!(origin_of("http://localhost:8080"), Some("http://localhost:8080"));
         assert_eq!(origin_of("nonsense"), None);
+    }
+
+    #[test]
+    fn origins_are_normalized_as_browsers_serialize_them() {
+        for (written, normal) in [
+            ("https://API.Example.com", "https://api.example.com"),
+            ("https://api.example.com/", "https://api.example.com"),
+            ("https://api.example.com:443", "https://api.example.com"),
+            ("https://api.example.com:8443", "https://api.example.com:8443"),
+            ("http://localhost:80", "http://localhost"),
+            ("http://localhost:9200", "http://localhost:9200"),
+            ("http://[::1]:9200", "http://[::1]:9200"),
+        ] {
+            assert_eq!(normalized_origin(written).as_deref(), Some(normal), "{written}");
+        }
+        for bad in [
+            "https://api.example.com/v1",
+            "https://api.example.com?x",
+            "https://api.example.com#x",
+            "https://user@api.example.com",
+            "http://api.example.com",
+            "https://bücher.example",
+            "https://api.example.com:",
+            "https://api.example.com:x1",
+            "https://:443",
+            "api.example.com",
+            "*",
+        ] {
+            assert_eq!(normalized_origin(bad), None, "{bad}");
+        }
     }
 }

@@ -8,6 +8,7 @@
 //! - `store`: what the session keeps in the tab's storage and in the storage its tabs share;
 //! - [`platform`]: the seam.
 
+mod api;
 pub mod platform;
 mod renewal;
 // The steps and the storage layout are the session's own; the crate's browser tests reach
@@ -27,10 +28,13 @@ use std::rc::Rc;
 use futures::FutureExt;
 use futures::future::{LocalBoxFuture, Shared};
 
+use crate::oauth::bearer::token_rejected;
 use crate::oauth::{
     AuthError, ClientConfig, ProviderMetadata, TokenExpectations, TokenRequest, TokenSet, UserInfo, refresh_request,
 };
+pub use api::ApiRequest;
 pub use platform::Platform;
+use platform::{HttpRequest, HttpResponse};
 pub use renewal::RETRY_AFTER_SECS;
 use renewal::{RenewalState, TokenAccess, token_access};
 use steps::NotSignedIn;
@@ -646,6 +650,78 @@ impl<P: Platform> Session<P> {
             Next::Fail(AuthError::SessionExpired) => Err(self.end_session()),
             Next::Fail(error) => Err(error),
         }
+    }
+
+    /// Sends `request` to an API with the access token (RFC 6750 §2.1) and answers what came
+    /// back, whatever its status. The token goes only to the app's own origin and to the
+    /// config's `api_origins`: a request for anywhere else is not sent at all
+    /// ([`AuthError::ApiOriginNotAllowed`]). The token is renewed first when due, as for
+    /// [`Session::access_token`]. An answer saying the token itself is no good (401 with a
+    /// `Bearer` challenge `error="invalid_token"`, RFC 6750 §3.1: revoked, or expired early)
+    /// gets one renewal and the request is sent once more with the new token; with no new
+    /// token to be had, that 401 is answered as it came. An API on another origin must expose
+    /// `WWW-Authenticate` to the page (`Access-Control-Expose-Headers`) for this to work.
+    pub async fn fetch(&self, request: &ApiRequest) -> Result<HttpResponse, AuthError> {
+        let url = self.api_url(request.url()).await?;
+        let token = self.access_token().await?;
+        let response = self.send_to_api(request, &url, &token).await?;
+        if !token_rejected(response.status, response.header("www-authenticate")) {
+            return Ok(response);
+        }
+        match self.replace_rejected(&token).await? {
+            Some(renewed) if renewed != token => self.send_to_api(request, &url, &renewed).await,
+            // No way to renew, or a renewal that failed for a passing reason and left the
+            // same token: sending it again would only be refused again.
+            _ => Ok(response),
+        }
+    }
+
+    async fn send_to_api(&self, request: &ApiRequest, url: &str, token: &str) -> Result<HttpResponse, AuthError> {
+        self.platform().send(HttpRequest::Api { request, url, token })?.await
+    }
+
+    /// `url` resolved against the page, if the access token may go there (RFC 9700 §4.10:
+    /// a token only to the servers meant to get it).
+    async fn api_url(&self, url: &str) -> Result<String, AuthError> {
+        let config = self.config().await?;
+        let platform = self.platform();
+        let resolved = platform.resolve_url(url).ok_or_else(|| AuthError::ApiOriginNotAllowed(url.to_owned()))?;
+        if resolved.origin == platform.origin() || config.api_origins.contains(&resolved.origin) {
+            Ok(resolved.href)
+        } else {
+            Err(AuthError::ApiOriginNotAllowed(resolved.origin))
+        }
+    }
+
+    /// A token in place of `rejected`, which an API refused: the one that replaced it
+    /// meanwhile, else the renewal under way's, else a new renewal's, due or not. `None`
+    /// when there is no way to renew.
+    async fn replace_rejected(&self, rejected: &str) -> Result<Option<String>, AuthError> {
+        let next = self.memory(|m| {
+            let Some(tokens) = m.tokens.as_ref() else { return Some(Next::Fail(AuthError::NotSignedIn)) };
+            if tokens.access_token.expose() != rejected {
+                return Some(Next::Ready(tokens.access_token.expose().to_owned()));
+            }
+            if let Some(renewal) = &m.renewal {
+                return Some(Next::Await(renewal.clone()));
+            }
+            let (config, metadata) = m.config.value.as_ref().zip(m.metadata.value.as_ref())?;
+            let (request, expect) = refresh_request(metadata, config, tokens)?;
+            Some(Next::Renew((request, expect, metadata.clone()), None))
+        });
+        match next {
+            None => Ok(None),
+            Some(Next::Ready(token)) => Ok(Some(token)),
+            Some(Next::Await(renewal)) => renewal.await.map(Some),
+            Some(Next::Renew((request, expect, metadata), _)) => self.renew(request, expect, metadata).await.map(Some),
+            Some(Next::Fail(error)) => Err(error),
+        }
+    }
+
+    /// A setting of the app's own, from `config.json`'s `app` object; `None` if it has
+    /// none by that name or the configuration did not load.
+    pub async fn app_setting(&self, name: &str) -> Option<String> {
+        self.config().await.ok()?.app.get(name).cloned()
     }
 
     /// Starts the one renewal (RFC 6749 §6) that callers share. It is driven on its own,

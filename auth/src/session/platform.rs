@@ -5,10 +5,11 @@
 
 use futures::future::LocalBoxFuture;
 
+use super::api::ApiRequest;
 use crate::oauth::{AuthError, SignatureCheck};
 
 /// A request to send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub enum HttpRequest<'a> {
     /// A plain GET (metadata, config, keys): no headers at all.
     Get {
@@ -30,28 +31,84 @@ pub enum HttpRequest<'a> {
         /// The access token to present.
         token: &'a str,
     },
+    /// The app's request to an API, sent with `Authorization: Bearer` (RFC 6750 §2.1) in
+    /// place of any `Authorization` header the request has.
+    Api {
+        /// The request as the app made it.
+        request: &'a ApiRequest,
+        /// Where it goes: the request's URL, resolved against the page.
+        url: &'a str,
+        /// The access token to present.
+        token: &'a str,
+    },
 }
 
 impl HttpRequest<'_> {
     /// Where the request goes.
     pub fn url(&self) -> &str {
         match self {
-            HttpRequest::Get { url } | HttpRequest::PostForm { url, .. } | HttpRequest::GetWithBearer { url, .. } => {
-                url
-            }
+            HttpRequest::Get { url }
+            | HttpRequest::PostForm { url, .. }
+            | HttpRequest::GetWithBearer { url, .. }
+            | HttpRequest::Api { url, .. } => url,
         }
     }
 }
 
-/// What came back: enough for the protocol core to judge it.
+/// The URL only: bodies hold codes and verifiers, and the token is the token.
+impl core::fmt::Debug for HttpRequest<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HttpRequest").field("url", &self.url()).finish_non_exhaustive()
+    }
+}
+
+/// What came back: the status, the headers the browser lets the page read (for another
+/// origin, the CORS-safelisted ones and those it exposes), and the body as text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The HTTP status code.
     pub status: u16,
-    /// The `Content-Type` header, or empty when there is none.
-    pub content_type: String,
+    /// The headers, each name in lower case, in the order received.
+    pub headers: Vec<(String, String)>,
     /// The body, as text.
     pub body: String,
+}
+
+impl HttpResponse {
+    /// A response with only a `Content-Type` header.
+    pub fn new(status: u16, content_type: &str, body: impl Into<String>) -> HttpResponse {
+        HttpResponse { status, headers: vec![("content-type".into(), content_type.into())], body: body.into() }
+    }
+
+    /// The value of the header `name` (in any case); `None` when it is absent or hidden.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The `Content-Type` header, or empty when there is none.
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or_default()
+    }
+
+    /// Whether the status is 2xx.
+    pub fn ok(&self) -> bool {
+        (200..300).contains(&self.status)
+    }
+
+    /// The body read as JSON into a `T`.
+    pub fn json<T: serde::de::DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        serde_json::from_str(&self.body)
+    }
+}
+
+/// A URL as the browser reads it, relative to the page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResolvedUrl {
+    /// The absolute URL.
+    pub href: String,
+    /// Its origin (`scheme://host[:port]`, as browsers serialize it); `null` for URLs
+    /// without one (`data:`, `blob:`...).
+    pub origin: String,
 }
 
 /// How long any request may take, headers and body together, before it fails with
@@ -111,6 +168,9 @@ pub trait Platform: 'static {
 
     /// `scheme://host:port` of the page.
     fn origin(&self) -> String;
+    /// `url` read relative to the page by the browser's own URL parser (the one its fetch
+    /// uses, so that the origin checked is the origin reached); `None` if it is not a URL.
+    fn resolve_url(&self, url: &str) -> Option<ResolvedUrl>;
     /// The page's path, e.g. `/profile`.
     fn path(&self) -> String;
     /// The page's query, without its `?`.

@@ -274,7 +274,7 @@ pub fn request_user(
 /// The person, from a UserInfo request in flight, checked against the ID token's `sub`.
 pub async fn user_info(request: InFlight, id_sub: Option<&str>) -> Result<UserInfo, AuthError> {
     let response = request.await?;
-    process_userinfo(response.status, &response.content_type, &response.body, id_sub)
+    process_userinfo(response.status, response.content_type(), &response.body, id_sub)
 }
 
 /// Revokes the refresh token of `tokens` (RFC 7009 §2.1) when the provider has a revocation

@@ -9,6 +9,7 @@
 //! session renews only when asked; the renewal timer's own tests run it shown.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod api;
 mod world;
 
 use leptos_oidc_auth::{AuthError, AuthState, Session};

@@ -22,7 +22,10 @@ use futures::executor::{LocalPool, LocalSpawner};
 use futures::future::LocalBoxFuture;
 use futures::task::LocalSpawnExt;
 use leptos_oidc_auth::oauth::{AuthError, SignatureCheck};
-use leptos_oidc_auth::session::platform::{HttpRequest, HttpResponse, InFlight, Platform, REQUEST_TIME_LIMIT_MS};
+use leptos_oidc_auth::session::ApiRequest;
+use leptos_oidc_auth::session::platform::{
+    HttpRequest, HttpResponse, InFlight, Platform, REQUEST_TIME_LIMIT_MS, ResolvedUrl,
+};
 use leptos_oidc_auth::{AuthState, Session};
 use p256::ecdsa::signature::{Signer, Verifier};
 use p256::ecdsa::{Signature, SigningKey, VerifyingKey};
@@ -31,6 +34,8 @@ use sha2::Digest;
 pub const ORIGIN: &str = "https://app.example";
 pub const ISSUER: &str = "https://id.example";
 pub const CLIENT_ID: &str = "spa";
+/// A resource server the app's config lists in `api_origins` when a test says so.
+pub const API: &str = "https://api.example";
 /// The clock at the start of every test.
 pub const T0: u64 = 1_800_000_000;
 /// How long the provider's access tokens live, unless a test says otherwise.
@@ -49,6 +54,8 @@ pub enum Endpoint {
     Refresh,
     UserInfo,
     Revocation,
+    /// The resource server (on [`API`], or under `/api/` on the app's own origin).
+    Api,
     /// The tab went to the authorization endpoint.
     Authorize,
     /// The tab went to the end-session endpoint.
@@ -72,6 +79,9 @@ pub enum Fault {
     Held,
     /// This answer instead of the real one, waiting for [`World::release`].
     HeldAnswer(u16, &'static str),
+    /// A resource server's 401 saying the token is no good (RFC 6750 §3.1), whatever the
+    /// token.
+    InvalidToken,
 }
 
 /// A request as the provider saw it.
@@ -82,6 +92,8 @@ pub struct Seen {
     /// The form fields of a POST, or the query of a navigation.
     pub form: BTreeMap<String, String>,
     pub bearer: Option<String>,
+    /// An API request as the app made it.
+    pub api: Option<ApiRequest>,
 }
 
 /// The authorization server's own state.
@@ -466,8 +478,7 @@ impl World {
 
     /// The provider's answer to `request`, and whatever it does on its side.
     fn answer(&self, request: &Seen) -> Answer {
-        let json =
-            |status: u16, body: String| Ok(HttpResponse { status, content_type: "application/json".into(), body });
+        let json = |status: u16, body: String| Ok(HttpResponse::new(status, "application/json", body));
         let error = |status: u16, code: &str| json(status, format!(r#"{{"error":"{code}"}}"#));
         let mut provider = self.provider.borrow_mut();
         let form = &request.form;
@@ -561,6 +572,16 @@ impl World {
                 }
                 json(200, String::new())
             }
+            Endpoint::Api => {
+                let now = self.provider_now(&provider);
+                let valid = request.bearer.as_ref().is_some_and(|token| {
+                    provider.access_tokens.iter().any(|(issued, expires)| issued == token && now < *expires)
+                });
+                if !valid {
+                    return Ok(invalid_token());
+                }
+                json(200, format!(r#"{{"sub":"{}"}}"#, provider.sub))
+            }
             Endpoint::Authorize | Endpoint::Logout | Endpoint::Other => error(404, "not_found"),
         }
     }
@@ -616,6 +637,11 @@ impl World {
             HttpRequest::PostForm { body, .. } => (parse_form(body), None),
             HttpRequest::GetWithBearer { token, .. } => (BTreeMap::new(), Some(token.to_owned())),
             HttpRequest::Get { .. } => (BTreeMap::new(), None),
+            HttpRequest::Api { token, .. } => (BTreeMap::new(), Some(token.to_owned())),
+        };
+        let api = match request {
+            HttpRequest::Api { request, .. } => Some(request.clone()),
+            _ => None,
         };
         let endpoint = match url.as_str() {
             "/config.json" => Endpoint::Config,
@@ -628,9 +654,10 @@ impl World {
                 Some("refresh_token") => Endpoint::Refresh,
                 _ => Endpoint::CodeExchange,
             },
+            u if u.starts_with(&format!("{API}/")) || u.starts_with(&format!("{ORIGIN}/api/")) => Endpoint::Api,
             _ => Endpoint::Other,
         };
-        Seen { endpoint, url, form, bearer }
+        Seen { endpoint, url, form, bearer, api }
     }
 
     /// A navigation away from the app, seen by the provider as a request to that page.
@@ -645,7 +672,8 @@ impl World {
             // RP-Initiated Logout: the provider's session ends.
             self.provider.borrow_mut().session = false;
         }
-        self.requests.borrow_mut().push(Seen { endpoint, url: url.into(), form: parse_form(query), bearer: None });
+        let seen = Seen { endpoint, url: url.into(), form: parse_form(query), bearer: None, api: None };
+        self.requests.borrow_mut().push(seen);
     }
 
     /// Sends `request` with whatever fault is scripted for it; the answer's channel.
@@ -664,7 +692,7 @@ impl World {
                 self.arriving.borrow_mut().push((answer, response));
             }
             Some(Fault::Answer(status, body)) => {
-                let response = HttpResponse { status, content_type: "application/json".into(), body: body.into() };
+                let response = HttpResponse::new(status, "application/json", body);
                 self.arriving.borrow_mut().push((answer, Ok(response)));
             }
             Some(Fault::NetworkDown) => {
@@ -687,8 +715,11 @@ impl World {
                 let response = self.answer(&seen);
                 self.held.borrow_mut().push((answer, response));
             }
+            Some(Fault::InvalidToken) => {
+                self.arriving.borrow_mut().push((answer, Ok(invalid_token())));
+            }
             Some(Fault::HeldAnswer(status, body)) => {
-                let response = HttpResponse { status, content_type: "application/json".into(), body: body.into() };
+                let response = HttpResponse::new(status, "application/json", body);
                 self.held.borrow_mut().push((answer, Ok(response)));
             }
         }
@@ -714,6 +745,13 @@ impl Drop for TestWorld {
             assert!(unused.is_empty(), "scripted faults never used: {unused:?}");
         }
     }
+}
+
+/// A resource server's refusal of the token itself (RFC 6750 §3.1).
+fn invalid_token() -> HttpResponse {
+    let mut response = HttpResponse::new(401, "application/json", r#"{"error":"invalid_token"}"#);
+    response.headers.push(("www-authenticate".into(), r#"Bearer realm="api", error="invalid_token""#.into()));
+    response
 }
 
 /// The name the provider knows a person by, in the ID token and in UserInfo.
@@ -830,6 +868,11 @@ impl Platform for Tab {
 
     fn origin(&self) -> String {
         ORIGIN.into()
+    }
+    fn resolve_url(&self, url: &str) -> Option<ResolvedUrl> {
+        let page = url::Url::parse(&format!("{ORIGIN}{}", self.1.page.borrow())).ok()?;
+        let resolved = page.join(url).ok()?;
+        Some(ResolvedUrl { origin: resolved.origin().ascii_serialization(), href: resolved.into() })
     }
     fn path(&self) -> String {
         let page = self.1.page.borrow();

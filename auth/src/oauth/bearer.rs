@@ -1,0 +1,145 @@
+//! Using an access token at a resource server (RFC 6750): reading its `WWW-Authenticate`
+//! challenge to tell a token it no longer accepts (worth one renewal and one retry) from
+//! every other refusal (passed to the app as they came).
+
+/// Whether a resource server's answer says the access token itself is no good: HTTP 401
+/// with a `Bearer` challenge whose `error` is `invalid_token` (RFC 6750 §3.1: "expired,
+/// revoked, malformed, or invalid for other reasons"). Not a 401 without that challenge
+/// (nothing says the token is the problem), not `insufficient_scope` (a new token has the
+/// same scope).
+pub fn token_rejected(status: u16, www_authenticate: Option<&str>) -> bool {
+    status == 401 && www_authenticate.and_then(bearer_error).as_deref() == Some("invalid_token")
+}
+
+/// The `error` parameter of the `Bearer` challenge in a `WWW-Authenticate` value, which
+/// may hold several challenges (RFC 9110 §11.6.1: `#challenge`, each `auth-scheme
+/// [ token68 / #auth-param ]`, challenges and parameters alike separated by commas).
+pub fn bearer_error(www_authenticate: &str) -> Option<String> {
+    let mut in_bearer = false;
+    for item in split_items(www_authenticate) {
+        let item = item.trim_matches([' ', '\t']);
+        // A parameter of the challenge before it, or a new challenge (its scheme, then
+        // perhaps its first parameter or a token68).
+        let param = match parse_param(item) {
+            Some(param) => Some(param),
+            None => {
+                let (scheme, rest) = item.split_once([' ', '\t']).unwrap_or((item, ""));
+                in_bearer = scheme.eq_ignore_ascii_case("Bearer");
+                parse_param(rest.trim_start_matches([' ', '\t']))
+            }
+        };
+        if let Some((name, value)) = param
+            && in_bearer
+            && name.eq_ignore_ascii_case("error")
+        {
+            return Some(value);
+        }
+    }
+    None
+}
+
+/// The comma-separated items of a header value, commas inside quoted strings kept.
+fn split_items(value: &str) -> Vec<&str> {
+    let (mut items, mut start, mut quoted, mut escaped) = (Vec::new(), 0, false, false);
+    for (at, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            ',' if !quoted => {
+                items.push(value.get(start..at).unwrap_or_default());
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    items.push(value.get(start..).unwrap_or_default());
+    items
+}
+
+/// `name BWS "=" BWS ( token / quoted-string )` as (name, unquoted value); `None` for
+/// anything else (a token68 such as `abc==` included: its "value" is empty or `=`).
+fn parse_param(item: &str) -> Option<(&str, String)> {
+    let (name, value) = item.split_once('=')?;
+    let name = name.trim_end_matches([' ', '\t']);
+    let value = value.trim_matches([' ', '\t']);
+    if !is_token(name) {
+        return None;
+    }
+    if let Some(quoted) = value.strip_prefix('"') {
+        let mut text = String::new();
+        let mut chars = quoted.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                '\\' => text.push(chars.next()?),
+                '"' => return chars.as_str().is_empty().then_some((name, text)),
+                c => text.push(c),
+            }
+        }
+        return None; // no closing quote
+    }
+    is_token(value).then(|| (name, value.to_owned()))
+}
+
+/// RFC 9110 §5.6.2: `1*tchar`.
+fn is_token(text: &str) -> bool {
+    !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_error_of_a_bearer_challenge() {
+        // RFC 6750 §3's own example.
+        let header = r#"Bearer realm="example", error="invalid_token", error_description="The access token expired""#;
+        assert_eq!(bearer_error(header).as_deref(), Some("invalid_token"));
+        assert_eq!(bearer_error(r#"Bearer error=invalid_token"#).as_deref(), Some("invalid_token"));
+        assert_eq!(bearer_error(r#"bearer   ERROR = "insufficient_scope" "#).as_deref(), Some("insufficient_scope"));
+        assert_eq!(bearer_error(r#"Bearer realm="example""#), None);
+        assert_eq!(bearer_error("Bearer"), None);
+    }
+
+    #[test]
+    fn finds_the_bearer_challenge_among_others() {
+        let header = r#"Basic realm="x", error="invalid_token", Bearer realm="api", error="invalid_token""#;
+        assert_eq!(bearer_error(header).as_deref(), Some("invalid_token"));
+        // Another scheme's error is not Bearer's.
+        assert_eq!(bearer_error(r#"DPoP error="invalid_token", Bearer realm="api""#), None);
+        assert_eq!(bearer_error(r#"Negotiate abc==, Bearer error="invalid_token""#).as_deref(), Some("invalid_token"));
+    }
+
+    #[test]
+    fn commas_and_quotes_inside_quoted_strings_do_not_split() {
+        let header = r#"Bearer error_description="bad, \"very\" bad", error="invalid_token""#;
+        assert_eq!(bearer_error(header).as_deref(), Some("invalid_token"));
+        let header = r#"Bearer realm="a, error=invalid_token""#;
+        assert_eq!(bearer_error(header), None);
+    }
+
+    #[test]
+    fn malformed_values_are_no_error() {
+        for header in [
+            "",
+            ",,,",
+            "=",
+            r#"Bearer error="invalid_token"#,
+            "Bearer error=",
+            "Bearer error=\"a\"b",
+            "error=invalid_token",
+        ] {
+            assert_eq!(bearer_error(header), None, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn only_a_401_with_invalid_token_is_a_rejected_token() {
+        let invalid = Some(r#"Bearer error="invalid_token""#);
+        assert!(token_rejected(401, invalid));
+        assert!(!token_rejected(403, invalid));
+        assert!(!token_rejected(401, None));
+        assert!(!token_rejected(401, Some(r#"Bearer realm="api""#)));
+        assert!(!token_rejected(401, Some(r#"Bearer error="insufficient_scope""#)));
+    }
+}
