@@ -17,15 +17,17 @@ pub fn token_rejected(status: u16, www_authenticate: Option<&str>) -> bool {
 pub fn bearer_error(www_authenticate: &str) -> Option<String> {
     let mut in_bearer = false;
     for item in split_items(www_authenticate) {
-        let item = item.trim_matches([' ', '\t']);
+        // Header values hold no CR or LF, so ASCII whitespace is RFC 9110's OWS here.
+        let item = item.trim_ascii();
         // A parameter of the challenge before it, or a new challenge (its scheme, then
         // perhaps its first parameter or a token68).
         let param = match parse_param(item) {
             Some(param) => Some(param),
             None => {
-                let (scheme, rest) = item.split_once([' ', '\t']).unwrap_or((item, ""));
+                let end = item.bytes().position(|b| b == b' ' || b == b'\t').unwrap_or(item.len());
+                let (scheme, rest) = item.split_at_checked(end).unwrap_or((item, ""));
                 in_bearer = scheme.eq_ignore_ascii_case("Bearer");
-                parse_param(rest.trim_start_matches([' ', '\t']))
+                parse_param(rest.trim_ascii_start())
             }
         };
         if let Some((name, value)) = param
@@ -61,8 +63,7 @@ fn split_items(value: &str) -> Vec<&str> {
 /// anything else (a token68 such as `abc==` included: its "value" is empty or `=`).
 fn parse_param(item: &str) -> Option<(&str, String)> {
     let (name, value) = item.split_once('=')?;
-    let name = name.trim_end_matches([' ', '\t']);
-    let value = value.trim_matches([' ', '\t']);
+    let (name, value) = (name.trim_ascii_end(), value.trim_ascii());
     if !is_token(name) {
         return None;
     }

@@ -29,9 +29,11 @@ pub struct ConfigDocument {
     /// Whether a reload or a new tab restores the session silently; on when absent.
     pub restore_session: Option<bool>,
     /// The origins, besides the app's own, that API requests may carry the access token to.
-    pub api_origins: Option<Vec<String>>,
+    #[serde(default)]
+    pub api_origins: Vec<String>,
     /// The app's own settings (an API's URL...), passed through untouched.
-    pub app: Option<BTreeMap<String, String>>,
+    #[serde(default)]
+    pub app: BTreeMap<String, String>,
 }
 
 /// Provider and client settings, validated.
@@ -125,22 +127,19 @@ impl ClientConfig {
             Some(method) if method == "GET" => LogoutMethod::Get,
             Some(_) => return Err(AuthError::Config("\"logout_method\" must be \"GET\" or \"POST\"".into())),
         };
-        let api_origins = document
-            .api_origins
-            .unwrap_or_default()
-            .iter()
-            .map(|origin| {
-                normalized_origin(origin.trim()).ok_or_else(|| {
-                    AuthError::Config(format!(
-                        "\"api_origins\" must list origins such as \"https://api.example.com\" (https, or http on \
-                         localhost; no path): {origin:?} is not one"
-                    ))
-                })
-            })
-            .collect::<Result<_, _>>()?;
+        let mut api_origins = Vec::with_capacity(document.api_origins.len());
+        for origin in &document.api_origins {
+            let normal = normalized_origin(origin.trim()).ok_or_else(|| {
+                AuthError::Config(format!(
+                    "\"api_origins\" must list origins such as \"https://api.example.com\" (https, or http on \
+                     localhost; no path): \"{origin}\" is not one"
+                ))
+            })?;
+            api_origins.push(normal);
+        }
         Ok(ClientConfig {
             api_origins,
-            app: document.app.unwrap_or_default(),
+            app: document.app,
             logout_method,
             restore_session: document.restore_session.unwrap_or(true),
             redirect_uri: on_this_origin("redirect_uri", document.redirect_uri, "/callback")?,

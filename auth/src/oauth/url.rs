@@ -119,15 +119,15 @@ pub fn normalized_origin(text: &str) -> Option<String> {
     let lower = text.to_ascii_lowercase();
     let default_port = if lower.starts_with("https://") { ":443" } else { ":80" };
     let origin = lower.strip_suffix(default_port).unwrap_or(&lower);
-    // A port is digits only; the host is not empty.
-    let authority = origin.split_once("://")?.1;
-    let port_ok = match authority.rsplit_once(':') {
-        Some((host, port)) if !host.ends_with(':') && !port.contains(']') => {
-            !host.is_empty() && !port.is_empty() && port.bytes().all(|b| b.is_ascii_digit())
-        }
-        _ => true,
+    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"))?;
+    // The host is not empty, and a port is digits only. (Byte scans, as above.)
+    let port_at = match authority.bytes().rposition(|b| b == b':') {
+        Some(at) if !authority.ends_with(']') => at,
+        _ => authority.len(),
     };
-    (port_ok && !authority.is_empty() && !authority.starts_with(':')).then(|| origin.to_owned())
+    let port = authority.get(port_at..).unwrap_or_default();
+    let port_ok = port.is_empty() || (port.len() > 1 && port.bytes().skip(1).all(|b| b.is_ascii_digit()));
+    (port_at > 0 && port_ok).then(|| origin.to_owned())
 }
 
 #[cfg(test)]
