@@ -35,6 +35,15 @@ const configuration = {
   clients: [
     { ...spaClient('leptos-spa', APP_ORIGINS), client_name: 'Leptos OIDC demo' },
     ...(BASELINE_ORIGINS.length ? [{ ...spaClient('react-baseline', BASELINE_ORIGINS), client_name: 'React baseline' }] : []),
+    // The demo API (api/server.mjs): a confidential client that only introspects tokens.
+    {
+      client_id: 'demo-api',
+      client_secret: process.env.API_CLIENT_SECRET ?? 'demo-api-secret-not-secret',
+      token_endpoint_auth_method: 'client_secret_basic',
+      grant_types: [],
+      response_types: [],
+      redirect_uris: [],
+    },
   ],
   pkce: { required: () => true },
   clientBasedCORS(ctx, origin, client) {
@@ -44,6 +53,11 @@ const configuration = {
   features: {
     devInteractions: { enabled: true },
     revocation: { enabled: true },
+    // RFC 7662, for the demo API; only it may ask, about any access token.
+    introspection: {
+      enabled: true,
+      allowedPolicy: (ctx, client) => client.clientId === 'demo-api',
+    },
     userinfo: { enabled: true },
     rpInitiatedLogout: { enabled: true },
   },
@@ -138,7 +152,7 @@ if (AUTO_LOGIN) {
 // Test mode (tools/test.sh): logs every request to the token endpoint (its grant type, the
 // refresh token it presented, the refresh token it was given) and keeps every code,
 // verifier and token that crosses it, so that the end-to-end tests can assert how many
-// token requests were made, that refresh tokens rotate, and search the browser for those
+// token requests were made, when, that refresh tokens rotate, and search the browser for those
 // secrets, and the tokens revoked (RFC 7009); and every authorization request with its
 // prompt. GET /__test/token-log answers { requests, exchanges, revoked, secrets,
 // authorizations } and starts a new log.
@@ -168,7 +182,9 @@ if (process.env.PROVIDER_TEST_HOOKS === '1') {
         grant_type: params.grant_type ?? null,
         presented: params.refresh_token ?? null,
         issued: body.refresh_token ?? null,
+        access_token: body.access_token ?? null,
         status: ctx.status,
+        at: Date.now(),
       });
       for (const value of [params.code, params.code_verifier, params.refresh_token, body.access_token, body.refresh_token, body.id_token]) {
         if (typeof value === 'string' && value) log.secrets.push(value);

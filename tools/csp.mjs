@@ -4,8 +4,8 @@
 //    integrity (Trunk's loader fetches it without, so only the preload was checked).
 // 2. Writes the Content-Security-Policy into index.html's
 //    <meta http-equiv="Content-Security-Policy">: the loader is allowed by its SHA-256
-//    hash (no 'unsafe-inline'), and connect-src / form-action name the provider's origin,
-//    read from config.json. Other origins the provider's endpoints live on (some providers
+//    hash (no 'unsafe-inline'), connect-src / form-action name the provider's origin, and
+//    connect-src the API origins (api_origins), all read from config.json. Other origins the provider's endpoints live on (some providers
 //    put the token endpoint or JWKS on another host) go in CSP_EXTRA_ORIGINS, space-separated.
 //
 // Usage: node tools/csp.mjs [dir]   (default: $TRUNK_STAGING_DIR, else dist)
@@ -19,14 +19,15 @@ const INLINE_SCRIPT = /<script(?: type="module")?>([\s\S]*?)<\/script>/g;
 
 /** The policy, one directive a line. frame-ancestors cannot be set from a meta tag:
  *  hosting sends it as a header (README, "Hosting"). */
-export function policy({ scriptHashes, providerOrigins }) {
+export function policy({ scriptHashes, providerOrigins, apiOrigins = [] }) {
   const provider = providerOrigins.join(' ');
+  const connect = [...new Set([...providerOrigins, ...apiOrigins])].join(' ');
   return [
     "default-src 'self'",
     // The icon is a data: URI in index.html (no request for it).
     "img-src 'self' data:",
     `script-src 'self' 'wasm-unsafe-eval' ${scriptHashes.map((h) => `'sha256-${h}'`).join(' ')}`,
-    `connect-src 'self' ${provider}`,
+    `connect-src 'self' ${connect}`,
     // The logout form's POST goes to the provider, which sends the browser back here (a
     // redirect that some browsers check against form-action too).
     `form-action 'self' ${provider}`,
@@ -39,6 +40,13 @@ export function policy({ scriptHashes, providerOrigins }) {
 export function providerOrigins(configText, extra = process.env.CSP_EXTRA_ORIGINS ?? '') {
   const config = JSON.parse(configText);
   return [new URL(config.issuer).origin, ...extra.split(/\s+/).filter(Boolean)];
+}
+
+/** The API origins the app may send its token to (config.json's api_origins), as origins. */
+export function apiOrigins(configText) {
+  const { api_origins: origins = [] } = JSON.parse(configText);
+  if (!Array.isArray(origins)) throw new Error('csp.mjs: api_origins in config.json must be a list');
+  return origins.map((origin) => new URL(origin).origin);
 }
 
 /** Trunk's loader, rewritten so that the .wasm is fetched with its integrity hash. */
@@ -59,7 +67,7 @@ export function loaderWithIntegrity(html) {
 export function withPolicy(html, configText) {
   if (!META.test(html)) throw new Error('csp.mjs: no <meta http-equiv="Content-Security-Policy" content=""> in index.html');
   const scriptHashes = [...html.matchAll(INLINE_SCRIPT)].map(([, body]) => createHash('sha256').update(body).digest('base64'));
-  const content = policy({ scriptHashes, providerOrigins: providerOrigins(configText) });
+  const content = policy({ scriptHashes, providerOrigins: providerOrigins(configText), apiOrigins: apiOrigins(configText) });
   return html.replace(META, `$1${content}$2`);
 }
 

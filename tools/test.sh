@@ -2,9 +2,9 @@
 # Installs whatever is missing, then runs every test:
 #   1. native unit tests of the protocol core (cargo test)
 #   2. browser-layer tests in headless Chrome (wasm-bindgen-test)
-#   3. end-to-end tests: real headless Chromium (WebDriver) against the release build
-#      and the local OpenID provider
-# It starts the provider, a server for the release build and chromedriver itself, and
+#   3. end-to-end tests: real headless Chromium (WebDriver) against the release build,
+#      the local OpenID provider and the demo API
+# It starts the provider, the demo API, a server for the release build and chromedriver itself, and
 # stops them on the way out, whether the tests pass, fail or are interrupted.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
@@ -16,6 +16,7 @@ APP_PORT=8080
 FAULT_APP_PORT=8081
 FAULT_PROVIDER_PORT=9100
 PROVIDER_PORT=9000
+API_PORT=9200
 WEBDRIVER_PORT=9515
 SCRATCH="$ROOT/.e2e"
 
@@ -30,7 +31,7 @@ cargo test --target wasm32-unknown-unknown -p leptos-oidc-auth --features test-h
 say "Release build"
 trunk build --release
 
-require_free_ports $APP_PORT $FAULT_APP_PORT $PROVIDER_PORT $FAULT_PROVIDER_PORT $WEBDRIVER_PORT
+require_free_ports $APP_PORT $FAULT_APP_PORT $PROVIDER_PORT $FAULT_PROVIDER_PORT $API_PORT $WEBDRIVER_PORT
 
 rm -rf "$SCRATCH"
 mkdir -p "$SCRATCH"
@@ -53,15 +54,17 @@ trap 'exit 130' INT TERM
 # Access tokens live 10 s here, and the app renews a token that short half-way through
 # its life: 5 s after sign-in the end-to-end tests see refresh-token rotation for real.
 start_service "$SCRATCH/provider.log" env PROVIDER_ACCESS_TOKEN_TTL=10 PROVIDER_TEST_HOOKS=1 node provider/server.mjs
+start_service "$SCRATCH/api.log" env API_PORT=$API_PORT API_TEST_HOOKS=1 node api/server.mjs
 start_service "$SCRATCH/app.log" node tools/serve.mjs dist "$APP_PORT"
 start_service "$SCRATCH/fault-app.log" env APP_CONFIG=tests/e2e/fault-config.json node tools/serve.mjs dist "$FAULT_APP_PORT"
 start_service "$SCRATCH/chromedriver.log" chromedriver --port="$WEBDRIVER_PORT"
-wait_for_ports $APP_PORT $FAULT_APP_PORT $PROVIDER_PORT $WEBDRIVER_PORT
+wait_for_ports $APP_PORT $FAULT_APP_PORT $PROVIDER_PORT $API_PORT $WEBDRIVER_PORT
 
 say "End-to-end tests (headless Chromium, release build, local provider)"
 APP_URL="http://localhost:$APP_PORT" \
 FAULT_APP_URL="http://localhost:$FAULT_APP_PORT" \
 PROVIDER_URL="http://127.0.0.1:$PROVIDER_PORT" \
+API_URL="http://127.0.0.1:$API_PORT" \
 WEBDRIVER_URL="http://127.0.0.1:$WEBDRIVER_PORT" \
 E2E_DIR="$SCRATCH" \
   cargo test --quiet -p e2e

@@ -1,14 +1,14 @@
-//! The demo app around the auth module: a header, a home page, a protected profile page
-//! and the callback page.
+//! The demo app around the auth module: a header, a home page, two protected pages (the
+//! profile, and a call to the demo API) and the callback page.
 
 mod pages;
 mod routes;
 
-use leptos::either::{EitherOf3, EitherOf4};
+use leptos::either::{EitherOf3, EitherOf5};
 use leptos::prelude::*;
 
 use crate::auth::{AuthState, RequireAuth, provide_auth, use_auth};
-use pages::{Callback, Home, NotFound, Profile, SignInButton};
+use pages::{ApiPage, Callback, Home, NotFound, Profile, SignInButton};
 use routes::current_path;
 
 #[component]
@@ -19,10 +19,11 @@ pub fn App() -> impl IntoView {
         <Header/>
         <main>
             {move || match path.get().as_str() {
-                "/" => EitherOf4::A(view! { <Home/> }),
-                "/profile" => EitherOf4::B(view! { <RequireAuth><Profile/></RequireAuth> }),
-                "/callback" => EitherOf4::C(view! { <Callback/> }),
-                _ => EitherOf4::D(view! { <NotFound/> }),
+                "/" => EitherOf5::A(view! { <Home/> }),
+                "/profile" => EitherOf5::B(view! { <RequireAuth><Profile/></RequireAuth> }),
+                "/api" => EitherOf5::C(view! { <RequireAuth><ApiPage/></RequireAuth> }),
+                "/callback" => EitherOf5::D(view! { <Callback/> }),
+                _ => EitherOf5::E(view! { <NotFound/> }),
             }}
         </main>
     }
@@ -37,6 +38,7 @@ fn Header() -> impl IntoView {
             <nav>
                 <a href="/">"Home"</a>
                 <a href="/profile">"Profile"</a>
+                <a href="/api">"API"</a>
             </nav>
             <div class="account">
                 {move || match auth.state() {

@@ -3,7 +3,8 @@
 use leptos::either::{Either, EitherOf3, EitherOf4};
 use leptos::prelude::*;
 
-use crate::auth::{AuthFailure, AuthState, use_auth};
+use crate::auth::oauth::bearer::bearer_error;
+use crate::auth::{ApiRequest, AuthFailure, AuthState, ErrorFamily, use_auth};
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -85,6 +86,65 @@ pub fn Profile() -> impl IntoView {
             })}
         </section>
     }
+}
+
+/// What the demo API sends back: the person's own data.
+#[derive(serde::Deserialize)]
+struct DemoApiAnswer {
+    sub: String,
+    note: Option<String>,
+    calls: u32,
+}
+
+/// The API page: the demo API called through the auth module's helper, which adds the
+/// token, renews it when due and sends it nowhere but the config's `api_origins`.
+#[component]
+pub fn ApiPage() -> impl IntoView {
+    let auth = use_auth();
+    let (outcome, set_outcome) = signal(None::<Result<String, String>>);
+    let (calling, set_calling) = signal(false);
+    let call = move |_| {
+        set_outcome.set(None);
+        set_calling.set(true);
+        leptos::task::spawn_local(async move {
+            set_outcome.set(Some(call_demo_api(auth).await));
+            set_calling.set(false);
+        });
+    };
+    view! {
+        <section class="card">
+            <h1>"Your data from the demo API"</h1>
+            <p>"The demo API is a separate server. It checks your access token with the sign-in service, "
+               "then answers with what it keeps for you."</p>
+            <button class="primary" on:click=call disabled=calling>"Call the demo API"</button>
+            {move || outcome.get().map(|outcome| match outcome {
+                Ok(text) => Either::Left(view! { <p class="ok api-answer" role="status">{text}</p> }),
+                Err(text) => Either::Right(view! { <p class="error-text api-answer" role="alert">{text}</p> }),
+            })}
+        </section>
+    }
+}
+
+/// One call to the demo API, as a sentence for the page.
+async fn call_demo_api(auth: crate::auth::Auth) -> Result<String, String> {
+    let url =
+        auth.app_setting("demo_api").await.ok_or("This app has no demo API set up (config.json: app.demo_api).")?;
+    let response = auth.fetch(ApiRequest::get(&url)).await.map_err(|error| match error.family() {
+        ErrorFamily::Transport => "The demo API could not be reached. Check your connection and try again.".to_owned(),
+        _ => crate::auth::error_message(&error),
+    })?;
+    if !response.ok() {
+        let reason = response.header("www-authenticate").and_then(bearer_error);
+        return Err(format!(
+            "The demo API refused the request (HTTP {}{}).",
+            response.status,
+            reason.map(|r| format!(": {r}")).unwrap_or_default()
+        ));
+    }
+    let answer: DemoApiAnswer =
+        response.json().map_err(|_| "The demo API sent an answer this page cannot read.".to_owned())?;
+    let note = answer.note.map(|note| format!(" Your note: “{note}”")).unwrap_or_default();
+    Ok(format!("The demo API knows you as {}.{note} Calls so far: {}.", answer.sub, answer.calls))
 }
 
 /// The redirect URI's page: what the sign-in is doing, or why it stopped.

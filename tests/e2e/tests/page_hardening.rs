@@ -5,7 +5,7 @@ mod support;
 
 use base64::Engine;
 use sha2::{Digest, Sha256, Sha384};
-use support::{app_url, http_get, provider_token_log, provider_url, with_browser};
+use support::{api_url, app_url, http_get, provider_token_log, provider_url, with_browser};
 
 fn csp_violations(log: &[(String, String)]) -> Vec<&String> {
     log.iter().map(|(_, text)| text).filter(|text| text.contains("Content Security Policy")).collect()
@@ -103,8 +103,9 @@ fn every_asset_is_loaded_with_an_integrity_hash_that_matches_its_bytes() {
     let (_, bytes) = http_get(&format!("{}{wasm}", app_url()));
     assert_eq!(integrity, sri("sha384", &bytes));
 
-    // The policy: no inline script but the loader (by its hash), no eval, and the provider
-    // the only other origin.
+    // The policy: no inline script but the loader (by its hash), no eval, the provider the
+    // only other origin, and the API (config.json's api_origins) the only one besides it
+    // that the page may connect to.
     let csp = page
         .split("<meta http-equiv=\"Content-Security-Policy\" content=\"")
         .nth(1)
@@ -112,9 +113,10 @@ fn every_asset_is_loaded_with_an_integrity_hash_that_matches_its_bytes() {
         .expect("CSP meta");
     let hash = sri("sha256", loader.as_bytes());
     let expected = format!(
-        "default-src 'self'; img-src 'self' data:; script-src 'self' 'wasm-unsafe-eval' '{hash}'; connect-src 'self' {p}; \
+        "default-src 'self'; img-src 'self' data:; script-src 'self' 'wasm-unsafe-eval' '{hash}'; connect-src 'self' {p} {a}; \
          form-action 'self' {p}; base-uri 'none'; object-src 'none'",
-        p = provider_url()
+        p = provider_url(),
+        a = api_url()
     );
     assert_eq!(csp, expected);
     assert_eq!(page.matches("<script").count(), 1, "one script only, the loader");

@@ -76,6 +76,62 @@ pub fn provider_url() -> String {
     env("PROVIDER_URL", "http://127.0.0.1:9000")
 }
 
+/// The demo API (api/server.mjs, with API_TEST_HOOKS=1).
+pub fn api_url() -> String {
+    env("API_URL", "http://127.0.0.1:9200")
+}
+
+/// A request as the demo API saw it.
+#[derive(Debug, Clone)]
+pub struct ApiSeen {
+    pub method: String,
+    pub path: String,
+    pub origin: Option<String>,
+    /// Whether it carried an Authorization header at all.
+    pub authorization: bool,
+    /// A digest of its Bearer token (base64url SHA-256, 16 characters), if it had one.
+    pub token: Option<String>,
+    pub status: u64,
+    /// When it arrived, in ms since the Unix epoch.
+    pub at: u64,
+}
+
+/// What reached the demo API since the last call.
+pub fn api_log() -> Vec<ApiSeen> {
+    assert!(HOLDS_THE_TURN.get(), "read the demo API's log inside with_browser, which takes the test's turn");
+    let (status, body) = http_get(&format!("{}/__test/log", api_url()));
+    assert_eq!(status, 200, "the demo API runs without API_TEST_HOOKS=1");
+    let log: Value = serde_json::from_slice(&body).expect("API log JSON");
+    log["requests"]
+        .as_array()
+        .expect("requests")
+        .iter()
+        .map(|r| ApiSeen {
+            method: r["method"].as_str().unwrap_or_default().to_owned(),
+            path: r["path"].as_str().unwrap_or_default().to_owned(),
+            origin: r["origin"].as_str().map(str::to_owned),
+            authorization: r["authorization"].as_bool().expect("authorization"),
+            token: r["token"].as_str().map(str::to_owned),
+            status: r["status"].as_u64().unwrap_or_default(),
+            at: r["at"].as_u64().expect("at"),
+        })
+        .collect()
+}
+
+/// Has the demo API refuse the next call with `invalid_token`, as if the token had been revoked.
+pub fn api_rejects_the_next_token() {
+    let (status, _) = http_post_form(&format!("{}/__test/reject-next", api_url()), "");
+    assert_eq!(status, 200);
+}
+
+/// The demo API's digest of a token (see [`ApiSeen::token`]).
+pub fn token_digest(token: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(token.as_bytes()));
+    digest[..16].to_owned()
+}
+
 #[derive(Clone)]
 pub struct Browser {
     pub client: Client,
@@ -409,7 +465,11 @@ pub struct Exchange {
     pub presented: Option<String>,
     /// The refresh token given in the answer.
     pub issued: Option<String>,
+    /// The access token given in the answer.
+    pub access_token: Option<String>,
     pub status: u64,
+    /// When the answer left, in ms since the Unix epoch.
+    pub at: u64,
 }
 
 pub fn provider_token_log() -> TokenLog {
@@ -427,7 +487,9 @@ pub fn provider_token_log() -> TokenLog {
                 grant_type: e["grant_type"].as_str().unwrap_or_default().to_owned(),
                 presented: e["presented"].as_str().map(str::to_owned),
                 issued: e["issued"].as_str().map(str::to_owned),
+                access_token: e["access_token"].as_str().map(str::to_owned),
                 status: e["status"].as_u64().unwrap_or_default(),
+                at: e["at"].as_u64().expect("at"),
             })
             .collect(),
         revoked: log["revoked"]

@@ -1,0 +1,98 @@
+//! The demo API called through the auth module's helper (`Auth::fetch`), for real: the
+//! release build, the local provider, and api/server.mjs checking each token with the
+//! provider (introspection). What is asserted is what the API and the provider saw.
+
+mod support;
+
+use support::{
+    FaultProvider, api_log, api_rejects_the_next_token, api_url, app_url, fault_app_url, provider_token_log,
+    token_digest, with_browser,
+};
+
+#[tokio::test]
+async fn the_demo_api_answers_the_persons_own_data_for_the_token_of_the_sign_in() {
+    with_browser("api_call", |browser| async move {
+        browser.goto("/").await;
+        browser.sign_in_as_alice().await;
+        browser.click_link("API").await;
+        api_log(); // a fresh log
+        let tokens = provider_token_log();
+        browser.click_button("Call the demo API").await;
+        let answer = browser.wait_for_text("p.api-answer", "The demo API knows you as alice.").await;
+        assert!(answer.contains("Your note: “Curiouser and curiouser!”"), "{answer}");
+        browser.snapshot("api-page-answered").await;
+        browser.assert_accessible("the API page").await;
+
+        let seen = api_log();
+        let calls: Vec<_> = seen.iter().filter(|r| r.method == "GET").collect();
+        assert_eq!(calls.len(), 1, "one call: {seen:?}");
+        let call = calls[0];
+        assert_eq!((call.path.as_str(), call.status), ("/me", 200));
+        assert_eq!(call.origin.as_deref(), Some(app_url().as_str()), "sent by the page, from the app's origin");
+        // The very access token the provider issued at sign-in, as a Bearer token.
+        let issued: Vec<String> =
+            tokens.exchanges.iter().filter_map(|e| e.access_token.as_deref().map(token_digest)).collect();
+        assert!(call.token.as_ref().is_some_and(|t| issued.contains(t)), "{call:?} not among {issued:?}");
+        // The preflight that an Authorization header needs, answered for this origin only.
+        assert!(seen.iter().all(|r| r.method == "GET" || r.method == "OPTIONS"), "{seen:?}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_token_the_api_rejects_once_gets_exactly_one_renewal_and_one_retry() {
+    with_browser("api_invalid_token", |browser| async move {
+        browser.goto("/").await;
+        browser.sign_in_as_alice().await;
+        browser.click_link("API").await;
+        browser.wait_for_text("main button", "Call the demo API").await;
+        api_log();
+        provider_token_log();
+        api_rejects_the_next_token();
+        browser.click_button("Call the demo API").await;
+        browser.wait_for_text("p.api-answer", "The demo API knows you as alice.").await;
+
+        let calls: Vec<_> = api_log().into_iter().filter(|r| r.method == "GET").collect();
+        assert_eq!(calls.len(), 2, "the call and one retry: {calls:?}");
+        let (rejected, retry) = (&calls[0], &calls[1]);
+        assert_eq!((rejected.status, retry.status), (401, 200));
+        assert_ne!(rejected.token, retry.token, "the retry carried a new token");
+        // Between the two, exactly one renewal, and the retry carried the token it brought.
+        let log = provider_token_log();
+        let between: Vec<_> = log.exchanges.iter().filter(|e| e.at >= rejected.at && e.at <= retry.at).collect();
+        assert_eq!(between.len(), 1, "{:?}", log.exchanges);
+        assert_eq!((between[0].grant_type.as_str(), between[0].status), ("refresh_token", 200));
+        assert_eq!(between[0].access_token.as_deref().map(token_digest), retry.token);
+        assert!(browser.client.find(fantoccini::Locator::Css("p.error-text")).await.is_err());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_request_to_an_origin_not_allowed_is_refused_and_that_server_never_sees_it() {
+    // The same build at the fault app, whose config names the demo API in `app` but not in
+    // `api_origins`: the token must not go there.
+    let _provider = FaultProvider::start("ok");
+    with_browser("api_origin_refused", |browser| async move {
+        browser.client.goto(&format!("{}/", fault_app_url())).await.expect("fault app");
+        browser.click_button("Sign in").await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+        browser.click_link("API").await;
+        api_log();
+        browser.click_button("Call the demo API").await;
+        let shown = browser.wait_for_text("p.api-answer[role=alert]", "a server it is not set up to trust").await;
+        assert_eq!(
+            shown,
+            format!(
+                "This app tried to send your sign-in to {}, a server it is not set up to trust, so nothing was sent.",
+                api_url()
+            )
+        );
+        browser.snapshot("api-origin-refused").await;
+        let seen = api_log();
+        assert!(seen.is_empty(), "the demo API saw {seen:?}");
+        // Still signed in: a refused request is the app's mistake, not the session's end.
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+    })
+    .await;
+}
