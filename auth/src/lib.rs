@@ -3,12 +3,12 @@
 //! held in memory only. Client-side rendering only: it reads `window` at start-up.
 //!
 //! The whole integration: [`provide_auth`] once at the root, [`use_auth`] anywhere below,
-//! [`RequireAuth`] around protected pages, and [`Auth::access_token`] for API calls.
+//! [`RequireAuth`] around protected pages, and [`Auth::fetch`] for API calls.
 //!
 //! ```no_run
 //! use leptos::prelude::*;
 //! use leptos::task::spawn_local;
-//! use leptos_oidc_auth::{AuthState, RequireAuth, provide_auth, use_auth};
+//! use leptos_oidc_auth::{ApiRequest, AuthState, RequireAuth, provide_auth, use_auth};
 //!
 //! #[component]
 //! fn App() -> impl IntoView {
@@ -40,9 +40,12 @@
 //!     let auth = use_auth();
 //!     let load = move |_| {
 //!         spawn_local(async move {
-//!             // For the request at hand (renewed when due): never store it.
-//!             if let Ok(token) = auth.access_token().await {
-//!                 let _authorization = format!("Bearer {token}");
+//!             // With the access token, renewed first when due. The origin must be the app's
+//!             // or one of config.json's `api_origins`.
+//!             match auth.fetch(ApiRequest::get("/api/orders")).await {
+//!                 Ok(response) if response.ok() => { /* response.json::<Vec<Order>>() */ }
+//!                 Ok(response) => { /* the API said no: response.status */ }
+//!                 Err(error) => { /* not sent, or no answer: error_message(&error) */ }
 //!             }
 //!         })
 //!     };
