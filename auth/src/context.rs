@@ -33,8 +33,8 @@ pub fn provide_auth(config_url: &str) -> Auth {
         }
     });
     // Another tab signed out or in: the browser tells the others through `storage`.
-    let shared = window_event_listener(leptos::ev::storage, move |_| {
-        auth.with_session(Session::shared_storage_changed);
+    let shared = window_event_listener(leptos::ev::storage, move |event| {
+        auth.with_session(|session| session.shared_storage_changed(event.key().as_deref()));
     });
     let visibility = leptos::ev::Custom::<web_sys::Event>::new("visibilitychange");
     let visible = window_event_listener(visibility, move |_| {

@@ -309,6 +309,7 @@ impl<P: Platform> Session<P> {
         if platform.path() == config.callback_path() {
             return self.finish(config).await;
         }
+        self.forget_unreturned_restore();
         if *self.inner.state.borrow() == AuthState::Restoring {
             if self.restore(&config).await {
                 return;
@@ -320,6 +321,18 @@ impl<P: Platform> Session<P> {
             self.set_state(AuthState::SignedOut);
         }
         let _ = self.provider().await;
+    }
+
+    /// Off the callback route, with the marker this tab last left to restore with: that
+    /// restore never came back (Back from a provider that showed its login page instead of
+    /// answering `prompt=none`). This browser's session cannot be restored silently, so the
+    /// marker goes, and no other tab is sent to that page.
+    fn forget_unreturned_restore(&self) {
+        let platform = self.platform();
+        let marker = store::marker_text(platform);
+        if marker.is_some() && marker == store::restore_tried(platform) {
+            store::forget_marker(platform);
+        }
     }
 
     /// Whether there is a marker this tab has not yet tried to restore with.
@@ -364,8 +377,13 @@ impl<P: Platform> Session<P> {
     /// event, which only other tabs get). A sign-out in another tab signs this one out too:
     /// its tokens are forgotten and its own refresh token revoked, and it stays here, signed
     /// out (only the tab that signed out goes to the provider's logout). A sign-in in another
-    /// tab signs this one in at once if it is shown (else when it is).
-    pub fn shared_storage_changed(&self) {
+    /// tab signs this one in at once if it is shown (else when it is). `key` is the key that
+    /// changed (`None`: all of the storage was cleared); the app's own keys change nothing
+    /// here.
+    pub fn shared_storage_changed(&self, key: Option<&str>) {
+        if key.is_some_and(|key| !key.starts_with(store::NAMESPACE)) {
+            return;
+        }
         self.check_sign_out_signal();
         self.visibility_changed();
     }
@@ -433,10 +451,13 @@ impl<P: Platform> Session<P> {
     /// there, so it must not keep saying so. And it heard nothing while cached: a sign-out
     /// or a sign-in in another tab meanwhile is taken in now.
     pub fn page_shown(&self) {
+        if *self.inner.state.borrow() == AuthState::Restoring {
+            self.forget_unreturned_restore();
+        }
         if matches!(*self.inner.state.borrow(), AuthState::Redirecting | AuthState::SigningOut | AuthState::Restoring) {
             self.set_state(AuthState::SignedOut);
         }
-        self.shared_storage_changed();
+        self.shared_storage_changed(None);
     }
 
     /// The app's configuration.

@@ -858,6 +858,36 @@ fn a_restore_the_provider_refuses_is_quiet_and_never_repeated() {
     }
 }
 
+#[test]
+fn a_restore_that_never_comes_back_stops_other_tabs_from_trying() {
+    // A provider that ignores prompt=none shows its login page instead of answering; the
+    // person goes Back. This browser's session cannot be restored silently, so no other tab
+    // (nor a later reload) is sent to that login page again.
+    let world = World::new();
+    world.signed_in();
+    world.open("/profile");
+    assert_eq!(world.endpoints(world.request_count() - 1), [Authorize]);
+    let back = world.open("/profile");
+    assert_eq!(back.state(), AuthState::SignedOut);
+    assert_eq!(world.marker(), None, "the marker is gone");
+    world.new_tab();
+    let before = world.request_count();
+    let other = world.open("/");
+    assert_eq!(other.state(), AuthState::SignedOut);
+    assert!(!world.endpoints(before).contains(&Authorize), "a new tab does not try");
+}
+
+#[test]
+fn a_restore_left_through_the_back_forward_cache_stops_other_tabs_from_trying() {
+    let world = World::new();
+    world.signed_in();
+    let page = world.open("/profile");
+    assert_eq!(page.state(), AuthState::Restoring);
+    page.page_shown(); // Back, and the page comes from the back-forward cache
+    assert_eq!(page.state(), AuthState::SignedOut);
+    assert_eq!(world.marker(), None);
+}
+
 fn marker_for(issuer: &str, expires_at: u64) -> String {
     format!(r#"{{"issuer":"{issuer}","client_id":"spa","expires_at":{expires_at}}}"#)
 }
@@ -938,7 +968,7 @@ fn a_sign_out_in_one_tab_signs_out_the_others() {
     a.sign_out();
     world.settle();
     // The browser tells tab B through a `storage` event.
-    b.shared_storage_changed();
+    b.shared_storage_changed(Some("leptos-oidc:signed-out"));
     world.settle();
     assert_eq!(b.state(), AuthState::SignedOut);
     assert!(b.signed_out_by_user(), "a protected page in B asks before signing in again");
@@ -954,13 +984,30 @@ fn a_sign_out_in_one_tab_signs_out_the_others() {
 }
 
 #[test]
+fn a_change_to_the_apps_own_storage_keys_is_not_taken_for_a_sign_out() {
+    let world = World::new();
+    let a = world.signed_in();
+    let tab_a = world.tab();
+    let b = restored_in_a_new_tab(&world, "/");
+    world.switch_to(&tab_a);
+    a.sign_out();
+    world.settle();
+    // Only the session's own keys are read: the app's "cart" changes nothing here...
+    b.shared_storage_changed(Some("cart"));
+    assert!(matches!(b.state(), AuthState::SignedIn(_)));
+    // ...while the sign-out counter's own event (or all storage cleared) does.
+    b.shared_storage_changed(None);
+    assert_eq!(b.state(), AuthState::SignedOut);
+}
+
+#[test]
 fn a_storage_change_that_is_not_a_sign_out_leaves_a_tab_signed_in() {
     let world = World::new();
     let a = world.signed_in();
     world.advance(1);
     let _b = restored_in_a_new_tab(&world, "/");
     // B's sign-in rewrote the marker: A hears of it, and stays as it is.
-    a.shared_storage_changed();
+    a.shared_storage_changed(Some("leptos-oidc:session"));
     assert!(matches!(a.state(), AuthState::SignedIn(_)));
     assert!(access_token(&world, &a).is_ok());
 }
@@ -1025,7 +1072,7 @@ fn another_person_signing_in_leaves_no_tab_showing_the_first() {
     world.switch_to(&tab_a);
     a.sign_out();
     world.settle();
-    b.shared_storage_changed();
+    b.shared_storage_changed(Some("leptos-oidc:signed-out"));
     assert_eq!(signed_in_sub(&b), None, "B no longer shows alice");
 
     // Bob signs in in tab A.
