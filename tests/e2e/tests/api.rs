@@ -96,3 +96,38 @@ async fn a_request_to_an_origin_not_allowed_is_refused_and_that_server_never_see
     })
     .await;
 }
+
+#[tokio::test]
+async fn with_short_lived_tokens_renewal_comes_before_expiry_and_no_call_sees_a_401() {
+    with_browser("api_short_tokens", |browser| async move {
+        provider_token_log(); // a fresh log
+        browser.goto("/").await;
+        browser.sign_in_as_alice().await;
+        browser.click_link("API").await;
+        api_log();
+        // Access tokens live 10 s here (tools/test.sh); calls 0, 6 and 12 s on.
+        for round in 0..3 {
+            if round > 0 {
+                tokio::time::sleep(std::time::Duration::from_secs(6)).await;
+            }
+            browser.click_button("Call the demo API").await;
+            browser.wait_for_text("p.api-answer", "The demo API knows you as alice.").await;
+        }
+        let calls: Vec<_> = api_log().into_iter().filter(|r| r.method == "GET").collect();
+        assert_eq!(calls.len(), 3, "no retries: {calls:?}");
+        assert!(calls.iter().all(|c| c.status == 200), "{calls:?}");
+        // The page's timer renewed each token before it expired: every token request came
+        // less than 10 s after the one before it, and each call carried the newest token.
+        let log = provider_token_log();
+        let grants: Vec<&str> = log.exchanges.iter().map(|e| e.grant_type.as_str()).collect();
+        assert!(grants.len() >= 3 && grants[1..].iter().all(|g| *g == "refresh_token"), "{grants:?}");
+        for pair in log.exchanges.windows(2) {
+            assert!(pair[1].at - pair[0].at < 10_000, "a token expired before its renewal: {:?}", log.exchanges);
+        }
+        for call in &calls {
+            let current = log.exchanges.iter().filter(|e| e.at <= call.at).next_back().expect("a token by then");
+            assert_eq!(call.token, current.access_token.as_deref().map(token_digest), "{call:?}");
+        }
+    })
+    .await;
+}

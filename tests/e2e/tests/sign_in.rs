@@ -429,3 +429,41 @@ async fn tabs_agree_on_sign_out_and_on_who_is_signed_in() {
     })
     .await;
 }
+
+/// Makes the page hidden or shown as the browser would (a background tab, a closed laptop),
+/// for the app's Page Visibility reads and its `visibilitychange` listener.
+async fn set_page_hidden(browser: &Browser, hidden: bool) {
+    let script = format!(
+        "Object.defineProperty(document, 'hidden', {{ configurable: true, get: () => {hidden} }});
+         document.dispatchEvent(new Event('visibilitychange', {{ bubbles: true }}));"
+    );
+    browser.run_js(&script).await;
+}
+
+#[tokio::test]
+async fn a_hidden_tab_renews_nothing_and_renews_first_when_shown_again() {
+    with_browser("hidden_tab", |browser| async move {
+        browser.sign_in_on_the_profile_page().await;
+        provider_token_log(); // a fresh log, from the sign-in on
+        set_page_hidden(&browser, true).await;
+        // 10 s tokens (tools/test.sh): a shown page would renew at 5 s, and again at 10 s.
+        tokio::time::sleep(std::time::Duration::from_secs(12)).await;
+        assert_eq!(provider_token_log().requests, 0, "a hidden tab asked the provider for tokens");
+        // Shown again after its token expired: it renews at once, before any call needs it.
+        set_page_hidden(&browser, false).await;
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(3);
+        let mut log = provider_token_log();
+        while log.exchanges.is_empty() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            log = provider_token_log();
+        }
+        let grants: Vec<&str> = log.exchanges.iter().map(|e| e.grant_type.as_str()).collect();
+        assert_eq!(grants, ["refresh_token"], "one renewal, on being shown");
+        assert_eq!(log.exchanges[0].status, 200);
+        browser.click_button("Call the UserInfo API again").await;
+        browser.wait_for_text("p.ok", "The API answered for Alice Liddell.").await;
+        assert_eq!(provider_token_log().requests, 0, "the call used the renewed token");
+    })
+    .await;
+}
+
