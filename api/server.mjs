@@ -14,6 +14,7 @@
 // one token the app holds, with any provider that offers it.
 import { createServer } from 'node:http';
 import { createHash } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
 
 const PORT = Number(process.env.API_PORT ?? 9200);
 const ISSUER = process.env.PROVIDER_ISSUER ?? 'http://127.0.0.1:9000';
@@ -28,7 +29,7 @@ const REQUIRED_SCOPE = 'profile';
 const REALM = 'demo-api';
 
 // The person's own data: a note each, and how often they called.
-const NOTES = { alice: 'Curiouser and curiouser!', bob: 'Can we fix it? Yes, we can!' };
+const NOTES = new Map([['alice', 'Curiouser and curiouser!'], ['bob', 'Can we fix it? Yes, we can!']]);
 const calls = new Map();
 
 let introspectionEndpoint;
@@ -48,8 +49,11 @@ async function introspect(token) {
   return response.json();
 }
 
-/** Why the introspected token is not for this API, or null if it is. */
-function refusal(info) {
+/** Why the introspected token (RFC 7662 §2.2) is not for this API, as [error, description],
+ *  or null if it is. A token that names an audience must name this API; one that names none
+ *  (the provider's tokens for its UserInfo endpoint, which the app also calls) is this API's
+ *  only if it was issued to an app this API trusts: the app is then the audience. */
+export function refusal(info) {
   if (info.active !== true) return ['invalid_token', 'The access token is not active'];
   if (info.iss !== undefined && info.iss !== ISSUER) return ['invalid_token', 'The access token is from another issuer'];
   if (info.token_type !== undefined && info.token_type !== 'Bearer') return ['invalid_token', 'Not a Bearer access token'];
@@ -57,14 +61,16 @@ function refusal(info) {
   const audience = [info.aud ?? []].flat();
   if (audience.length && !audience.includes(AUDIENCE)) return ['invalid_token', 'The access token is for another API'];
   if (typeof info.sub !== 'string') return ['invalid_token', 'The access token names no person'];
-  if (!String(info.scope ?? '').split(' ').includes(REQUIRED_SCOPE)) return ['insufficient_scope', `The scope "${REQUIRED_SCOPE}" is needed`];
+  if (!String(info.scope ?? '').split(' ').includes(REQUIRED_SCOPE)) return ['insufficient_scope', `The scope ${REQUIRED_SCOPE} is needed`];
   return null;
 }
 
-/** RFC 6750 §3: the challenge, with an error when the request carried a token. */
-function challenge(error, description) {
-  const params = [`realm="${REALM}"`];
-  if (error) params.push(`error="${error}"`, `error_description="${description}"`);
+/** RFC 6750 §3: the challenge, with an error when the request carried a token. Its quoted
+ *  values may not hold `"` or `\` (§3: %x20-21 / %x23-5B / %x5D-7E), so those are dropped. */
+export function challenge(error, description) {
+  const quoted = (text) => `"${String(text).replace(/[^\x20-\x21\x23-\x5B\x5D-\x7E]/g, '')}"`;
+  const params = [`realm=${quoted(REALM)}`];
+  if (error) params.push(`error=${quoted(error)}`, `error_description=${quoted(description)}`);
   if (error === 'insufficient_scope') params.push(`scope="${REQUIRED_SCOPE}"`);
   return `Bearer ${params.join(', ')}`;
 }
@@ -141,12 +147,21 @@ async function handle(req, res) {
   }
   const count = (calls.get(info.sub) ?? 0) + 1;
   calls.set(info.sub, count);
-  return answer(200, { sub: info.sub, note: NOTES[info.sub] ?? null, calls: count, scope: info.scope });
+  return answer(200, { sub: info.sub, note: NOTES.get(info.sub) ?? null, calls: count, scope: info.scope });
 }
 
-createServer((req, res) => {
-  handle(req, res).catch((error) => {
-    console.error(error);
-    if (!res.headersSent) send(res, 500, { error: 'server_error' });
+/** The server, not yet listening. */
+export function createApi() {
+  return createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      console.error(error);
+      const origin = req.headers.origin;
+      const cors = APP_ORIGINS.includes(origin) ? { 'access-control-allow-origin': origin, vary: 'Origin' } : {};
+      if (!res.headersSent) send(res, 500, { error: 'server_error' }, cors);
+    });
   });
-}).listen(PORT, '127.0.0.1', () => console.log(`demo API on ${AUDIENCE} (tokens from ${ISSUER})`));
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  createApi().listen(PORT, '127.0.0.1', () => console.log(`demo API on ${AUDIENCE} (tokens from ${ISSUER})`));
+}

@@ -42,11 +42,20 @@ export function providerOrigins(configText, extra = process.env.CSP_EXTRA_ORIGIN
   return [new URL(config.issuer).origin, ...extra.split(/\s+/).filter(Boolean)];
 }
 
-/** The API origins the app may send its token to (config.json's api_origins), as origins. */
+/** The API origins the app may send its token to (config.json's api_origins), as browsers
+ *  serialize origins; anything the app itself would refuse at start-up is refused here too. */
 export function apiOrigins(configText) {
   const { api_origins: origins = [] } = JSON.parse(configText);
   if (!Array.isArray(origins)) throw new Error('csp.mjs: api_origins in config.json must be a list');
-  return origins.map((origin) => new URL(origin).origin);
+  return origins.map((origin) => {
+    const url = new URL(String(origin).trim());
+    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+    const secure = url.protocol === 'https:' || (url.protocol === 'http:' && loopback);
+    if (!secure || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+      throw new Error(`csp.mjs: api_origins: ${JSON.stringify(origin)} is not an https origin (or http on localhost)`);
+    }
+    return url.origin;
+  });
 }
 
 /** Trunk's loader, rewritten so that the .wasm is fetched with its integrity hash. */

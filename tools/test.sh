@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs whatever is missing, then runs every test:
-#   1. native unit tests of the protocol core (cargo test)
+#   1. native unit tests of the protocol core and the session core (cargo test), and the
+#      demo API's and the CSP hook's own tests (node --test)
 #   2. browser-layer tests in headless Chrome (wasm-bindgen-test)
 #   3. end-to-end tests: real headless Chromium (WebDriver) against the release build,
 #      the local OpenID provider and the demo API
@@ -24,6 +25,9 @@ bash tools/setup.sh --test
 
 say "Native tests (protocol core)"
 cargo test --quiet
+
+say "Node tests (the demo API's rules and CORS, the CSP hook)"
+node --test api/server.test.mjs tools/csp.test.mjs
 
 say "Browser tests (wasm-bindgen-test in headless Chrome)"
 cargo test --target wasm32-unknown-unknown -p leptos-oidc-auth --features test-hooks --test browser

@@ -79,11 +79,17 @@ pub fn error_message(error: &AuthError) -> String {
                 .into()
         }
         AuthError::NotSignedIn => "You are not signed in.".into(),
-        AuthError::SessionExpired => "Your session has ended. Sign in again to continue.".into(),
+        AuthError::SessionExpired => {
+            "The sign-in service did not renew your session: it may have expired or been ended elsewhere. Sign in again to continue."
+                .into()
+        }
         AuthError::Network(_) => {
             "The sign-in service could not be reached. Check your connection.".into()
         }
         AuthError::Timeout => "The sign-in service did not answer in time.".into(),
+        AuthError::ApiUnreachable(_) => {
+            "The server could not be reached, or did not answer in time. Check your connection and try again.".into()
+        }
         AuthError::ApiOriginNotAllowed(origin) => format!(
             "This app tried to send your sign-in to {origin}, a server it is not set up to trust, so nothing was sent."
         ),
@@ -148,6 +154,7 @@ mod tests {
             AuthError::Network("x".into()),
             AuthError::Timeout,
             AuthError::ApiOriginNotAllowed("https://x.example".into()),
+            AuthError::ApiUnreachable("x".into()),
         ];
         let mut seen = std::collections::BTreeSet::new();
         for error in &errors {

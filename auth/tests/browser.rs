@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos_oidc_auth::Browser;
 use leptos_oidc_auth::browser::{http, location, sleep};
 use leptos_oidc_auth::oauth::{PendingSignIn, ProviderMetadata, SignInRandomness};
+use leptos_oidc_auth::session::ApiRequest;
 use leptos_oidc_auth::session::platform::{HttpRequest, Platform};
 use leptos_oidc_auth::session::store;
 use leptos_oidc_auth::{AuthError, AuthFailure, AuthState, RequireAuth, User, provide_auth, provide_auth_in_state};
@@ -164,6 +165,53 @@ fn an_endpoints_own_query_is_kept_as_it_is() {
     });
     let request: web_sys::Request = recorded.get(0).unchecked_into();
     assert_eq!(request.url(), url);
+}
+
+/// The token is the request's one `Authorization` header; the rest is as the app built it.
+#[wasm_bindgen_test]
+async fn an_api_request_carries_the_token_as_its_only_authorization() {
+    let api = ApiRequest::post("https://api.example/orders")
+        .header("Authorization", "Basic c3RvbGVu")
+        .header("X-Trace", "7")
+        .json(&serde_json::json!({ "item": "tea" }))
+        .expect("json");
+    let recorded = with_recorded_fetch(|| {
+        let request = HttpRequest::Api { request: &api, url: "https://api.example/orders", token: "at-1" };
+        let _in_flight = http::start(request).expect("started");
+    });
+    assert_eq!(recorded.length(), 1);
+    let request: web_sys::Request = recorded.get(0).unchecked_into();
+    assert_eq!((request.method(), request.url()), ("POST".to_owned(), "https://api.example/orders".to_owned()));
+    let header = |name: &str| request.headers().get(name).expect("header");
+    assert_eq!(header("authorization").as_deref(), Some("Bearer at-1"));
+    assert_eq!(header("x-trace").as_deref(), Some("7"));
+    assert_eq!(header("content-type").as_deref(), Some("application/json"));
+    assert_eq!(request.mode(), web_sys::RequestMode::Cors);
+    assert_eq!(request.cache(), web_sys::RequestCache::NoStore);
+    assert_eq!(request.referrer_policy(), web_sys::ReferrerPolicy::NoReferrer);
+    let body = wasm_bindgen_futures::JsFuture::from(request.text().unwrap()).await.unwrap();
+    assert_eq!(body.as_string().as_deref(), Some(r#"{"item":"tea"}"#));
+}
+
+/// The origin the session checks is the one fetch would reach: the browser's own parser.
+#[wasm_bindgen_test]
+fn api_urls_are_read_by_the_browsers_own_parser() {
+    let page = location::origin();
+    let scheme = page.split("//").next().expect("scheme");
+    for (url, origin) in [
+        ("/api/me", page.clone()),
+        ("api/me", page.clone()),
+        ("//elsewhere.example/x", format!("{scheme}//elsewhere.example")),
+        ("/\\elsewhere.example/x", format!("{scheme}//elsewhere.example")),
+        ("https://app.example@elsewhere.example/", "https://elsewhere.example".to_owned()),
+        ("https://API.example:443/x", "https://api.example".to_owned()),
+        ("ht\ttps://api.example/x", "https://api.example".to_owned()),
+        ("data:text/plain,x", "null".to_owned()),
+    ] {
+        let resolved = Browser.resolve_url(url).expect(url);
+        assert_eq!(resolved.origin, origin, "{url}");
+    }
+    assert_eq!(Browser.resolve_url("https://[nope/"), None);
 }
 
 /// A request nobody waits for any more (the keys, when the token request failed) stops.

@@ -3,8 +3,7 @@
 use leptos::either::{Either, EitherOf3, EitherOf4};
 use leptos::prelude::*;
 
-use crate::auth::oauth::bearer::bearer_error;
-use crate::auth::{ApiRequest, AuthFailure, AuthState, ErrorFamily, use_auth};
+use crate::auth::{ApiRequest, AuthFailure, AuthState, use_auth};
 
 #[component]
 pub fn Home() -> impl IntoView {
@@ -129,17 +128,10 @@ pub fn ApiPage() -> impl IntoView {
 async fn call_demo_api(auth: crate::auth::Auth) -> Result<String, String> {
     let url =
         auth.app_setting("demo_api").await.ok_or("This app has no demo API set up (config.json: app.demo_api).")?;
-    let response = auth.fetch(ApiRequest::get(&url)).await.map_err(|error| match error.family() {
-        ErrorFamily::Transport => "The demo API could not be reached. Check your connection and try again.".to_owned(),
-        _ => crate::auth::error_message(&error),
-    })?;
+    let response = auth.fetch(ApiRequest::get(&url)).await.map_err(|error| crate::auth::error_message(&error))?;
     if !response.ok() {
-        let reason = response.header("www-authenticate").and_then(bearer_error);
-        return Err(format!(
-            "The demo API refused the request (HTTP {}{}).",
-            response.status,
-            reason.map(|r| format!(": {r}")).unwrap_or_default()
-        ));
+        let reason = response.bearer_error().map(|error| format!(": {error}")).unwrap_or_default();
+        return Err(format!("The demo API refused the request (HTTP {}{reason}).", response.status));
     }
     let answer: DemoApiAnswer =
         response.json().map_err(|_| "The demo API sent an answer this page cannot read.".to_owned())?;

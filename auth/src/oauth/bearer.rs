@@ -109,6 +109,8 @@ mod tests {
         // Another scheme's error is not Bearer's.
         assert_eq!(bearer_error(r#"DPoP error="invalid_token", Bearer realm="api""#), None);
         assert_eq!(bearer_error(r#"Negotiate abc==, Bearer error="invalid_token""#).as_deref(), Some("invalid_token"));
+        // A challenge after Bearer's owns the parameters that follow it.
+        assert_eq!(bearer_error(r#"Bearer realm="api", DPoP error="invalid_token""#), None);
     }
 
     #[test]

@@ -129,12 +129,16 @@ impl ClientConfig {
         };
         let mut api_origins = Vec::with_capacity(document.api_origins.len());
         for origin in &document.api_origins {
-            let normal = normalized_origin(origin.trim()).ok_or_else(|| {
-                AuthError::Config(format!(
-                    "\"api_origins\" must list origins such as \"https://api.example.com\" (https, or http on \
-                     localhost; no path): \"{origin}\" is not one"
-                ))
-            })?;
+            // Plain http only to this machine, and only from an app served from it: an https
+            // app would otherwise hand tokens to whatever listens on a local port.
+            let normal = normalized_origin(origin.trim())
+                .filter(|normal| normal.starts_with("https://") || page_origin.starts_with("http://"))
+                .ok_or_else(|| {
+                    AuthError::Config(format!(
+                        "\"api_origins\" must list origins such as \"https://api.example.com\" (https, or http on \
+                         localhost for an app on localhost; no path): \"{origin}\" is not one"
+                    ))
+                })?;
             api_origins.push(normal);
         }
         Ok(ClientConfig {
@@ -217,9 +221,15 @@ mod tests {
 
     #[test]
     fn an_api_origin_with_a_path_or_without_tls_is_refused() {
-        for origins in [r#"["https://api.example.com/v1"]"#, r#"["http://api.example.com"]"#, r#"["*"]"#] {
+        for (origins, page) in [
+            (r#"["https://api.example.com/v1"]"#, ORIGIN),
+            (r#"["http://api.example.com"]"#, ORIGIN),
+            (r#"["*"]"#, ORIGIN),
+            // A local http API from an app on the web: any local process could take the token.
+            (r#"["http://localhost:9200"]"#, "https://app.example.com"),
+        ] {
             let text = format!(r#"{{"issuer":"https://id.example.com","client_id":"c","api_origins":{origins}}}"#);
-            let error = ClientConfig::parse(&text, ORIGIN).unwrap_err();
+            let error = ClientConfig::parse(&text, page).unwrap_err();
             assert!(
                 matches!(&error, AuthError::Config(detail) if detail.starts_with("\"api_origins\" must list origins")),
                 "{origins}: {error}"

@@ -63,6 +63,9 @@ pub enum AuthError {
     Network(String),
     /// No answer within the time allowed.
     Timeout,
+    /// An API request went out, but no answer came from the API (its server down, a CORS
+    /// refusal, no answer in time): the browser's reason.
+    ApiUnreachable(String),
     /// An API request was not sent: its URL's origin (given here, or the URL when it has
     /// none) is neither the app's nor one of the config's `api_origins`, and the access
     /// token goes nowhere else.
@@ -94,6 +97,7 @@ impl AuthError {
             AuthError::Network(_) => "network",
             AuthError::Timeout => "timeout",
             AuthError::ApiOriginNotAllowed(_) => "api_origin_not_allowed",
+            AuthError::ApiUnreachable(_) => "api_unreachable",
         }
     }
 
@@ -121,7 +125,7 @@ impl AuthError {
     /// `server_error`, `slow_down`). A renewal that fails so keeps the session.
     pub fn is_transient(&self) -> bool {
         match self {
-            AuthError::Network(_) | AuthError::Timeout => true,
+            AuthError::Network(_) | AuthError::Timeout | AuthError::ApiUnreachable(_) => true,
             AuthError::TokenRejected { status, error, .. } => match error.as_deref() {
                 Some("temporarily_unavailable" | "server_error" | "slow_down") => true,
                 Some(_) => *status >= 500,
@@ -134,7 +138,7 @@ impl AuthError {
     /// Which family the failure belongs to.
     pub fn family(&self) -> ErrorFamily {
         match self {
-            AuthError::Network(_) | AuthError::Timeout => ErrorFamily::Transport,
+            AuthError::Network(_) | AuthError::Timeout | AuthError::ApiUnreachable(_) => ErrorFamily::Transport,
             AuthError::NotSignedIn
             | AuthError::SessionExpired
             | AuthError::NoSignInInProgress
@@ -186,7 +190,8 @@ impl fmt::Display for AuthError {
             | AuthError::InvalidIdToken(detail)
             | AuthError::InvalidUserInfo(detail)
             | AuthError::Network(detail)
-            | AuthError::ApiOriginNotAllowed(detail) => write!(f, ": {}", Escaped(detail)),
+            | AuthError::ApiOriginNotAllowed(detail)
+            | AuthError::ApiUnreachable(detail) => write!(f, ": {}", Escaped(detail)),
             AuthError::Provider { error, description } => {
                 write!(f, ": {}", Escaped(error))?;
                 description.as_ref().map_or(Ok(()), |d| write!(f, " ({})", Escaped(d)))
@@ -288,6 +293,7 @@ mod tests {
             (AuthError::Config(String::new()), Setup),
             (AuthError::Storage, Setup),
             (AuthError::ApiOriginNotAllowed(String::new()), Setup),
+            (AuthError::ApiUnreachable(String::new()), Transport),
             (AuthError::Discovery(String::new()), Protocol),
             (AuthError::MalformedCallback(String::new()), Protocol),
             (AuthError::IssuerMismatch, Protocol),
@@ -301,7 +307,7 @@ mod tests {
             (AuthError::InvalidIdToken(String::new()), Protocol),
             (AuthError::InvalidUserInfo(String::new()), Protocol),
         ];
-        assert_eq!(cases.len(), 21, "one row per variant");
+        assert_eq!(cases.len(), 22, "one row per variant");
         for (error, family) in cases {
             assert_eq!(error.family(), family, "{error}");
         }

@@ -108,26 +108,41 @@ pub fn origin_of(url: &str) -> Option<&str> {
 
 /// An origin as written in the config (`https://api.example.com`, a trailing `/` allowed),
 /// in the form a browser serializes origins (RFC 6454 §6.2): scheme and host in lower case,
-/// the scheme's default port left out. `None` for anything with a path, query, fragment or
-/// user info, a host that is not ASCII (write it in punycode), or an endpoint that is not
-/// secure by [`is_secure_endpoint`].
+/// the scheme's default port left out. `None` for anything else: a path, query, fragment or
+/// user info; a host other than ASCII letters, digits, `-` and `.` (write others in
+/// punycode) or a bracketed IPv6 address; a port outside 1-65535 or with a leading zero;
+/// an endpoint that is not secure by [`is_secure_endpoint`]. Refused rather than guessed at,
+/// so that a typo is an error at start-up, not an origin that silently never matches.
 pub fn normalized_origin(text: &str) -> Option<String> {
     let text = text.strip_suffix('/').unwrap_or(text);
-    if !text.is_ascii() || !is_secure_endpoint(text) || origin_of(text) != Some(text) {
+    if !is_secure_endpoint(text) || origin_of(text) != Some(text) {
         return None;
     }
     let lower = text.to_ascii_lowercase();
-    let default_port = if lower.starts_with("https://") { ":443" } else { ":80" };
-    let origin = lower.strip_suffix(default_port).unwrap_or(&lower);
-    let authority = origin.strip_prefix("https://").or_else(|| origin.strip_prefix("http://"))?;
-    // The host is not empty, and a port is digits only. (Byte scans, as above.)
-    let port_at = match authority.bytes().rposition(|b| b == b':') {
-        Some(at) if !authority.ends_with(']') => at,
-        _ => authority.len(),
+    let (scheme, authority) = match lower.strip_prefix("https://") {
+        Some(authority) => ("https", authority),
+        None => ("http", lower.strip_prefix("http://")?),
     };
-    let port = authority.get(port_at..).unwrap_or_default();
-    let port_ok = port.is_empty() || (port.len() > 1 && port.bytes().skip(1).all(|b| b.is_ascii_digit()));
-    (port_at > 0 && port_ok).then(|| origin.to_owned())
+    let (host, port) = match authority.bytes().rposition(|b| b == b':') {
+        Some(at) if !authority.ends_with(']') => (authority.get(..at)?, Some(authority.get(at + 1..)?)),
+        _ => (authority, None),
+    };
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(ipv6) => !ipv6.is_empty() && ipv6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.'),
+        None => !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'),
+    };
+    let port = match port {
+        None => None,
+        Some(digits) => {
+            let number: u16 = digits.parse().ok().filter(|n| *n > 0 && !digits.starts_with('0'))?;
+            let default = if scheme == "https" { 443 } else { 80 };
+            (number != default).then_some(number)
+        }
+    };
+    host_ok.then(|| match port {
+        Some(port) => format!("{scheme}://{host}:{port}"),
+        None => format!("{scheme}://{host}"),
+    })
 }
 
 #[cfg(test)]
@@ -210,6 +225,8 @@ mod tests {
             ("http://localhost:80", "http://localhost"),
             ("http://localhost:9200", "http://localhost:9200"),
             ("http://[::1]:9200", "http://[::1]:9200"),
+            ("http://[::1]", "http://[::1]"),
+            ("http://127.0.0.1:9200", "http://127.0.0.1:9200"),
         ] {
             assert_eq!(normalized_origin(written).as_deref(), Some(normal), "{written}");
         }
@@ -223,6 +240,14 @@ mod tests {
             "https://api.example.com:",
             "https://api.example.com:x1",
             "https://:443",
+            "https://a.example:1:443",
+            "https://a.example:0443",
+            "https://a.example:0",
+            "https://a.example:65536",
+            "https://a b.example",
+            "https://a%2e.example",
+            "https://a\\b.example",
+            "https://a_b.example",
             "api.example.com",
             "*",
         ] {

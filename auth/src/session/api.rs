@@ -56,10 +56,12 @@ impl ApiRequest {
         ApiRequest::new("DELETE", url)
     }
 
-    /// Adds a header. An `Authorization` header is replaced by the access token's when the
-    /// request is sent.
+    /// Adds a header. An `Authorization` header is not kept: the request carries the access
+    /// token's, and only that.
     pub fn header(mut self, name: &str, value: &str) -> ApiRequest {
-        self.headers.push((name.to_owned(), value.to_owned()));
+        if !name.eq_ignore_ascii_case("authorization") {
+            self.headers.push((name.to_owned(), value.to_owned()));
+        }
         self
     }
 
@@ -69,9 +71,11 @@ impl ApiRequest {
         self
     }
 
-    /// Sets `value` as a JSON body, with `Content-Type: application/json`.
-    pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Result<ApiRequest, serde_json::Error> {
+    /// Sets `value` as a JSON body, with `Content-Type: application/json` in place of any
+    /// content type set before.
+    pub fn json<T: Serialize + ?Sized>(mut self, value: &T) -> Result<ApiRequest, serde_json::Error> {
         let body = serde_json::to_string(value)?;
+        self.headers.retain(|(name, _)| !name.eq_ignore_ascii_case("content-type"));
         Ok(self.header("Content-Type", "application/json").body(body))
     }
 
@@ -85,7 +89,7 @@ impl ApiRequest {
         &self.url
     }
 
-    /// The headers, in the order added.
+    /// The headers, in the order added (never an `Authorization` header).
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
     }

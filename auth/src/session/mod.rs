@@ -162,6 +162,8 @@ struct Memory {
     /// [`RETRY_AFTER_SECS`] get its error (or the access token, while it is still
     /// valid) instead of asking again.
     renewal_failed: Option<(u64, AuthError)>,
+    /// When an API's `invalid_token` last made the session renew a token that was not due.
+    renewed_for_a_rejection: Option<u64>,
 }
 
 /// A value that is loaded once: the value, or its load while under way.
@@ -679,9 +681,14 @@ impl<P: Platform> Session<P> {
     /// ([`AuthError::ApiOriginNotAllowed`]). The token is renewed first when due, as for
     /// [`Session::access_token`]. An answer saying the token itself is no good (401 with a
     /// `Bearer` challenge `error="invalid_token"`, RFC 6750 §3.1: revoked, or expired early)
-    /// gets one renewal and the request is sent once more with the new token; with no new
-    /// token to be had, that 401 is answered as it came. An API on another origin must expose
-    /// `WWW-Authenticate` to the page (`Access-Control-Expose-Headers`) for this to work.
+    /// gets one renewal and the request is sent once more with the new token. That 401 is
+    /// answered as it came when no new token can be had: no refresh token, a renewal that
+    /// failed for a passing reason (or failed within the last [`RETRY_AFTER_SECS`]), or a
+    /// token that such a renewal brought within the last [`RETRY_AFTER_SECS`] (an API that
+    /// refuses every token costs the provider one renewal per that time, not one per call).
+    /// A refused renewal ends the session: [`AuthError::SessionExpired`]. An API on another
+    /// origin must expose `WWW-Authenticate` to the page (`Access-Control-Expose-Headers`).
+    /// No answer from the API is [`AuthError::ApiUnreachable`].
     pub async fn fetch(&self, request: &ApiRequest) -> Result<HttpResponse, AuthError> {
         let url = self.api_url(request.url()).await?;
         let token = self.access_token().await?;
@@ -689,16 +696,25 @@ impl<P: Platform> Session<P> {
         if !token_rejected(response.status, response.header("www-authenticate")) {
             return Ok(response);
         }
-        match self.replace_rejected(&token).await? {
-            Some(renewed) if renewed != token => self.send_to_api(request, &url, &renewed).await,
-            // No way to renew, or a renewal that failed for a passing reason and left the
-            // same token: sending it again would only be refused again.
+        match self.replace_rejected(&token).await {
+            Ok(Some(renewed)) if renewed != token => self.send_to_api(request, &url, &renewed).await,
+            Err(error @ (AuthError::SessionExpired | AuthError::NotSignedIn)) => Err(error),
+            // No new token to be had: the API's answer stands.
             _ => Ok(response),
         }
     }
 
     async fn send_to_api(&self, request: &ApiRequest, url: &str, token: &str) -> Result<HttpResponse, AuthError> {
-        self.platform().send(HttpRequest::Api { request, url, token })?.await
+        let sent = self.platform().send(HttpRequest::Api { request, url, token });
+        match sent {
+            Ok(in_flight) => in_flight.await,
+            Err(error) => Err(error),
+        }
+        .map_err(|error| match error {
+            AuthError::Network(detail) => AuthError::ApiUnreachable(detail),
+            AuthError::Timeout => AuthError::ApiUnreachable("no answer in time".into()),
+            other => other,
+        })
     }
 
     /// `url` resolved against the page, if the access token may go there (RFC 9700 §4.10:
@@ -707,35 +723,52 @@ impl<P: Platform> Session<P> {
         let config = self.config().await?;
         let platform = self.platform();
         let resolved = platform.resolve_url(url).ok_or_else(|| AuthError::ApiOriginNotAllowed(url.to_owned()))?;
-        if resolved.origin == platform.origin() || config.api_origins.contains(&resolved.origin) {
-            Ok(resolved.href)
-        } else {
-            Err(AuthError::ApiOriginNotAllowed(resolved.origin))
-        }
+        // `null`: a URL without an origin (data:, about:), even on a page whose own origin is null.
+        let allowed = resolved.origin != "null"
+            && (resolved.origin == platform.origin() || config.api_origins.contains(&resolved.origin));
+        if allowed { Ok(resolved.href) } else { Err(AuthError::ApiOriginNotAllowed(resolved.origin)) }
     }
 
     /// A token in place of `rejected`, which an API refused: the one that replaced it
     /// meanwhile, else the renewal under way's, else a new renewal's, due or not. `None`
-    /// when there is no way to renew.
+    /// when there is no way to renew, or no new renewal is to be asked for yet (see
+    /// [`Session::fetch`]).
     async fn replace_rejected(&self, rejected: &str) -> Result<Option<String>, AuthError> {
-        let next = self.memory(|m| {
-            let Some(tokens) = m.tokens.as_ref() else { return Some(Next::Fail(AuthError::NotSignedIn)) };
+        #[allow(clippy::large_enum_variant)] // one short-lived value per call, never stored
+        enum Replacement {
+            Ready(String),
+            Await(SharedResult<String>),
+            Renew(TokenRequest, TokenExpectations, ProviderMetadata),
+            None,
+        }
+        let now = self.platform().now_secs();
+        let recently = |at: u64| now < at.saturating_add(RETRY_AFTER_SECS);
+        let replacement = self.memory(|m| {
+            let Some(tokens) = m.tokens.as_ref() else { return Err(AuthError::NotSignedIn) };
             if tokens.access_token.expose() != rejected {
-                return Some(Next::Ready(tokens.access_token.expose().to_owned()));
+                return Ok(Replacement::Ready(tokens.access_token.expose().to_owned()));
             }
             if let Some(renewal) = &m.renewal {
-                return Some(Next::Await(renewal.clone()));
+                return Ok(Replacement::Await(renewal.clone()));
             }
-            let (config, metadata) = m.config.value.as_ref().zip(m.metadata.value.as_ref())?;
-            let (request, expect) = refresh_request(metadata, config, tokens)?;
-            Some(Next::Renew((request, expect, metadata.clone()), None))
-        });
-        match next {
-            None => Ok(None),
-            Some(Next::Ready(token)) => Ok(Some(token)),
-            Some(Next::Await(renewal)) => renewal.await.map(Some),
-            Some(Next::Renew((request, expect, metadata), _)) => self.renew(request, expect, metadata).await.map(Some),
-            Some(Next::Fail(error)) => Err(error),
+            let backing_off = m.renewal_failed.as_ref().is_some_and(|(at, _)| recently(*at));
+            if backing_off || m.renewed_for_a_rejection.is_some_and(recently) {
+                return Ok(Replacement::None);
+            }
+            let provider = m.config.value.as_ref().zip(m.metadata.value.as_ref());
+            let Some((request, expect, metadata)) = provider.and_then(|(config, metadata)| {
+                refresh_request(metadata, config, tokens).map(|(r, e)| (r, e, metadata.clone()))
+            }) else {
+                return Ok(Replacement::None);
+            };
+            m.renewed_for_a_rejection = Some(now);
+            Ok(Replacement::Renew(request, expect, metadata))
+        })?;
+        match replacement {
+            Replacement::Ready(token) => Ok(Some(token)),
+            Replacement::Await(renewal) => renewal.await.map(Some),
+            Replacement::Renew(request, expect, metadata) => self.renew(request, expect, metadata).await.map(Some),
+            Replacement::None => Ok(None),
         }
     }
 

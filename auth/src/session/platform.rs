@@ -10,6 +10,7 @@ use crate::oauth::{AuthError, SignatureCheck};
 
 /// A request to send.
 #[derive(Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HttpRequest<'a> {
     /// A plain GET (metadata, config, keys): no headers at all.
     Get {
@@ -31,8 +32,8 @@ pub enum HttpRequest<'a> {
         /// The access token to present.
         token: &'a str,
     },
-    /// The app's request to an API, sent with `Authorization: Bearer` (RFC 6750 §2.1) in
-    /// place of any `Authorization` header the request has.
+    /// The app's request to an API, sent with `Authorization: Bearer` (RFC 6750 §2.1), the
+    /// only `Authorization` header (an [`ApiRequest`] keeps none of its own).
     Api {
         /// The request as the app made it.
         request: &'a ApiRequest,
@@ -64,7 +65,7 @@ impl core::fmt::Debug for HttpRequest<'_> {
 
 /// What came back: the status, the headers the browser lets the page read (for another
 /// origin, the CORS-safelisted ones and those it exposes), and the body as text.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct HttpResponse {
     /// The HTTP status code.
     pub status: u16,
@@ -72,6 +73,18 @@ pub struct HttpResponse {
     pub headers: Vec<(String, String)>,
     /// The body, as text.
     pub body: String,
+}
+
+/// The status and headers; of the body only its length, since a token endpoint's holds
+/// the tokens.
+impl core::fmt::Debug for HttpResponse {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("HttpResponse")
+            .field("status", &self.status)
+            .field("headers", &self.headers)
+            .field("body_len", &self.body.len())
+            .finish()
+    }
 }
 
 impl HttpResponse {
@@ -93,6 +106,12 @@ impl HttpResponse {
     /// Whether the status is 2xx.
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// The `error` of the `Bearer` challenge in `WWW-Authenticate` (RFC 6750 §3), such as
+    /// `invalid_token` or `insufficient_scope`, if the server sent one the page may read.
+    pub fn bearer_error(&self) -> Option<String> {
+        self.header("www-authenticate").and_then(crate::oauth::bearer::bearer_error)
     }
 
     /// The body read as JSON into a `T`.
@@ -184,4 +203,26 @@ pub trait Platform: 'static {
     fn navigate(&self, url: &str);
     /// Leaves the app by POSTing `fields` as a form to `action`; false if nothing was sent.
     fn navigate_by_post(&self, action: &str, fields: &[(&str, String)]) -> bool;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_shows_no_token_and_no_body() {
+        let api = ApiRequest::get("https://api.example/me");
+        let requests = [
+            HttpRequest::Api { request: &api, url: "https://api.example/me", token: "at-secret" },
+            HttpRequest::GetWithBearer { url: "https://id.example/me", token: "at-secret" },
+            HttpRequest::PostForm { url: "https://id.example/token", body: "code=code-secret" },
+        ];
+        for request in requests {
+            let shown = format!("{request:?}");
+            assert!(!shown.contains("secret") && shown.contains("example"), "{shown}");
+        }
+        let response = HttpResponse::new(200, "application/json", r#"{"access_token":"at-secret"}"#);
+        let shown = format!("{response:?}");
+        assert!(!shown.contains("secret") && shown.contains("body_len: 28"), "{shown}");
+    }
 }

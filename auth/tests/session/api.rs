@@ -42,6 +42,8 @@ fn a_request_leaves_with_the_token_in_place_of_any_authorization_and_its_answer_
         "the session's token, not the app's header"
     );
     assert_eq!(seen.api.as_ref(), Some(&request), "method, headers and body as the app made them");
+    let names: Vec<&str> = request.headers().iter().map(|(name, _)| name.as_str()).collect();
+    assert_eq!(names, ["X-Trace", "Content-Type"], "the app's Authorization header is not kept");
 }
 
 #[test]
@@ -68,6 +70,7 @@ fn a_request_for_an_origin_not_allowed_is_not_sent() {
         ("http://api.example/x", "http://api.example"),
         ("https://api.example:8443/x", "https://api.example:8443"),
         ("data:text/plain,x", "null"),
+        ("about:blank", "null"),
     ] {
         let refused = fetch(&world, &session, ApiRequest::get(url));
         assert_eq!(refused, Err(AuthError::ApiOriginNotAllowed(origin.into())), "{url}");
@@ -112,6 +115,7 @@ fn a_rejected_token_with_no_way_to_renew_is_answered_as_it_came() {
     let response = fetch(&world, &session, ApiRequest::get("/api/me")).expect("sent");
     assert_eq!(response.status, 401);
     assert_eq!(world.endpoints(from), [Api]);
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "the API's word does not end the session");
 }
 
 #[test]
@@ -141,23 +145,116 @@ fn a_renewal_that_fails_for_a_passing_reason_sends_no_useless_retry() {
 #[test]
 fn other_refusals_and_failures_pass_through_untouched() {
     let (world, session) = signed_in_with_the_api();
-    for (fault, status) in [
-        (Fault::Answer(403, r#"{"error":"insufficient_scope"}"#), 403),
-        (Fault::Answer(401, r#"{"error":"invalid_token"}"#), 401), // no challenge: nothing says the token is the problem
-        (Fault::Answer(500, "<html>oops</html>"), 500),
-        (Fault::Answer(404, ""), 404),
+    for (fault, status, body) in [
+        (Fault::Answer(403, r#"{"error":"insufficient_scope"}"#), 403, r#"{"error":"insufficient_scope"}"#),
+        // No challenge: nothing says the token is the problem.
+        (Fault::Answer(401, r#"{"error":"invalid_token"}"#), 401, r#"{"error":"invalid_token"}"#),
+        (Fault::Answer(500, "<html>oops</html>"), 500, "<html>oops</html>"),
+        (Fault::Answer(404, ""), 404, ""),
+        (Fault::Challenge(403, r#"Bearer error="insufficient_scope", scope="orders""#), 403, "{}"),
+        (Fault::Challenge(401, r#"Bearer realm="api""#), 401, "{}"),
+        (Fault::Challenge(400, r#"Bearer error="invalid_token""#), 400, "{}"),
     ] {
         let from = world.request_count();
         world.fault(Api, fault);
         let response = fetch(&world, &session, ApiRequest::get("/api/me")).expect("sent");
-        assert_eq!(response.status, status);
+        assert_eq!((response.status, response.body.as_str()), (status, body));
         assert_eq!(world.endpoints(from), [Api], "HTTP {status}: no renewal, no retry");
     }
+    for (fault, detail) in [(Fault::NetworkDown, "Failed to fetch"), (Fault::NoAnswer, "no answer in time")] {
+        let from = world.request_count();
+        world.fault(Api, fault);
+        let call = world.spawn({
+            let session = session.clone();
+            async move { session.fetch(&ApiRequest::get("/api/me")).await }
+        });
+        world.settle();
+        world.advance(16);
+        assert_eq!(call.take(), Some(Err(AuthError::ApiUnreachable(detail.into()))), "the API's, not the provider's");
+        assert_eq!(world.endpoints(from), [Api]);
+    }
+    assert!(matches!(session.state(), AuthState::SignedIn(_)));
+}
+
+#[test]
+fn the_retry_sends_the_same_request_again() {
+    let (world, session) = signed_in_with_the_api();
     let from = world.request_count();
-    world.fault(Api, Fault::NetworkDown);
-    let failed = fetch(&world, &session, ApiRequest::get("/api/me"));
-    assert_eq!(failed, Err(AuthError::Network("Failed to fetch".into())));
-    assert_eq!(world.endpoints(from), [Api]);
+    world.fault(Api, Fault::InvalidToken);
+    let request = ApiRequest::put(&format!("{API}/orders/7")).header("If-Match", "\"v2\"").body("note=tea");
+    fetch(&world, &session, request.clone()).expect("sent");
+    assert_eq!(world.request_to(Api, from, 0).api.as_ref(), Some(&request));
+    assert_eq!(world.request_to(Api, from, 1).api.as_ref(), Some(&request));
+}
+
+#[test]
+fn two_calls_rejected_together_share_one_renewal() {
+    let (world, session) = signed_in_with_the_api();
+    let from = world.request_count();
+    world.fault(Api, Fault::InvalidToken);
+    world.fault(Api, Fault::InvalidToken);
+    let calls: Vec<_> = (0..2)
+        .map(|_| {
+            let session = session.clone();
+            world.spawn(async move { session.fetch(&ApiRequest::get("/api/me")).await })
+        })
+        .collect();
+    world.settle();
+    for call in calls {
+        assert_eq!(call.take().map(|r| r.map(|response| response.status)), Some(Ok(200)));
+    }
+    assert_eq!(world.endpoints(from), [Api, Api, Refresh, Keys, Api, Api], "one renewal for both");
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "no refresh token presented twice");
+}
+
+#[test]
+fn an_api_refusing_every_token_costs_one_renewal_per_back_off_not_one_per_call() {
+    let (world, session) = signed_in_with_the_api();
+    let from = world.request_count();
+    for _ in 0..3 {
+        world.fault(Api, Fault::InvalidToken);
+    }
+    assert_eq!(fetch(&world, &session, ApiRequest::get("/api/me")).map(|r| r.status), Ok(401));
+    assert_eq!(fetch(&world, &session, ApiRequest::get("/api/me")).map(|r| r.status), Ok(401));
+    assert_eq!(world.endpoints(from), [Api, Refresh, Keys, Api, Api], "the second call renews nothing");
+    world.advance(leptos_oidc_auth::session::RETRY_AFTER_SECS);
+    let from = world.request_count();
+    world.fault(Api, Fault::InvalidToken);
+    assert_eq!(fetch(&world, &session, ApiRequest::get("/api/me")).map(|r| r.status), Ok(200));
+    assert_eq!(world.endpoints(from), [Api, Refresh, Keys, Api], "after the back-off, one renewal again");
+}
+
+#[test]
+fn a_rejected_token_while_renewals_back_off_is_answered_as_it_came() {
+    let (world, session) = signed_in_with_the_api();
+    world.set_hidden(true);
+    world.advance(TTL - 20); // due, not expired
+    world.fault(Refresh, Fault::NetworkDown);
+    crate::access_token(&world, &session).expect("the current token while it is valid");
+    let from = world.request_count();
+    world.fault(Api, Fault::InvalidToken);
+    let response = fetch(&world, &session, ApiRequest::get("/api/me")).expect("the API's answer");
+    assert_eq!(response.status, 401);
+    assert_eq!(world.endpoints(from), [Api], "the provider is not asked again so soon");
+}
+
+#[test]
+fn a_renewal_that_fails_once_the_token_has_expired_still_answers_the_apis_401() {
+    let (world, session) = signed_in_with_the_api();
+    world.set_hidden(true);
+    world.advance(TTL - 10); // due, not expired: the call renews beside itself
+    let from = world.request_count();
+    world.fault(Refresh, Fault::NoAnswer);
+    world.fault(Api, Fault::InvalidToken);
+    let call = world.spawn({
+        let session = session.clone();
+        async move { session.fetch(&ApiRequest::get("/api/me")).await }
+    });
+    world.settle();
+    world.advance(16); // the renewal gives up; the token has expired meanwhile
+    let response = call.take().expect("answered").expect("the API did answer");
+    assert_eq!(response.status, 401);
+    assert_eq!(world.endpoints(from), [Api, Refresh]);
 }
 
 #[test]

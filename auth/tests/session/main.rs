@@ -17,7 +17,7 @@ use world::{Endpoint, Fault, ISSUER, T0, TTL, Tab, World};
 
 use Endpoint::*;
 
-fn access_token(world: &World, session: &Session<Tab>) -> Result<String, AuthError> {
+pub(crate) fn access_token(world: &World, session: &Session<Tab>) -> Result<String, AuthError> {
     let session = session.clone();
     world.run(async move { session.access_token().await }).expect("answered without waiting on the provider")
 }

@@ -82,6 +82,8 @@ pub enum Fault {
     /// A resource server's 401 saying the token is no good (RFC 6750 §3.1), whatever the
     /// token.
     InvalidToken,
+    /// This status with this `WWW-Authenticate` challenge, instead of the real answer.
+    Challenge(u16, &'static str),
 }
 
 /// A request as the provider saw it.
@@ -638,6 +640,7 @@ impl World {
             HttpRequest::GetWithBearer { token, .. } => (BTreeMap::new(), Some(token.to_owned())),
             HttpRequest::Get { .. } => (BTreeMap::new(), None),
             HttpRequest::Api { token, .. } => (BTreeMap::new(), Some(token.to_owned())),
+            other => panic!("a request the world does not know: {other:?}"),
         };
         let api = match request {
             HttpRequest::Api { request, .. } => Some(request.clone()),
@@ -717,6 +720,11 @@ impl World {
             }
             Some(Fault::InvalidToken) => {
                 self.arriving.borrow_mut().push((answer, Ok(invalid_token())));
+            }
+            Some(Fault::Challenge(status, challenge)) => {
+                let mut response = HttpResponse::new(status, "application/json", "{}");
+                response.headers.push(("www-authenticate".into(), challenge.into()));
+                self.arriving.borrow_mut().push((answer, Ok(response)));
             }
             Some(Fault::HeldAnswer(status, body)) => {
                 let response = HttpResponse::new(status, "application/json", body);

@@ -512,7 +512,12 @@ async fn a_refused_renewal_on_a_protected_page_says_the_session_has_ended() {
     with_browser("refresh_invalid_grant", |browser| async move {
         call_the_api_once_renewal_is_due(&browser).await;
         browser.wait_for_text("[role=alert] h2", "Your session has ended").await;
-        browser.wait_for_text("[role=alert] .message", "Your session has ended. Sign in again to continue.").await;
+        browser
+            .wait_for_text(
+                "[role=alert] .message",
+                "The sign-in service did not renew your session: it may have expired or been ended elsewhere.",
+            )
+            .await;
         assert_eq!(browser.shown_error_code().await, "session_expired");
         browser.wait_for_text("[role=alert] button", "Sign in").await;
         browser.snapshot("fault-session-ended").await;

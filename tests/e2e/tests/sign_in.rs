@@ -466,4 +466,3 @@ async fn a_hidden_tab_renews_nothing_and_renews_first_when_shown_again() {
     })
     .await;
 }
-

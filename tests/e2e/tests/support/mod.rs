@@ -349,12 +349,20 @@ impl Browser {
 
     /// Saves a screenshot as `<E2E_SCREENSHOTS>/<name>.png` when that variable is set:
     /// how the pages look to a person, for review.
+    /// With E2E_SCREENSHOTS=<dir>: the page now, at desktop width (`<name>.png`) and at a
+    /// phone's (`<name>-phone.png`, 390 x 844).
     pub async fn snapshot(&self, name: &str) {
-        if let Ok(dir) = std::env::var("E2E_SCREENSHOTS") {
-            let _ = std::fs::create_dir_all(&dir);
+        let Ok(dir) = std::env::var("E2E_SCREENSHOTS") else { return };
+        let _ = std::fs::create_dir_all(&dir);
+        if let Ok(png) = self.client.screenshot().await {
+            let _ = std::fs::write(format!("{dir}/{name}.png"), png);
+        }
+        if self.client.set_window_size(390, 844).await.is_ok() {
+            tokio::time::sleep(Duration::from_millis(200)).await; // the layout settles
             if let Ok(png) = self.client.screenshot().await {
-                let _ = std::fs::write(format!("{dir}/{name}.png"), png);
+                let _ = std::fs::write(format!("{dir}/{name}-phone.png"), png);
             }
+            let _ = self.client.set_window_size(1200, 900).await;
         }
     }
 
