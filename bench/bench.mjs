@@ -1,6 +1,9 @@
 // Measures the apps side by side in headless Chromium against the local provider (which
-// signs alice in and consents at once): first-load bytes, and medians of load, sign-in and
-// callback times, interleaved run by run, each run in fresh browser contexts (cold cache).
+// signs alice in and consents at once): first-load bytes, and medians of load, sign-in,
+// reload and callback times, interleaved run by run, each run in fresh browser contexts
+// (cold cache), on two profiles: "plain" (this machine, loopback) and "mobile" (a mid-range
+// phone on a mobile network, through the DevTools protocol: 150 ms latency, 1.6 Mbit/s down,
+// 750 kbit/s up, the CPU 4x slower; the apps' files are served gzip-compressed either way).
 //
 // Usage: node bench/bench.mjs <runs> <out.json> name=url=distDir ...
 // The first app is "ours", the second the baseline the ratios compare against; an app whose
@@ -13,6 +16,11 @@ import { chromium } from 'playwright-core';
 
 const [runsArg, outPath, ...appArgs] = process.argv.slice(2);
 const RUNS = Number(runsArg);
+const PROFILES = {
+  plain: null,
+  mobile: { latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8, cpuSlowdown: 4 },
+};
+const PROFILE_NAMES = (process.env.BENCH_PROFILES ?? 'plain,mobile').split(',');
 const PROVIDER = process.env.PROVIDER_URL ?? 'http://127.0.0.1:9000';
 const PERSON = 'Alice Liddell';
 const apps = appArgs.map((arg) => {
@@ -63,7 +71,7 @@ const INSTRUMENT = `(() => {
 })();`;
 
 async function waitForMark(page, name) {
-  await page.waitForFunction((n) => window.__bench && window.__bench[n], name, { timeout: 20000 });
+  await page.waitForFunction((n) => window.__bench && window.__bench[n], name, { timeout: 60000 });
   return page.evaluate((n) => window.__bench[n], name);
 }
 
@@ -73,7 +81,7 @@ async function waitForMark(page, name) {
 // gets its "Sign in" clicked at once, as the least a person would have to do.
 async function waitForPersonSince(page, since) {
   let clicked = false;
-  for (let i = 0; i < 2000; i++) {
+  for (let i = 0; i < 6000; i++) {
     const marks = await page.evaluate(() => window.__bench).catch(() => undefined);
     if (marks?.person && marks.person.epoch >= since) return { at: marks.person.epoch, clicked };
     if (!clicked && marks?.signIn && marks.signIn.epoch >= since && !marks.person) {
@@ -94,6 +102,24 @@ async function newContext(browser) {
   return context;
 }
 
+// A page of `context` on `profile`: network and CPU throttled through the DevTools protocol,
+// for every request and navigation the page makes. Returns the page and its CDP session.
+async function newPage(context, profile) {
+  const page = await context.newPage();
+  const cdp = await context.newCDPSession(page);
+  if (profile) {
+    await cdp.send('Network.enable');
+    await cdp.send('Network.emulateNetworkConditions', {
+      offline: false,
+      latency: profile.latency,
+      downloadThroughput: profile.downloadThroughput,
+      uploadThroughput: profile.uploadThroughput,
+    });
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate: profile.cpuSlowdown });
+  }
+  return { page, cdp };
+}
+
 // Clicks the visible "Sign in" button, in the page, and returns the click's wall-clock time.
 function clickSignIn(page) {
   return page.evaluate(() => {
@@ -104,14 +130,14 @@ function clickSignIn(page) {
   });
 }
 
-async function measureOnce(browser, app) {
+async function measureOnce(browser, app, profile) {
   // Load and sign-in: a fresh context, the whole flow as a person goes through it.
   const first = await newContext(browser);
-  const page = await first.newPage();
+  const { page } = await newPage(first, profile);
   await page.goto(`${app.url}/`);
   const load = (await waitForMark(page, 'signIn')).now;
   const clickedAt = await clickSignIn(page);
-  await page.waitForURL(`${app.url}/**`, { timeout: 20000 });
+  await page.waitForURL(`${app.url}/**`, { timeout: 60000 });
   const signIn = (await waitForMark(page, 'person')).epoch - clickedAt;
   // Reload: from the reload to the person on the page again, whatever documents it goes
   // through (ours: a silent sign-in through the provider, as no token is stored; the
@@ -128,10 +154,9 @@ async function measureOnce(browser, app) {
   // Callback: a fresh context; the provider's redirect back is held, then opened as a
   // navigation of its own, so that its time starts at the callback's navigation start.
   const second = await newContext(browser);
-  const tab = await second.newPage();
   // Held at the network layer (CDP Fetch): the callback is the end of a redirect chain,
   // which page.route() does not see.
-  const cdp = await second.newCDPSession(tab);
+  const { page: tab, cdp } = await newPage(second, profile);
   let callbackUrl;
   cdp.on('Fetch.requestPaused', (event) => {
     callbackUrl = event.request.url;
@@ -141,7 +166,7 @@ async function measureOnce(browser, app) {
   await tab.goto(`${app.url}/`);
   await waitForMark(tab, 'signIn');
   await clickSignIn(tab);
-  for (let i = 0; i < 400 && !callbackUrl; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 3000 && !callbackUrl; i++) await new Promise((r) => setTimeout(r, 10));
   if (!callbackUrl) throw new Error(`${app.name}: the provider never redirected back`);
   await cdp.send('Fetch.disable');
   const requestList = [];
@@ -154,11 +179,15 @@ async function measureOnce(browser, app) {
   return { load, signIn, reload, reloadClicked, reloadRequests: reloadRequests.length, reloadRequestList: reloadRequests, callback, requests: requestList.length, requestList, preflights: atProvider.OPTIONS ?? 0, providerRequests: atProvider };
 }
 
-const median = (xs) => {
+// The q-quantile by linear interpolation between the closest ranks.
+const quantile = (xs, q) => {
   const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+  const at = (s.length - 1) * q;
+  const low = Math.floor(at);
+  return s[low] + (s[Math.min(low + 1, s.length - 1)] - s[low]) * (at - low);
 };
+const median = (xs) => quantile(xs, 0.5);
+const spread = (xs) => ({ median: median(xs), q1: quantile(xs, 0.25), q3: quantile(xs, 0.75) });
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
@@ -166,40 +195,46 @@ const browser = await chromium.launch({
     '--disable-background-networking', '--disable-component-update', '--disable-sync'],
 });
 const timed = apps.filter((a) => a.url !== '-');
-const samples = Object.fromEntries(timed.map((a) => [a.name, []]));
+// samples[profile][app]: one entry per run.
+const samples = Object.fromEntries(PROFILE_NAMES.map((p) => [p, Object.fromEntries(timed.map((a) => [a.name, []]))]));
 try {
-  // One warm-up round each (JIT, server caches), not counted.
-  for (const app of timed) await measureOnce(browser, app);
-  for (let run = 0; run < RUNS; run++) {
-    // Interleaved, and the order alternates so neither app always goes first.
-    const order = run % 2 ? [...timed].reverse() : timed;
-    for (const app of order) samples[app.name].push(await measureOnce(browser, app));
+  for (const profileName of PROFILE_NAMES) {
+    const profile = PROFILES[profileName];
+    // One warm-up round each (JIT, server caches), not counted.
+    for (const app of timed) await measureOnce(browser, app, profile);
+    for (let run = 0; run < RUNS; run++) {
+      // Interleaved, and the order alternates so neither app always goes first.
+      const order = run % 2 ? [...timed].reverse() : timed;
+      for (const app of order) samples[profileName][app.name].push(await measureOnce(browser, app, profile));
+    }
   }
 } finally {
   await browser.close();
 }
 
-const results = { runs: RUNS, date: new Date().toISOString(), apps: {} };
+const results = { runs: RUNS, date: new Date().toISOString(), profiles: PROFILES, apps: {} };
 for (const app of apps) {
-  const entry = (results.apps[app.name] = { bytes: bytes(app.dist) });
-  const s = samples[app.name];
-  if (!s) continue;
-  Object.assign(entry, {
-    median_ms: {
-      load: median(s.map((x) => x.load)),
-      sign_in: median(s.map((x) => x.signIn)),
-      reload: median(s.map((x) => x.reload)),
-      callback: median(s.map((x) => x.callback)),
-    },
-    reload_requests: median(s.map((x) => x.reloadRequests)),
-    reload_needed_a_click: s.some((x) => x.reloadClicked),
-    reload_request_list: s[s.length - 1].reloadRequestList,
-    callback_requests: median(s.map((x) => x.requests)),
-    callback_preflights: median(s.map((x) => x.preflights)),
-    callback_provider_requests: s[s.length - 1].providerRequests,
-    callback_request_list: s[s.length - 1].requestList,
-    samples: s.map(({ providerRequests, requestList, ...rest }) => rest),
-  });
+  const entry = (results.apps[app.name] = { bytes: bytes(app.dist), profiles: {} });
+  for (const profileName of PROFILE_NAMES) {
+    const s = samples[profileName][app.name];
+    if (!s) continue;
+    entry.profiles[profileName] = {
+      ms: {
+        load: spread(s.map((x) => x.load)),
+        sign_in: spread(s.map((x) => x.signIn)),
+        reload: spread(s.map((x) => x.reload)),
+        callback: spread(s.map((x) => x.callback)),
+      },
+      reload_requests: median(s.map((x) => x.reloadRequests)),
+      reload_needed_a_click: s.some((x) => x.reloadClicked),
+      reload_request_list: s[s.length - 1].reloadRequestList,
+      callback_requests: median(s.map((x) => x.requests)),
+      callback_preflights: median(s.map((x) => x.preflights)),
+      callback_provider_requests: s[s.length - 1].providerRequests,
+      callback_request_list: s[s.length - 1].requestList,
+      samples: s.map(({ providerRequests, requestList, reloadRequestList, ...rest }) => rest),
+    };
+  }
 }
 const [ours, base, reference] = apps.map((a) => results.apps[a.name]);
 if (reference) results.auth_adds_gzip = ours.bytes.gzip - reference.bytes.gzip;
@@ -207,28 +242,33 @@ mkdirSync(dirname(outPath), { recursive: true });
 writeFileSync(outPath, JSON.stringify(results, null, 2));
 
 const kb = (n) => (n / 1000).toFixed(1);
-const rows = [
-  ['first load, raw KB', (r) => r.bytes.raw, kb],
-  ['first load, gzip KB', (r) => r.bytes.gzip, kb],
-  ['first load, brotli KB', (r) => r.bytes.brotli, kb],
-  ['load ms', (r) => r.median_ms?.load],
-  ['sign-in ms', (r) => r.median_ms?.sign_in],
-  ['reload to person ms', (r) => r.median_ms?.reload],
-  ['reload requests', (r) => r.reload_requests],
-  ['reload needed a click', (r) => (r.reload_needed_a_click ? 'yes' : 'no'), (v) => v],
-  ['callback ms', (r) => r.median_ms?.callback],
-  ['callback requests', (r) => r.callback_requests],
-  ['callback preflights', (r) => r.callback_preflights],
-];
 const names = apps.map((a) => a.name);
-const cell = (c, i) => String(c ?? '').padEnd(i === 0 ? 24 : 14);
-console.log(`\n${RUNS} runs each, interleaved, fresh browser context per run; times are medians.\n`);
+const cell = (c, i) => String(c ?? '').padEnd(i === 0 ? 30 : 22);
+const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b ? (a / b).toFixed(2) : '');
+console.log(`\n${RUNS} runs each per profile, interleaved, fresh browser context per run; times are medians (interquartile range).\n`);
 console.log(['', ...names, `${names[0]}/${names[1]}`].map(cell).join(''));
-for (const [label, get, show = (v) => (Number.isInteger(v) ? v : v?.toFixed(1))] of rows) {
-  const values = apps.map((a) => get(results.apps[a.name]));
-  const numeric = typeof get(ours) === 'number' && typeof get(base) === 'number';
-  const ratio = numeric && get(base) ? (get(ours) / get(base)).toFixed(2) : '';
-  console.log([label, ...values.map((v) => (v == null ? '' : show(v))), ratio].map(cell).join(''));
+for (const [label, get] of [['first load, raw KB', (r) => r.bytes.raw], ['first load, gzip KB', (r) => r.bytes.gzip], ['first load, brotli KB', (r) => r.bytes.brotli]]) {
+  console.log([label, ...apps.map((a) => kb(get(results.apps[a.name]))), ratio(get(ours), get(base))].map(cell).join(''));
+}
+for (const profileName of PROFILE_NAMES) {
+  const of = (r) => r.profiles[profileName];
+  const timing = (key) => (r) => of(r)?.ms[key];
+  const show = (t) => (t ? `${Math.round(t.median)} (${Math.round(t.q1)}-${Math.round(t.q3)})` : '');
+  for (const [label, get, fmt = (v) => v] of [
+    ['load ms', timing('load'), show],
+    ['sign-in ms', timing('sign_in'), show],
+    ['reload to person ms', timing('reload'), show],
+    ['reload requests', (r) => of(r)?.reload_requests],
+    ['reload needed a click', (r) => (of(r) ? (of(r).reload_needed_a_click ? 'yes' : 'no') : undefined)],
+    ['callback ms', timing('callback'), show],
+    ['callback requests', (r) => of(r)?.callback_requests],
+    ['callback preflights', (r) => of(r)?.callback_preflights],
+  ]) {
+    const values = apps.map((a) => get(results.apps[a.name]));
+    const [a, b] = [get(ours), get(base)];
+    const r = a && typeof a === 'object' ? ratio(a.median, b?.median) : ratio(a, b);
+    console.log([`${profileName}: ${label}`, ...values.map((v) => (v == null ? '' : fmt(v))), r].map(cell).join(''));
+  }
 }
 if (reference) console.log(`\nwhat the auth module adds (${names[0]} - ${names[2]}), gzip: ${kb(results.auth_adds_gzip)} KB`);
 console.log(`JSON: ${outPath}`);

@@ -1,5 +1,6 @@
 // Serves the release build (dist/) on loopback, as a static host would: files by path,
-// and index.html for every other path (the SPA's routes, /callback included).
+// and index.html for every other path (the SPA's routes, /callback included), gzip-compressed
+// (level 9) for a browser that accepts it.
 // Usage: node tools/serve.mjs [dist-dir] [port]
 // APP_CONFIG=FILE serves FILE as /config.json instead, with the page's CSP rewritten for
 // its provider: the same build deployed against another provider (the e2e tests' fault
@@ -7,6 +8,7 @@
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { gzipSync } from 'node:zlib';
 import { withPolicy } from './csp.mjs';
 
 const root = resolve(process.argv[2] ?? 'dist');
@@ -22,6 +24,13 @@ const TYPES = {
   '.svg': 'image/svg+xml',
   '.png': 'image/png',
   '.ico': 'image/x-icon',
+};
+
+// Compressed bodies, by file: the files do not change while this serves them.
+const compressed = new Map();
+const gzipped = (key, body) => {
+  if (!compressed.has(key)) compressed.set(key, gzipSync(body, { level: 9 }));
+  return compressed.get(key);
 };
 
 async function fileFor(urlPath) {
@@ -47,7 +56,11 @@ async function handle(req, res) {
   const isHtml = path.endsWith('.html');
   if (configOverride && path === join(root, 'config.json')) body = configOverride;
   if (configOverride && isHtml) body = withPolicy(body.toString('utf8'), configOverride);
+  const gzip = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '') && extname(path) !== '.png';
+  if (gzip) body = gzipped(path, body);
   res.writeHead(200, {
+    ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    vary: 'Accept-Encoding',
     'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
     // Trunk names assets by content hash, so they can be cached for good; the page cannot.
     'cache-control': isHtml || path.endsWith('config.json') ? 'no-cache' : 'public, max-age=31536000, immutable',
