@@ -303,6 +303,19 @@ impl<P: Platform> Session<P> {
         // Known before the config loads, so the page never flashes "signed out" first.
         if self.may_restore() {
             self.set_state(AuthState::Restoring);
+            // A reload: the config this tab signed in with (if the marker is its sign-in's)
+            // sends the browser on at once, a round trip sooner than config.json would. The
+            // callback takes in any change to config.json for the next reload.
+            let cached = steps::cached_config(platform).filter(|config| {
+                platform.path() != config.callback_path()
+                    && store::marker(platform)
+                        .is_some_and(|m| m.issuer == config.issuer && m.client_id == config.client_id)
+            });
+            if let Some(config) = cached
+                && self.restore(&config).await
+            {
+                return;
+            }
         }
         let config = match self.config().await {
             Ok(config) => config,
@@ -438,8 +451,8 @@ impl<P: Platform> Session<P> {
         // a loop (a new marker comes only from a sign-in that worked).
         store::set_restore_tried(platform, text.as_deref());
         store::set_restore_signal(platform, store::sign_out_signal(platform).as_deref());
-        let Ok((config, metadata)) = self.provider().await else { return false };
-        match steps::start_sign_in(platform, &config, &metadata, &platform.path_query_fragment(), true) {
+        let Ok(metadata) = self.metadata(config).await else { return false };
+        match steps::start_sign_in(platform, config, &metadata, &platform.path_query_fragment(), true) {
             Ok(url) => {
                 platform.navigate(&url);
                 true
@@ -474,11 +487,15 @@ impl<P: Platform> Session<P> {
     /// The configuration and the provider's metadata.
     async fn provider(&self) -> Result<(ClientConfig, ProviderMetadata), AuthError> {
         let config = self.config().await?;
-        let (session, for_config) = (self.clone(), config.clone());
-        let metadata = self
-            .load_once(|m| &mut m.metadata, async move { steps::load_metadata(session.platform(), &for_config).await })
-            .await?;
+        let metadata = self.metadata(&config).await?;
         Ok((config, metadata))
+    }
+
+    /// The metadata of `config`'s provider.
+    async fn metadata(&self, config: &ClientConfig) -> Result<ProviderMetadata, AuthError> {
+        let (session, config) = (self.clone(), config.clone());
+        self.load_once(|m| &mut m.metadata, async move { steps::load_metadata(session.platform(), &config).await })
+            .await
     }
 
     /// The value in `slot`; else the load under way for it; else `load`, which is then the
@@ -595,6 +612,14 @@ impl<P: Platform> Session<P> {
             );
         }
         store::set_restore_tried(platform, None);
+        if signed_in.silent {
+            // The restore went out with the config this tab had kept (see `start`): read
+            // config.json now, so that a change to it counts from the next reload on.
+            let session = self.clone();
+            platform.spawn(Box::pin(async move {
+                let _ = steps::load_config(session.platform(), &session.inner.config_url).await;
+            }));
+        }
         let claims = signed_in.tokens.id_claims.clone();
         // The profile request leaves first, with the token fresh from the exchange (no
         // renewal check needed): the signed-in page then paints while it is in flight,

@@ -31,9 +31,14 @@ pub async fn load_config(platform: &impl Platform, url: &str) -> Result<ClientCo
 /// (RFC 6749 §4.1.3), and reusing it spares the callback a fetch. `None` unless the page
 /// is that config's callback route.
 pub fn config_for_callback(platform: &impl Platform) -> Option<ClientConfig> {
-    let document = store::cached_config::<ConfigDocument>(platform)?;
-    let config = ClientConfig::from_document(document, &platform.origin()).ok()?;
+    let config = cached_config(platform)?;
     (config.callback_path() == platform.path()).then_some(config)
+}
+
+/// The config this tab last loaded, if it still reads as one for this page's origin.
+pub fn cached_config(platform: &impl Platform) -> Option<ClientConfig> {
+    let document = store::cached_config::<ConfigDocument>(platform)?;
+    ClientConfig::from_document(document, &platform.origin()).ok()
 }
 
 /// The provider's metadata: from this tab's cache when it is there and still for the

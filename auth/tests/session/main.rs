@@ -793,12 +793,14 @@ fn a_reload_restores_the_session_silently_and_comes_back_to_the_same_place() {
     let page = world.open("/orders?page=2#top");
     assert_eq!(world.states(), [AuthState::Restoring], "no flash of the signed-out page");
     assert_eq!(page.state(), AuthState::Restoring);
-    assert_eq!(world.endpoints(before), [Config, Authorize], "metadata from the tab's cache");
+    assert_eq!(world.endpoints(before), [Authorize], "config and metadata from the tab's own copies");
     assert_eq!(last_authorization(&world).get("prompt").map(String::as_str), Some("none"));
 
+    let before = world.request_count();
     let callback = world.approve();
     let restored = world.open(&callback);
     assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
+    assert!(world.endpoints(before).contains(&Config), "config.json read after the restore, for the next one");
     assert_eq!(world.page(), "/orders?page=2#top", "the exact page, query and fragment");
     assert!(
         !world.tab().storage.borrow().contains_key("leptos-oidc:restore-tried"),
@@ -811,6 +813,43 @@ fn a_reload_restores_the_session_silently_and_comes_back_to_the_same_place() {
     let tab = world.open("/");
     assert_eq!(tab.state(), AuthState::Restoring);
     assert_eq!(world.endpoints(before), [Config, Discovery, Authorize]);
+}
+
+#[test]
+fn a_changed_config_json_counts_from_the_reload_after_a_restore() {
+    let world = World::new();
+    world.signed_in();
+    world.open("/");
+    let restored = world.open(&world.approve());
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)));
+    // The deployer turns restoring off meanwhile: the restore above read it back.
+    world.configure(r#","restore_session":false"#);
+    world.open("/");
+    let restored = world.open(&world.approve());
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "that reload still went with the tab's copy");
+    let before = world.request_count();
+    let page = world.open("/");
+    assert_eq!(page.state(), AuthState::SignedOut);
+    assert!(!world.endpoints(before).contains(&Authorize), "the changed config.json counts now");
+    assert_eq!(world.marker(), None);
+}
+
+#[test]
+fn a_marker_from_another_config_is_not_judged_by_the_tabs_copy() {
+    // The app was redeployed for another client, and another tab signed in with it. This
+    // tab's copy of the old config must not judge that marker (it would drop a good one):
+    // config.json does, and the restore goes ahead.
+    let world = World::new();
+    world.signed_in();
+    world.configure_client_id("another-spa");
+    let newer = format!(r#"{{"issuer":"{ISSUER}","client_id":"another-spa","expires_at":{}}}"#, world.now() + 3600);
+    world.shared_storage.borrow_mut().insert("leptos-oidc:session".into(), newer.clone());
+    let before = world.request_count();
+    let page = world.open("/");
+    assert_eq!(page.state(), AuthState::Restoring);
+    assert_eq!(world.endpoints(before), [Config, Authorize]);
+    assert_eq!(last_authorization(&world).get("client_id").map(String::as_str), Some("another-spa"));
+    assert_eq!(world.marker(), Some(newer), "the marker is kept");
 }
 
 #[test]

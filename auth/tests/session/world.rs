@@ -150,6 +150,8 @@ pub struct World {
     hidden: Cell<bool>,
     /// More members for config.json, each starting with a comma.
     config_extra: RefCell<String>,
+    /// The client_id config.json names (the provider knows only [`CLIENT_ID`]).
+    config_client_id: RefCell<&'static str>,
     /// Everything that reached the provider (or the app's server), in order, navigations
     /// included.
     pub requests: RefCell<Vec<Seen>>,
@@ -191,6 +193,7 @@ impl World {
             storage_refused: Cell::new(false),
             hidden: Cell::new(false),
             config_extra: RefCell::default(),
+            config_client_id: RefCell::new(CLIENT_ID),
             requests: RefCell::default(),
             arriving: RefCell::default(),
             held: RefCell::default(),
@@ -366,6 +369,11 @@ impl World {
         *self.config_extra.borrow_mut() = extra.to_owned();
     }
 
+    /// Has config.json name another client, as a redeployed app's might.
+    pub fn configure_client_id(&self, client_id: &'static str) {
+        *self.config_client_id.borrow_mut() = client_id;
+    }
+
     /// The session marker as stored, if any.
     pub fn marker(&self) -> Option<String> {
         self.shared_storage.borrow().get("leptos-oidc:session").cloned()
@@ -486,8 +494,8 @@ impl World {
         let form = &request.form;
         match request.endpoint {
             Endpoint::Config => {
-                let extra = self.config_extra.borrow();
-                json(200, format!(r#"{{"issuer":"{ISSUER}","client_id":"{CLIENT_ID}"{extra}}}"#))
+                let (extra, client_id) = (self.config_extra.borrow(), self.config_client_id.borrow());
+                json(200, format!(r#"{{"issuer":"{ISSUER}","client_id":"{client_id}"{extra}}}"#))
             }
             Endpoint::Discovery => {
                 let end_session = if provider.end_session_endpoint {
