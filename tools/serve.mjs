@@ -26,12 +26,17 @@ const TYPES = {
   '.ico': 'image/x-icon',
 };
 
-// Compressed bodies, by file: the files do not change while this serves them.
+// Compressed bodies, by file and version (a rebuild while this runs makes new ones).
 const compressed = new Map();
 const gzipped = (key, body) => {
   if (!compressed.has(key)) compressed.set(key, gzipSync(body, { level: 9 }));
   return compressed.get(key);
 };
+// Whether Accept-Encoding takes gzip (and not with q=0).
+const acceptsGzip = (header = '') => header.split(',').some((item) => {
+  const [coding, ...params] = item.trim().split(';').map((p) => p.trim());
+  return coding === 'gzip' && !params.some((p) => /^q=0(\.0*)?$/.test(p));
+});
 
 async function fileFor(urlPath) {
   const clean = normalize(decodeURIComponent(urlPath)).replace(/^([/\\])+/, '');
@@ -56,8 +61,11 @@ async function handle(req, res) {
   const isHtml = path.endsWith('.html');
   if (configOverride && path === join(root, 'config.json')) body = configOverride;
   if (configOverride && isHtml) body = withPolicy(body.toString('utf8'), configOverride);
-  const gzip = /\bgzip\b/.test(req.headers['accept-encoding'] ?? '') && extname(path) !== '.png';
-  if (gzip) body = gzipped(path, body);
+  const gzip = acceptsGzip(req.headers['accept-encoding']) && extname(path) !== '.png';
+  if (gzip) {
+    const { mtimeMs, size } = await stat(path);
+    body = gzipped(`${path}:${mtimeMs}:${size}:${configOverride ? 'override' : ''}`, body);
+  }
   res.writeHead(200, {
     ...(gzip ? { 'content-encoding': 'gzip' } : {}),
     vary: 'Accept-Encoding',

@@ -87,8 +87,11 @@ pub fn error_message(error: &AuthError) -> String {
             "The sign-in service could not be reached. Check your connection.".into()
         }
         AuthError::Timeout => "The sign-in service did not answer in time.".into(),
-        AuthError::ApiUnreachable(_) => {
-            "The server could not be reached, or did not answer in time. Check your connection and try again.".into()
+        AuthError::ApiUnreachable(_) => "The server could not be reached, or did not answer in time. If you were \
+             saving something, check whether it was saved before trying again."
+            .into(),
+        AuthError::ApiRequestInvalid(detail) => {
+            format!("This app built a request the browser would not send ({detail}), so nothing was sent.")
         }
         AuthError::ApiOriginNotAllowed(origin) => format!(
             "This app tried to send your sign-in to {origin}, a server it is not set up to trust, so nothing was sent."
@@ -155,6 +158,7 @@ mod tests {
             AuthError::Timeout,
             AuthError::ApiOriginNotAllowed("https://x.example".into()),
             AuthError::ApiUnreachable("x".into()),
+            AuthError::ApiRequestInvalid("x".into()),
         ];
         let mut seen = std::collections::BTreeSet::new();
         for error in &errors {

@@ -1,6 +1,6 @@
 //! The address bar and navigation.
 
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
 use crate::session::platform::ResolvedUrl;
 
@@ -19,6 +19,22 @@ pub fn resolve(url: &str) -> Option<ResolvedUrl> {
     let base = web_sys::window()?.document()?.base_uri().ok()??;
     let parsed = web_sys::Url::new_with_base(url, &base).ok()?;
     Some(ResolvedUrl { href: parsed.href(), origin: parsed.origin() })
+}
+
+/// Whether this page was reached by Back or Forward: its Navigation Timing entry's `type`
+/// is `back_forward`. (Read through `Reflect`: web-sys's typed Performance bindings cost
+/// more than this one property.)
+pub fn came_back() -> bool {
+    let read = || -> Option<bool> {
+        let window: JsValue = web_sys::window()?.into();
+        let performance = js_sys::Reflect::get(&window, &"performance".into()).ok()?;
+        let entries: js_sys::Function =
+            js_sys::Reflect::get(&performance, &"getEntriesByType".into()).ok()?.dyn_into().ok()?;
+        let list: js_sys::Array = entries.call1(&performance, &"navigation".into()).ok()?.dyn_into().ok()?;
+        let kind = js_sys::Reflect::get(&list.get(0), &"type".into()).ok()?;
+        Some(kind.as_string().as_deref() == Some("back_forward"))
+    };
+    read().unwrap_or(false)
 }
 
 /// The path of the page, e.g. `/profile`.

@@ -62,6 +62,9 @@ impl Platform for Browser {
     fn page_hidden(&self) -> bool {
         web_sys::window().and_then(|w| w.document()).is_some_and(|d| d.hidden())
     }
+    fn came_back(&self) -> bool {
+        location::came_back()
+    }
     fn origin(&self) -> String {
         location::origin()
     }

@@ -132,7 +132,10 @@ impl ClientConfig {
             // Plain http only to this machine, and only from an app served from it: an https
             // app would otherwise hand tokens to whatever listens on a local port.
             let normal = normalized_origin(origin.trim())
-                .filter(|normal| normal.starts_with("https://") || page_origin.starts_with("http://"))
+                .filter(|normal| {
+                    normal.starts_with("https://")
+                        || (page_origin.starts_with("http://") && is_secure_endpoint(page_origin))
+                })
                 .ok_or_else(|| {
                     AuthError::Config(format!(
                         "\"api_origins\" must list origins such as \"https://api.example.com\" (https, or http on \
@@ -227,6 +230,7 @@ mod tests {
             (r#"["*"]"#, ORIGIN),
             // A local http API from an app on the web: any local process could take the token.
             (r#"["http://localhost:9200"]"#, "https://app.example.com"),
+            (r#"["http://localhost:9200"]"#, "http://192.168.1.20:8080"),
         ] {
             let text = format!(r#"{{"issuer":"https://id.example.com","client_id":"c","api_origins":{origins}}}"#);
             let error = ClientConfig::parse(&text, page).unwrap_err();

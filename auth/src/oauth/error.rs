@@ -63,6 +63,9 @@ pub enum AuthError {
     Network(String),
     /// No answer within the time allowed.
     Timeout,
+    /// An API request the browser would not send as built (a header name it refuses, a GET
+    /// with a body): the browser's reason. Nothing was sent.
+    ApiRequestInvalid(String),
     /// An API request went out, but no answer came from the API (its server down, a CORS
     /// refusal, no answer in time): the browser's reason.
     ApiUnreachable(String),
@@ -98,6 +101,7 @@ impl AuthError {
             AuthError::Timeout => "timeout",
             AuthError::ApiOriginNotAllowed(_) => "api_origin_not_allowed",
             AuthError::ApiUnreachable(_) => "api_unreachable",
+            AuthError::ApiRequestInvalid(_) => "api_request_invalid",
         }
     }
 
@@ -143,7 +147,10 @@ impl AuthError {
             | AuthError::SessionExpired
             | AuthError::NoSignInInProgress
             | AuthError::SignInExpired => ErrorFamily::Session,
-            AuthError::Config(_) | AuthError::Storage | AuthError::ApiOriginNotAllowed(_) => ErrorFamily::Setup,
+            AuthError::Config(_)
+            | AuthError::Storage
+            | AuthError::ApiOriginNotAllowed(_)
+            | AuthError::ApiRequestInvalid(_) => ErrorFamily::Setup,
             AuthError::Discovery(_)
             | AuthError::MalformedCallback(_)
             | AuthError::IssuerMismatch
@@ -191,7 +198,8 @@ impl fmt::Display for AuthError {
             | AuthError::InvalidUserInfo(detail)
             | AuthError::Network(detail)
             | AuthError::ApiOriginNotAllowed(detail)
-            | AuthError::ApiUnreachable(detail) => write!(f, ": {}", Escaped(detail)),
+            | AuthError::ApiUnreachable(detail)
+            | AuthError::ApiRequestInvalid(detail) => write!(f, ": {}", Escaped(detail)),
             AuthError::Provider { error, description } => {
                 write!(f, ": {}", Escaped(error))?;
                 description.as_ref().map_or(Ok(()), |d| write!(f, " ({})", Escaped(d)))
@@ -294,6 +302,7 @@ mod tests {
             (AuthError::Storage, Setup),
             (AuthError::ApiOriginNotAllowed(String::new()), Setup),
             (AuthError::ApiUnreachable(String::new()), Transport),
+            (AuthError::ApiRequestInvalid(String::new()), Setup),
             (AuthError::Discovery(String::new()), Protocol),
             (AuthError::MalformedCallback(String::new()), Protocol),
             (AuthError::IssuerMismatch, Protocol),
@@ -307,7 +316,7 @@ mod tests {
             (AuthError::InvalidIdToken(String::new()), Protocol),
             (AuthError::InvalidUserInfo(String::new()), Protocol),
         ];
-        assert_eq!(cases.len(), 22, "one row per variant");
+        assert_eq!(cases.len(), 23, "one row per variant");
         for (error, family) in cases {
             assert_eq!(error.family(), family, "{error}");
         }

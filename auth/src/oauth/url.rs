@@ -110,7 +110,8 @@ pub fn origin_of(url: &str) -> Option<&str> {
 /// in the form a browser serializes origins (RFC 6454 §6.2): scheme and host in lower case,
 /// the scheme's default port left out. `None` for anything else: a path, query, fragment or
 /// user info; a host other than ASCII letters, digits, `-` and `.` (write others in
-/// punycode) or a bracketed IPv6 address; a port outside 1-65535 or with a leading zero;
+/// punycode), or an IP address other than `127.0.0.1` and `[::1]`; a port outside 1-65535 or
+/// with a leading zero;
 /// an endpoint that is not secure by [`is_secure_endpoint`]. Refused rather than guessed at,
 /// so that a typo is an error at start-up, not an origin that silently never matches.
 pub fn normalized_origin(text: &str) -> Option<String> {
@@ -127,9 +128,15 @@ pub fn normalized_origin(text: &str) -> Option<String> {
         Some(at) if !authority.ends_with(']') => (authority.get(..at)?, Some(authority.get(at + 1..)?)),
         _ => (authority, None),
     };
-    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
-        Some(ipv6) => !ipv6.is_empty() && ipv6.bytes().all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.'),
-        None => !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'),
+    // Host names; of IP addresses only this machine's, as browsers write them. (Other IP
+    // forms, `[0:0::1]` or `127.1`, would be rewritten by the browser and then never match;
+    // checking every form costs 2 KB gzip of .wasm, and an API is named by its host.)
+    let last_label = host.get(host.bytes().rposition(|b| b == b'.').map_or(0, |dot| dot + 1)..).unwrap_or_default();
+    let numeric =
+        host.starts_with('[') || last_label.bytes().all(|b| b.is_ascii_digit()) || last_label.starts_with("0x");
+    let host_ok = match numeric {
+        true => host == "127.0.0.1" || host == "[::1]",
+        false => host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'),
     };
     let port = match port {
         None => None,
@@ -248,6 +255,13 @@ mod tests {
             "https://a%2e.example",
             "https://a\\b.example",
             "https://a_b.example",
+            "http://127.1:9200",
+            "http://0x7f.0.0.1",
+            "http://2130706433",
+            "http://[0:0::1]:9200",
+            "http://127.000.0.1",
+            "https://10.0.0.5",
+            "https://[2001:db8::1]",
             "api.example.com",
             "*",
         ] {

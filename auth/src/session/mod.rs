@@ -162,8 +162,11 @@ struct Memory {
     /// [`RETRY_AFTER_SECS`] get its error (or the access token, while it is still
     /// valid) instead of asking again.
     renewal_failed: Option<(u64, AuthError)>,
-    /// When an API's `invalid_token` last made the session renew a token that was not due.
-    renewed_for_a_rejection: Option<u64>,
+    /// How many renewals have brought tokens in this page's life.
+    renewals: u64,
+    /// When an API's `invalid_token` last made the session renew a token that was not due,
+    /// and the count of renewals that renewal was to make (whether its token is current).
+    renewed_for_a_rejection: Option<(u64, u64)>,
 }
 
 /// A value that is loaded once: the value, or its load while under way.
@@ -306,11 +309,8 @@ impl<P: Platform> Session<P> {
             // A reload: the config this tab signed in with (if the marker is its sign-in's)
             // sends the browser on at once, a round trip sooner than config.json would. The
             // callback takes in any change to config.json for the next reload.
-            let cached = steps::cached_config(platform).filter(|config| {
-                platform.path() != config.callback_path()
-                    && store::marker(platform)
-                        .is_some_and(|m| m.issuer == config.issuer && m.client_id == config.client_id)
-            });
+            // Only a copy the marker fits: the copy never judges (and drops) a marker.
+            let cached = steps::cached_config(platform).filter(|config| self.restorable_with(config));
             if let Some(config) = cached
                 && self.restore(&config).await
             {
@@ -324,7 +324,7 @@ impl<P: Platform> Session<P> {
         if platform.path() == config.callback_path() {
             return self.finish(config).await;
         }
-        self.forget_unreturned_restore();
+        self.forget_unreturned_restore(platform.came_back());
         if *self.inner.state.borrow() == AuthState::Restoring {
             if self.restore(&config).await {
                 return;
@@ -338,14 +338,19 @@ impl<P: Platform> Session<P> {
         let _ = self.provider().await;
     }
 
-    /// Off the callback route, with the marker this tab last left to restore with: that
-    /// restore never came back (Back from a provider that showed its login page instead of
-    /// answering `prompt=none`). This browser's session cannot be restored silently, so the
-    /// marker goes, and no other tab is sent to that page.
-    fn forget_unreturned_restore(&self) {
+    /// Back (by the browser's Back) off the callback route, with the marker this tab last
+    /// left to restore with: that restore never came back (a provider that showed its login
+    /// page instead of answering `prompt=none`). This browser's session cannot be restored
+    /// silently, so the marker goes, and no other tab is sent to that page.
+    fn forget_unreturned_restore(&self, came_back: bool) {
         let platform = self.platform();
-        let marker = store::marker_text(platform);
-        if marker.is_some() && marker == store::restore_tried(platform) {
+        let left = store::restore_left(platform);
+        if left.is_none() {
+            return;
+        }
+        store::set_restore_left(platform, None);
+        // A reload or a link while the restore was on its way is no verdict on it.
+        if came_back && left == store::marker_text(platform) {
             store::forget_marker(platform);
         }
     }
@@ -434,31 +439,43 @@ impl<P: Platform> Session<P> {
     /// back to this very page. False if there is nothing to restore or it could not start.
     async fn restore(&self, config: &ClientConfig) -> bool {
         let platform = self.platform();
-        let now = platform.now_secs();
-        let text = store::marker_text(platform);
-        let usable = store::marker(platform).is_some_and(|marker| {
-            marker.issuer == config.issuer
-                && marker.client_id == config.client_id
-                && now < marker.expires_at
-                // No marker this app wrote lasts longer (a planted one might).
-                && marker.expires_at <= now.saturating_add(MARKER_LIFETIME_SECS + 60)
-        });
-        if !usable || !config.restore_session {
+        if !self.restorable_with(config) {
             store::forget_marker(platform);
             return false;
         }
-        // Once per tab and marker, whatever happens next: no answer from the provider can start
-        // a loop (a new marker comes only from a sign-in that worked).
-        store::set_restore_tried(platform, text.as_deref());
-        store::set_restore_signal(platform, store::sign_out_signal(platform).as_deref());
+        let text = store::marker_text(platform);
         let Ok(metadata) = self.metadata(config).await else { return false };
-        match steps::start_sign_in(platform, config, &metadata, &platform.path_query_fragment(), true) {
-            Ok(url) => {
-                platform.navigate(&url);
-                true
-            }
-            Err(_) => false,
-        }
+        let Ok(url) = steps::start_sign_in(platform, config, &metadata, &platform.path_query_fragment(), true) else {
+            return false;
+        };
+        // Once per tab and marker, whatever happens next: no answer from the provider can start
+        // a loop (a new marker comes only from a sign-in that worked). Recorded as the tab
+        // leaves, so that a restore that could not start counts as none.
+        store::set_restore_tried(platform, text.as_deref());
+        store::set_restore_left(platform, text.as_deref());
+        store::set_restore_signal(platform, store::sign_out_signal(platform).as_deref());
+        platform.navigate(&url);
+        true
+    }
+
+    /// Whether two configs are for the same client at the same provider, coming back to the
+    /// same place.
+    fn same_client(a: &ClientConfig, b: &ClientConfig) -> bool {
+        a.issuer == b.issuer && a.client_id == b.client_id && a.redirect_uri == b.redirect_uri
+    }
+
+    /// Whether the marker in shared storage is one `config` restores with: written for its
+    /// issuer and client, not expired, and restoring is on.
+    fn restorable_with(&self, config: &ClientConfig) -> bool {
+        let now = self.platform().now_secs();
+        config.restore_session
+            && store::marker(self.platform()).is_some_and(|marker| {
+                marker.issuer == config.issuer
+                    && marker.client_id == config.client_id
+                    && now < marker.expires_at
+                    // No marker this app wrote lasts longer (a planted one might).
+                    && marker.expires_at <= now.saturating_add(MARKER_LIFETIME_SECS + 60)
+            })
     }
 
     /// The page came back from the back-forward cache (a persisted `pageshow`; not a first
@@ -467,7 +484,8 @@ impl<P: Platform> Session<P> {
     /// or a sign-in in another tab meanwhile is taken in now.
     pub fn page_shown(&self) {
         if *self.inner.state.borrow() == AuthState::Restoring {
-            self.forget_unreturned_restore();
+            // A page from the back-forward cache was reached by Back or Forward.
+            self.forget_unreturned_restore(true);
         }
         if matches!(*self.inner.state.borrow(), AuthState::Redirecting | AuthState::SigningOut | AuthState::Restoring) {
             self.set_state(AuthState::SignedOut);
@@ -493,6 +511,12 @@ impl<P: Platform> Session<P> {
 
     /// The metadata of `config`'s provider.
     async fn metadata(&self, config: &ClientConfig) -> Result<ProviderMetadata, AuthError> {
+        // Loaded for another issuer (a restore with an older copy of the config): not this one's.
+        self.memory(|m| {
+            if m.metadata.value.as_ref().is_some_and(|metadata| metadata.issuer != config.issuer) {
+                m.metadata.value = None;
+            }
+        });
         let (session, config) = (self.clone(), config.clone());
         self.load_once(|m| &mut m.metadata, async move { steps::load_metadata(session.platform(), &config).await })
             .await
@@ -577,7 +601,23 @@ impl<P: Platform> Session<P> {
         // The response is read once; whatever the outcome, its code and state leave the
         // address bar and history now.
         platform.replace_path(config.callback_path());
-        let signed_in = match steps::finish_sign_in(platform, &config, &query).await {
+        // Back from a silent restore, which may have gone out with the tab's own copy of the
+        // config (see `start`): config.json is read beside the token request, and has the
+        // last word before the session is taken up.
+        let restoring = store::restore_left(platform).is_some();
+        store::set_restore_left(platform, None);
+        if restoring {
+            self.memory(|m| m.config.value = None);
+        }
+        let current_config = async {
+            match restoring {
+                true => Some(self.config().await),
+                false => None,
+            }
+        };
+        let (outcome, current_config) =
+            futures::future::join(steps::finish_sign_in(platform, &config, &query), current_config).await;
+        let signed_in = match outcome {
             Ok(signed_in) => signed_in,
             // A restore that did not work (the provider's session ended, or it would not
             // answer without a page: `login_required` and the like) is no error to show:
@@ -601,6 +641,24 @@ impl<P: Platform> Session<P> {
             platform.replace_path(&signed_in.return_to);
             return self.set_state(AuthState::SignedOut);
         }
+        // The app was redeployed for another provider or client, or restoring was turned
+        // off, since this tab kept its copy: the session it brought back is not taken up.
+        let config = match current_config {
+            Some(Ok(current)) if !Self::same_client(&current, &config) || !current.restore_session => {
+                steps::revoke_refresh_token(platform, &config, &signed_in.metadata, &signed_in.tokens);
+                store::forget_marker(platform);
+                store::set_restore_tried(platform, None);
+                platform.replace_path(&signed_in.return_to);
+                return self.set_state(AuthState::SignedOut);
+            }
+            Some(Ok(current)) => current,
+            // Not readable now: the copy that just worked serves this page.
+            Some(Err(_)) => {
+                self.memory(|m| m.config.value = Some(config.clone()));
+                config
+            }
+            None => config,
+        };
         if config.restore_session {
             store::put_marker(
                 platform,
@@ -612,14 +670,6 @@ impl<P: Platform> Session<P> {
             );
         }
         store::set_restore_tried(platform, None);
-        if signed_in.silent {
-            // The restore went out with the config this tab had kept (see `start`): read
-            // config.json now, so that a change to it counts from the next reload on.
-            let session = self.clone();
-            platform.spawn(Box::pin(async move {
-                let _ = steps::load_config(session.platform(), &session.inner.config_url).await;
-            }));
-        }
         let claims = signed_in.tokens.id_claims.clone();
         // The profile request leaves first, with the token fresh from the exchange (no
         // renewal check needed): the signed-in page then paints while it is in flight,
@@ -730,12 +780,13 @@ impl<P: Platform> Session<P> {
     }
 
     async fn send_to_api(&self, request: &ApiRequest, url: &str, token: &str) -> Result<HttpResponse, AuthError> {
-        let sent = self.platform().send(HttpRequest::Api { request, url, token });
-        match sent {
-            Ok(in_flight) => in_flight.await,
-            Err(error) => Err(error),
-        }
-        .map_err(|error| match error {
+        // Refused before it left (a header name the browser will not send, a GET with a body).
+        let in_flight =
+            self.platform().send(HttpRequest::Api { request, url, token }).map_err(|error| match error {
+                AuthError::Network(detail) => AuthError::ApiRequestInvalid(detail),
+                other => other,
+            })?;
+        in_flight.await.map_err(|error| match error {
             AuthError::Network(detail) => AuthError::ApiUnreachable(detail),
             AuthError::Timeout => AuthError::ApiUnreachable("no answer in time".into()),
             other => other,
@@ -767,7 +818,8 @@ impl<P: Platform> Session<P> {
             None,
         }
         let now = self.platform().now_secs();
-        let recently = |at: u64| now < at.saturating_add(RETRY_AFTER_SECS);
+        // (A clock set back since counts as long ago.)
+        let recently = |at: u64| at <= now && now < at.saturating_add(RETRY_AFTER_SECS);
         let replacement = self.memory(|m| {
             let Some(tokens) = m.tokens.as_ref() else { return Err(AuthError::NotSignedIn) };
             if tokens.access_token.expose() != rejected {
@@ -777,7 +829,9 @@ impl<P: Platform> Session<P> {
                 return Ok(Replacement::Await(renewal.clone()));
             }
             let backing_off = m.renewal_failed.as_ref().is_some_and(|(at, _)| recently(*at));
-            if backing_off || m.renewed_for_a_rejection.is_some_and(recently) {
+            // The current token came from such a renewal moments ago: the API refuses them all.
+            let just_forced = m.renewed_for_a_rejection.is_some_and(|(at, made)| recently(at) && made == m.renewals);
+            if backing_off || just_forced {
                 return Ok(Replacement::None);
             }
             let provider = m.config.value.as_ref().zip(m.metadata.value.as_ref());
@@ -786,7 +840,7 @@ impl<P: Platform> Session<P> {
             }) else {
                 return Ok(Replacement::None);
             };
-            m.renewed_for_a_rejection = Some(now);
+            m.renewed_for_a_rejection = Some((now, m.renewals + 1));
             Ok(Replacement::Renew(request, expect, metadata))
         })?;
         match replacement {
@@ -891,6 +945,7 @@ impl<P: Platform> Session<P> {
                     m.renewal_failed = None;
                     match m.tokens.take() {
                         Some(old) => {
+                            m.renewals += 1;
                             let tokens = old.refreshed(new);
                             let token = tokens.access_token.expose().to_owned();
                             m.tokens = Some(tokens);

@@ -8,9 +8,9 @@ use futures::future::LocalBoxFuture;
 use super::api::ApiRequest;
 use crate::oauth::{AuthError, SignatureCheck};
 
-/// A request to send.
+/// A request to send. Not `non_exhaustive`: a platform must handle every kind, so that a
+/// new one (carrying a token) cannot slip through a catch-all arm.
 #[derive(Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
 pub enum HttpRequest<'a> {
     /// A plain GET (metadata, config, keys): no headers at all.
     Get {
@@ -184,6 +184,9 @@ pub trait Platform: 'static {
     /// Whether the page is hidden (a background tab, a minimised window, a closed laptop):
     /// the session then renews nothing by itself until it is shown.
     fn page_hidden(&self) -> bool;
+    /// Whether this page was reached by the browser's Back or Forward (a history traversal),
+    /// rather than loaded, reloaded or opened from a link or the address bar.
+    fn came_back(&self) -> bool;
 
     /// `scheme://host:port` of the page.
     fn origin(&self) -> String;

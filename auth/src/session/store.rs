@@ -21,6 +21,7 @@ const MARKER: &str = "leptos-oidc:session";
 const SIGNED_OUT: &str = "leptos-oidc:signed-out";
 const RESTORE_TRIED: &str = "leptos-oidc:restore-tried";
 const RESTORE_SIGNAL: &str = "leptos-oidc:restore-signal";
+const RESTORE_LEFT: &str = "leptos-oidc:restore-left";
 
 fn get<T: DeserializeOwned>(platform: &impl Platform, key: &str) -> Option<T> {
     document::parse(&platform.storage_get(key)?).ok()
@@ -152,6 +153,21 @@ pub fn set_restore_tried(platform: &impl Platform, marker: Option<&str>) {
 /// sign-out in another tab while it is away must not be undone by its return.
 pub fn set_restore_signal(platform: &impl Platform, signal: Option<&str>) {
     platform.storage_set(RESTORE_SIGNAL, signal.unwrap_or_default());
+}
+
+/// The marker this tab left the page to restore with, until its callback arrives.
+pub fn restore_left(platform: &impl Platform) -> Option<String> {
+    platform.storage_get(RESTORE_LEFT)
+}
+
+/// Records that the tab leaves to restore with `marker` (`None`: it came back).
+pub fn set_restore_left(platform: &impl Platform, marker: Option<&str>) {
+    match marker {
+        Some(marker) => {
+            platform.storage_set(RESTORE_LEFT, marker);
+        }
+        None => platform.storage_remove(RESTORE_LEFT),
+    }
 }
 
 /// Forgets what [`set_restore_signal`] kept, once the silent sign-in has come back.

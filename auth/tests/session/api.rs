@@ -289,3 +289,21 @@ fn app_settings_come_from_the_config() {
     assert_eq!(get("orders"), Some(format!("{API}/orders")));
     assert_eq!(get("nothing"), None);
 }
+
+#[test]
+fn a_token_renewed_since_a_forced_renewal_may_be_renewed_once_more() {
+    // 4 s tokens, renewed by the page's timer half-way: the limit on forced renewals holds
+    // for the token a forced renewal made, not for the next one the timer brings.
+    let world = World::new();
+    world.set_ttl(4);
+    world.configure(&format!(r#","api_origins":["{API}"]"#));
+    let session = world.signed_in();
+    world.fault(Api, Fault::InvalidToken);
+    world.fault(Api, Fault::InvalidToken);
+    assert_eq!(fetch(&world, &session, ApiRequest::get("/api/me")).map(|r| r.status), Ok(401));
+    world.advance(3); // the timer renews the forced renewal's token at 2 s
+    let from = world.request_count();
+    world.fault(Api, Fault::InvalidToken);
+    assert_eq!(fetch(&world, &session, ApiRequest::get("/api/me")).map(|r| r.status), Ok(200));
+    assert_eq!(world.endpoints(from), [Api, Refresh, Keys, Api]);
+}

@@ -816,22 +816,45 @@ fn a_reload_restores_the_session_silently_and_comes_back_to_the_same_place() {
 }
 
 #[test]
-fn a_changed_config_json_counts_from_the_reload_after_a_restore() {
+fn a_restore_made_with_the_tabs_copy_is_not_taken_up_if_config_json_changed_meanwhile() {
+    // The tab's copy sends the redirect at once; config.json, read beside the token request,
+    // has the last word: another client, or restoring turned off, and the session it brought
+    // back is revoked, not taken up.
+    for change in ["client", "restore off"] {
+        let world = World::new();
+        world.signed_in();
+        match change {
+            "client" => world.configure_client_id("another-spa"),
+            _ => world.configure(r#","restore_session":false"#),
+        }
+        let before = world.request_count();
+        world.open("/orders");
+        assert_eq!(world.endpoints(before), [Authorize], "{change}: the tab's copy, no wait");
+        let back = world.open(&world.approve());
+        assert_eq!(back.state(), AuthState::SignedOut, "{change}");
+        assert_eq!(world.page(), "/orders", "{change}");
+        assert!(world.endpoints(before).contains(&Config), "{change}: config.json was read");
+        assert_eq!(world.revoked().len(), 1, "{change}: the refresh token it brought is revoked");
+        assert_eq!(world.marker(), None, "{change}");
+        let before = world.request_count();
+        world.open("/");
+        assert!(!world.endpoints(before).contains(&Authorize), "{change}: and no second try");
+    }
+}
+
+#[test]
+fn a_restore_with_the_tabs_copy_takes_up_the_current_config() {
     let world = World::new();
     world.signed_in();
+    world.configure(&format!(r#","app":{{"orders":"{}/orders"}}"#, world::API));
     world.open("/");
     let restored = world.open(&world.approve());
     assert!(matches!(restored.state(), AuthState::SignedIn(_)));
-    // The deployer turns restoring off meanwhile: the restore above read it back.
-    world.configure(r#","restore_session":false"#);
-    world.open("/");
-    let restored = world.open(&world.approve());
-    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "that reload still went with the tab's copy");
-    let before = world.request_count();
-    let page = world.open("/");
-    assert_eq!(page.state(), AuthState::SignedOut);
-    assert!(!world.endpoints(before).contains(&Authorize), "the changed config.json counts now");
-    assert_eq!(world.marker(), None);
+    let setting = {
+        let restored = restored.clone();
+        world.run(async move { restored.app_setting("orders").await }).expect("answered")
+    };
+    assert_eq!(setting, Some(format!("{}/orders", world::API)), "config.json's, not the copy's");
 }
 
 #[test]
@@ -906,7 +929,7 @@ fn a_restore_that_never_comes_back_stops_other_tabs_from_trying() {
     world.signed_in();
     world.open("/profile");
     assert_eq!(world.endpoints(world.request_count() - 1), [Authorize]);
-    let back = world.open("/profile");
+    let back = world.go_back_to("/profile");
     assert_eq!(back.state(), AuthState::SignedOut);
     assert_eq!(world.marker(), None, "the marker is gone");
     world.new_tab();
@@ -914,6 +937,37 @@ fn a_restore_that_never_comes_back_stops_other_tabs_from_trying() {
     let other = world.open("/");
     assert_eq!(other.state(), AuthState::SignedOut);
     assert!(!world.endpoints(before).contains(&Authorize), "a new tab does not try");
+}
+
+#[test]
+fn a_reload_or_a_link_while_a_restore_is_on_its_way_keeps_the_marker() {
+    let world = World::new();
+    world.signed_in();
+    let marker = world.marker();
+    world.open("/profile"); // leaves for the provider...
+    let again = world.open("/profile"); // ...and the person reloads before it answers
+    assert_eq!(again.state(), AuthState::SignedOut, "this tab does not try twice");
+    assert_eq!(world.marker(), marker, "no verdict on the restore: the marker stays");
+    world.new_tab();
+    assert_eq!(world.open("/").state(), AuthState::Restoring, "other tabs still restore");
+}
+
+#[test]
+fn a_restore_that_could_not_start_is_not_counted() {
+    // A new tab with discovery down: no redirect was made, so nothing was tried, nothing is
+    // dropped, and the next load tries.
+    let world = World::new();
+    world.signed_in();
+    let marker = world.marker();
+    world.new_tab();
+    world.fault(Discovery, Fault::NetworkDown);
+    world.fault(Discovery8414, Fault::NetworkDown);
+    let page = world.open("/");
+    assert_eq!(page.state(), AuthState::SignedOut);
+    assert_eq!(world.marker(), marker);
+    let before = world.request_count();
+    world.open("/");
+    assert!(world.endpoints(before).contains(&Authorize), "tried now");
 }
 
 #[test]

@@ -172,6 +172,8 @@ pub struct TabData {
     /// The page's path, query and fragment.
     pub page: RefCell<String>,
     pub storage: RefCell<BTreeMap<String, String>>,
+    /// The page now open was reached by the browser's Back (or Forward).
+    pub came_back: Cell<bool>,
 }
 
 /// The platform a page runs on: the world, seen from one tab.
@@ -225,8 +227,18 @@ impl World {
 
     /// Loads `url` (path and query) in the tab: a new page with a new session, started.
     pub fn open(self: &Rc<Self>, url: &str) -> Session<Tab> {
+        self.open_as(url, false)
+    }
+
+    /// Opens `url` in the current tab by going Back to it (a history traversal, not a cached page).
+    pub fn go_back_to(self: &Rc<Self>, url: &str) -> Session<Tab> {
+        self.open_as(url, true)
+    }
+
+    fn open_as(self: &Rc<Self>, url: &str, came_back: bool) -> Session<Tab> {
         let tab = self.tab();
         *tab.page.borrow_mut() = url.to_owned();
+        tab.came_back.set(came_back);
         let session = Session::new(Tab(Rc::clone(self), tab), "/config.json");
         let states = Rc::new(RefCell::new(Vec::new()));
         *self.states.borrow_mut() = Rc::clone(&states);
@@ -648,7 +660,6 @@ impl World {
             HttpRequest::GetWithBearer { token, .. } => (BTreeMap::new(), Some(token.to_owned())),
             HttpRequest::Get { .. } => (BTreeMap::new(), None),
             HttpRequest::Api { token, .. } => (BTreeMap::new(), Some(token.to_owned())),
-            other => panic!("a request the world does not know: {other:?}"),
         };
         let api = match request {
             HttpRequest::Api { request, .. } => Some(request.clone()),
@@ -880,6 +891,9 @@ impl Platform for Tab {
 
     fn page_hidden(&self) -> bool {
         self.0.hidden.get()
+    }
+    fn came_back(&self) -> bool {
+        self.1.came_back.get()
     }
 
     fn origin(&self) -> String {
