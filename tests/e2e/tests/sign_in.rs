@@ -466,3 +466,32 @@ async fn a_hidden_tab_renews_nothing_and_renews_first_when_shown_again() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_refresh_token_revoked_at_the_provider_ends_the_session_with_a_way_back() {
+    with_browser("revoked_at_the_provider", |browser| async move {
+        provider_token_log(); // a fresh log
+        browser.sign_in_on_the_profile_page().await;
+        // The session ends elsewhere: the refresh token is revoked at the provider (RFC 7009),
+        // as an administrator or another device's sign-out would.
+        let log = provider_token_log();
+        let refresh = log.exchanges.last().and_then(|e| e.issued.clone()).expect("a refresh token");
+        let (status, _) = support::http_post_form(
+            &format!("{}/token/revocation", provider_url()),
+            &format!("token={refresh}&client_id=leptos-spa"),
+        );
+        assert_eq!(status, 200);
+        // 10 s tokens (tools/test.sh): the page's timer renews at 5 s, and the provider refuses.
+        browser.wait_for_text("[role=alert] h2", "Your session has ended").await;
+        browser.wait_for_text("[role=alert] button", "Sign in").await;
+        let header = browser.run_js("return document.querySelector('header').innerText").await;
+        assert!(!header.as_str().unwrap_or_default().contains("Alice"), "a stale signed-in header: {header}");
+        let log = provider_token_log();
+        let refused: Vec<_> = log.exchanges.iter().filter(|e| e.grant_type == "refresh_token").collect();
+        assert_eq!(refused.len(), 1, "{:?}", log.exchanges);
+        assert_eq!(refused[0].presented.as_deref(), Some(refresh.as_str()));
+        assert_eq!(refused[0].status, 400);
+        browser.snapshot("session-ended").await;
+    })
+    .await;
+}
