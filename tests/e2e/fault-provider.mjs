@@ -6,7 +6,7 @@
 //
 // Usage: node fault-provider.mjs PORT SCENARIO
 // GET /__count answers what reached it: {scenario, token_requests, key_requests,
-// discovery_requests, revoked, refreshes, userinfo, logouts, id_tokens}.
+// discovery_requests, revoked, refreshes, userinfo, logouts, id_tokens, authorizations}.
 import { createServer } from 'node:http';
 import { generateKeyPairSync, sign } from 'node:crypto';
 
@@ -40,6 +40,7 @@ const refreshes = []; // the refresh token each refresh presented
 const userinfo = []; // the access token each UserInfo request presented
 const logouts = []; // each request to the logout endpoint: its method, query and form
 const idTokens = []; // every ID token issued, in order
+const authorizations = []; // each authorization request's prompt (null when it had none)
 const later = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let nonce = '';
 const held = []; // connections that are never answered
@@ -75,7 +76,7 @@ function tokenResponse(form) {
   switch (scenario) {
     case 'ok': case 'no_logout_endpoint': case 'discovery_slow': case 'jwks_500': case 'jwks_not_json': return json(good);
     case 'userinfo_other_sub': case 'userinfo_401': case 'userinfo_not_json': return json(good);
-    case 'oauth_metadata_only': return json(good);
+    case 'oauth_metadata_only': case 'ignores_prompt_none': return json(good);
     case 'invalid_grant': return json({ error: 'invalid_grant', error_description: 'code already used' }, 400);
     case 'invalid_client': return json({ error: 'invalid_client', error_description: 'client authentication failed' }, 401);
     case 'html_500': return { status: 500, type: 'text/html', body: '<html><body><h1>Internal Server Error</h1><script>alert(1)</script></body></html>' };
@@ -107,7 +108,7 @@ const server = createServer(async (req, res) => {
     case '/__count':
       return send(200, 'application/json', JSON.stringify({
         scenario, token_requests: tokenRequests, key_requests: keyRequests, discovery_requests: discoveryRequests, revoked, refreshes, userinfo,
-        logouts, id_tokens: idTokens, token_request_times: tokenRequestTimes,
+        logouts, id_tokens: idTokens, token_request_times: tokenRequestTimes, authorizations,
       }));
     case '/.well-known/oauth-authorization-server':
     case '/.well-known/openid-configuration':
@@ -142,6 +143,12 @@ const server = createServer(async (req, res) => {
       if (scenario === 'refresh_keys_slow' && keyRequests > 1) await later(12000);
       return send(200, 'application/json', JSON.stringify(jwks));
     case '/authorize': {
+      authorizations.push(url.searchParams.get('prompt'));
+      // A provider that does not serve prompt=none (OIDC Core §3.1.2.1 says it must answer
+      // without a page): it shows its login page anyway.
+      if (scenario === 'ignores_prompt_none' && url.searchParams.get('prompt') === 'none') {
+        return send(200, 'text/html; charset=utf-8', '<!doctype html><title>Sign in</title><h1>Sign in at the fault provider</h1>');
+      }
       // No login: straight back with a code, as a provider with a session would.
       nonce = url.searchParams.get('nonce') ?? '';
       const back = new URL(url.searchParams.get('redirect_uri'));

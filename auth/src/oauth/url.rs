@@ -132,11 +132,12 @@ pub fn normalized_origin(text: &str) -> Option<String> {
     // forms, `[0:0::1]` or `127.1`, would be rewritten by the browser and then never match;
     // checking every form costs 2 KB gzip of .wasm, and an API is named by its host.)
     let last_label = host.get(host.bytes().rposition(|b| b == b'.').map_or(0, |dot| dot + 1)..).unwrap_or_default();
-    let numeric =
-        host.starts_with('[') || last_label.bytes().all(|b| b.is_ascii_digit()) || last_label.starts_with("0x");
+    let numeric = host.starts_with('[')
+        || (!last_label.is_empty() && last_label.bytes().all(|b| b.is_ascii_digit()))
+        || last_label.starts_with("0x");
     let host_ok = match numeric {
         true => host == "127.0.0.1" || host == "[::1]",
-        false => host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'),
+        false => !host.is_empty() && host.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.'),
     };
     let port = match port {
         None => None,
@@ -234,6 +235,8 @@ mod tests {
             ("http://[::1]:9200", "http://[::1]:9200"),
             ("http://[::1]", "http://[::1]"),
             ("http://127.0.0.1:9200", "http://127.0.0.1:9200"),
+            ("https://10.api.example", "https://10.api.example"),
+            ("https://api.example.com.", "https://api.example.com."),
         ] {
             assert_eq!(normalized_origin(written).as_deref(), Some(normal), "{written}");
         }
@@ -255,11 +258,12 @@ mod tests {
             "https://a%2e.example",
             "https://a\\b.example",
             "https://a_b.example",
-            "http://127.1:9200",
-            "http://0x7f.0.0.1",
-            "http://2130706433",
-            "http://[0:0::1]:9200",
-            "http://127.000.0.1",
+            "https://127.1",
+            "https://0x7f.0.0.1",
+            "https://1.2.3.0x4",
+            "https://2130706433",
+            "https://[0:0::1]",
+            "https://127.000.0.1",
             "https://10.0.0.5",
             "https://[2001:db8::1]",
             "api.example.com",

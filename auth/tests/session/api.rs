@@ -307,3 +307,14 @@ fn a_token_renewed_since_a_forced_renewal_may_be_renewed_once_more() {
     assert_eq!(fetch(&world, &session, ApiRequest::get("/api/me")).map(|r| r.status), Ok(200));
     assert_eq!(world.endpoints(from), [Api, Refresh, Keys, Api]);
 }
+
+#[test]
+fn a_request_the_browser_will_not_send_is_the_apps_mistake_not_an_unreachable_server() {
+    let (world, session) = signed_in_with_the_api();
+    let from = world.request_count();
+    world.fault(Api, Fault::RefusedBeforeSending);
+    let refused = fetch(&world, &session, ApiRequest::get("/api/me").header("Bad Name", "x"));
+    assert!(matches!(refused, Err(AuthError::ApiRequestInvalid(_))), "{refused:?}");
+    assert_eq!(world.endpoints(from), [], "nothing left");
+    assert_eq!(refused.unwrap_err().family(), leptos_oidc_auth::ErrorFamily::Setup);
+}

@@ -13,7 +13,7 @@ mod api;
 mod world;
 
 use leptos_oidc_auth::{AuthError, AuthState, Session};
-use world::{Endpoint, Fault, ISSUER, T0, TTL, Tab, World};
+use world::{Endpoint, Fault, ISSUER, ORIGIN, T0, TTL, Tab, World};
 
 use Endpoint::*;
 
@@ -828,11 +828,12 @@ fn a_restore_made_with_the_tabs_copy_is_not_taken_up_if_config_json_changed_mean
     // The tab's copy sends the redirect at once; config.json, read beside the token request,
     // has the last word: another client, or restoring turned off, and the session it brought
     // back is revoked, not taken up.
-    for change in ["client", "restore off"] {
+    for change in ["client", "redirect URI", "restore off"] {
         let world = World::new();
         world.signed_in();
         match change {
             "client" => world.configure_client_id("another-spa"),
+            "redirect URI" => world.configure(&format!(r#","redirect_uri":"{ORIGIN}/signed-in""#)),
             _ => world.configure(r#","restore_session":false"#),
         }
         let before = world.request_count();
@@ -846,6 +847,23 @@ fn a_restore_made_with_the_tabs_copy_is_not_taken_up_if_config_json_changed_mean
         assert_eq!(world.marker(), None, "{change}");
         assert!(!opening_tries_a_restore(&world, "/"), "{change}: and no second try");
     }
+}
+
+#[test]
+fn a_restore_whose_config_json_cannot_be_read_on_return_keeps_the_copy_that_worked() {
+    let world = World::new();
+    world.signed_in();
+    world.open("/orders");
+    world.fault(Config, Fault::Answer(500, "{}"));
+    let restored = world.open(&world.approve());
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
+    assert!(world.marker().is_some());
+    // The session goes on with the copy: its renewal works.
+    world.set_hidden(true);
+    world.advance(TTL + 1);
+    let before = world.request_count();
+    assert!(access_token(&world, &restored).is_ok());
+    assert!(world.endpoints(before).contains(&Refresh));
 }
 
 #[test]
@@ -954,6 +972,36 @@ fn a_reload_or_a_link_while_a_restore_is_on_its_way_keeps_the_marker() {
     assert_eq!(world.marker(), marker, "no verdict on the restore: the marker stays");
     world.new_tab();
     assert_eq!(world.open("/").state(), AuthState::Restoring, "other tabs still restore");
+}
+
+#[test]
+fn back_from_a_restore_leaves_a_newer_marker_from_another_tab_alone() {
+    let world = World::new();
+    world.signed_in();
+    let page = world.open("/profile"); // leaves to restore with the marker of the time
+    let tab_a = world.tab();
+    world.new_tab();
+    world.advance(1);
+    world.signed_in(); // another tab signs in meanwhile: a newer marker
+    let newer = world.marker();
+    world.switch_to(&tab_a);
+    page.page_shown(); // Back to the page that left, from the back-forward cache
+    world.settle();
+    assert_eq!(world.marker(), newer, "not the marker this tab left with");
+}
+
+#[test]
+fn back_after_a_restore_that_came_back_drops_nothing() {
+    // The restore's callback arrived (whatever its outcome), so a later Back to a page of
+    // this tab is no verdict on it.
+    let world = World::new();
+    world.signed_in();
+    world.open("/");
+    let restored = world.open(&world.approve());
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)));
+    let marker = world.marker();
+    world.go_back_to("/");
+    assert_eq!(world.marker(), marker);
 }
 
 #[test]

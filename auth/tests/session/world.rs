@@ -84,6 +84,9 @@ pub enum Fault {
     InvalidToken,
     /// This status with this `WWW-Authenticate` challenge, instead of the real answer.
     Challenge(u16, &'static str),
+    /// The browser refuses to send the request as built (a header name it will not send):
+    /// nothing leaves.
+    RefusedBeforeSending,
 }
 
 /// A request as the provider saw it.
@@ -737,6 +740,7 @@ impl World {
                 let response = self.answer(&seen);
                 self.held.borrow_mut().push((answer, response));
             }
+            Some(Fault::RefusedBeforeSending) => unreachable!("taken before sending"),
             Some(Fault::InvalidToken) => {
                 self.arriving.borrow_mut().push((answer, Ok(invalid_token())));
             }
@@ -806,6 +810,16 @@ fn encode(value: &str) -> String {
 impl Platform for Tab {
     fn send(&self, request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
         let seen = self.0.see(request);
+        let refused = {
+            let mut provider = self.0.provider.borrow_mut();
+            let at = provider.faults.iter().position(|(endpoint, fault)| {
+                *endpoint == seen.endpoint && matches!(fault, Fault::RefusedBeforeSending)
+            });
+            at.map(|at| provider.faults.remove(at))
+        };
+        if refused.is_some() {
+            return Err(AuthError::Network("Failed to execute 'fetch': invalid header name".into()));
+        }
         Ok(self.0.send(seen))
     }
 

@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{Browser, FaultProvider, fault_app_url, with_browser};
+use support::{Browser, FaultProvider, fault_app_url, with_browser, with_browser_flags};
 
 /// Starts a sign-in at the fault app; the fault provider sends the browser straight back
 /// with a code, and the app's token request meets `scenario`.
@@ -600,4 +600,50 @@ async fn sign_out_without_a_logout_endpoint_lands_home_signed_out() {
     })
     .await;
     assert!(provider.logouts().is_empty());
+}
+
+/// OIDC Core §3.1.2.1: with prompt=none a provider must answer without showing a page. This
+/// one shows its login page anyway; the person goes Back. The app then drops its marker, so
+/// no other tab (nor a reload) is sent to that page again: whether Back restores the page
+/// from the back-forward cache (`pageshow`) or loads it again (Navigation Timing
+/// `back_forward`), which `with_bfcache: false` forces.
+async fn back_from_a_provider_that_ignores_prompt_none(with_bfcache: bool) {
+    let provider = std::sync::Arc::new(FaultProvider::start("ignores_prompt_none"));
+    let seen = provider.clone();
+    let flags: &[&str] = if with_bfcache { &[] } else { &["--disable-back-forward-cache"] };
+    with_browser_flags("ignores_prompt_none", flags, |browser| async move {
+        sign_in_against(&browser).await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+        browser.client.refresh().await;
+        browser.wait_for_text("h1", "Sign in at the fault provider").await;
+        assert_eq!(seen.authorizations(), [None, Some("none".to_owned())]);
+        browser.client.back().await.expect("back");
+        browser.wait_for_text("main button", "Sign in").await;
+        let how = browser.run_js("return performance.getEntriesByType('navigation')[0].type").await;
+        if !with_bfcache {
+            assert_eq!(how, "back_forward", "loaded again by Back");
+        }
+        let stored = browser.stored_state().await;
+        assert!(
+            !stored["local"].as_object().expect("local").contains_key("leptos-oidc:session"),
+            "the marker stays after Back (page reached by {how}): {stored}"
+        );
+        // A new tab of the same browser signs nobody in silently: no authorization request.
+        let tab = browser.client.new_window(true).await.expect("new tab").handle;
+        browser.client.switch_to_window(tab).await.expect("to the new tab");
+        browser.client.goto(&format!("{}/", fault_app_url())).await.expect("fault app");
+        browser.wait_for_text("main button", "Sign in").await;
+        assert_eq!(seen.authorizations().len(), 2, "a new tab went to the provider");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn back_from_a_provider_that_ignores_prompt_none_stops_every_tab_from_trying() {
+    back_from_a_provider_that_ignores_prompt_none(true).await;
+}
+
+#[tokio::test]
+async fn back_without_the_back_forward_cache_from_a_provider_that_ignores_prompt_none_stops_every_tab() {
+    back_from_a_provider_that_ignores_prompt_none(false).await;
 }

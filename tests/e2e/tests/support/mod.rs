@@ -146,8 +146,17 @@ where
     F: FnOnce(Browser) -> Fut,
     Fut: Future<Output = ()> + Send + 'static,
 {
+    with_browser_flags(name, &[], test).await;
+}
+
+/// [`with_browser`], Chromium started with `flags` besides the usual ones.
+pub async fn with_browser_flags<F, Fut>(name: &str, flags: &[&str], test: F)
+where
+    F: FnOnce(Browser) -> Fut,
+    Fut: Future<Output = ()> + Send + 'static,
+{
     let _turn = take_turn();
-    let browser = Browser::open().await;
+    let browser = Browser::open_with(flags).await;
     let outcome = tokio::spawn(test(browser.clone())).await;
     if outcome.is_err() {
         if let Ok(png) = browser.client.screenshot().await {
@@ -167,20 +176,33 @@ where
 
 impl Browser {
     pub async fn open() -> Browser {
+        Browser::open_with(&[]).await
+    }
+
+    pub async fn open_with(flags: &[&str]) -> Browser {
         let dir = env("E2E_DIR", "target/e2e");
         let profile = format!("{dir}/profile-{}-{}", std::process::id(), SESSIONS.fetch_add(1, Ordering::SeqCst));
+        let mut args: Vec<String> = [
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--window-size=1200,900",
+        ]
+        .iter()
+        .chain(flags)
+        .map(|flag| flag.to_string())
+        .collect();
+        args.push(format!("--user-data-dir={profile}"));
         let mut caps = serde_json::Map::new();
         caps.insert(
             "goog:chromeOptions".into(),
-            json!({
-                "binary": env("CHROMIUM", "/usr/bin/chromium"),
-                "args": [
-                    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=1200,900",
-                    format!("--user-data-dir={profile}"),
-                ]
-            }),
+            json!({ "binary": env("CHROMIUM", "/usr/bin/chromium"), "args": args }),
         );
         // The console, CSP violations included, for the tests that read it (browser_log).
         caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
@@ -595,6 +617,12 @@ impl FaultProvider {
     }
 
     /// Each request to its logout endpoint: `{method, query, form}`.
+    /// Each authorization request's `prompt`, in order (None when it had none).
+    pub fn authorizations(&self) -> Vec<Option<String>> {
+        let all = self.counts()["authorizations"].as_array().cloned().unwrap_or_default();
+        all.iter().map(|p| p.as_str().map(str::to_owned)).collect()
+    }
+
     pub fn logouts(&self) -> Vec<Value> {
         self.counts()["logouts"].as_array().cloned().unwrap_or_default()
     }
