@@ -136,6 +136,10 @@ async function measureOnce(browser, app, profile) {
   const { page } = await newPage(first, profile);
   await page.goto(`${app.url}/`);
   const load = (await waitForMark(page, 'signIn')).now;
+  // A returning person: the same page again, its hashed assets from the browser's cache
+  // (index.html and config.json are revalidated: no-cache).
+  await page.goto(`${app.url}/`);
+  const warmLoad = (await waitForMark(page, 'signIn')).now;
   const clickedAt = await clickSignIn(page);
   await page.waitForURL(`${app.url}/**`, { timeout: 60000 });
   const signIn = (await waitForMark(page, 'person')).epoch - clickedAt;
@@ -176,7 +180,7 @@ async function measureOnce(browser, app, profile) {
   const callback = (await waitForMark(tab, 'person')).now;
   const atProvider = await providerCounts();
   await second.close();
-  return { load, signIn, reload, reloadClicked, reloadRequests: reloadRequests.length, reloadRequestList: reloadRequests, callback, requests: requestList.length, requestList, preflights: atProvider.OPTIONS ?? 0, providerRequests: atProvider };
+  return { load, warmLoad, signIn, reload, reloadClicked, reloadRequests: reloadRequests.length, reloadRequestList: reloadRequests, callback, requests: requestList.length, requestList, preflights: atProvider.OPTIONS ?? 0, providerRequests: atProvider };
 }
 
 // The q-quantile by linear interpolation between the closest ranks.
@@ -221,6 +225,7 @@ for (const app of apps) {
     entry.profiles[profileName] = {
       ms: {
         load: spread(s.map((x) => x.load)),
+        warm_load: spread(s.map((x) => x.warmLoad)),
         sign_in: spread(s.map((x) => x.signIn)),
         reload: spread(s.map((x) => x.reload)),
         callback: spread(s.map((x) => x.callback)),
@@ -243,7 +248,7 @@ writeFileSync(outPath, JSON.stringify(results, null, 2));
 
 const kb = (n) => (n / 1000).toFixed(1);
 const names = apps.map((a) => a.name);
-const cell = (c, i) => String(c ?? '').padEnd(i === 0 ? 30 : 22);
+const cell = (c, i) => String(c ?? '').padEnd(i === 0 ? 38 : 22);
 const ratio = (a, b) => (typeof a === 'number' && typeof b === 'number' && b ? (a / b).toFixed(2) : '');
 console.log(`\n${RUNS} runs each per profile, interleaved, fresh browser context per run; times are medians (interquartile range).\n`);
 console.log(['', ...names, `${names[0]}/${names[1]}`].map(cell).join(''));
@@ -256,6 +261,7 @@ for (const profileName of PROFILE_NAMES) {
   const show = (t) => (t ? `${Math.round(t.median)} (${Math.round(t.q1)}-${Math.round(t.q3)})` : '');
   for (const [label, get, fmt = (v) => v] of [
     ['load ms', timing('load'), show],
+    ['repeat visit (warm cache) ms', timing('warm_load'), show],
     ['sign-in ms', timing('sign_in'), show],
     ['reload to person ms', timing('reload'), show],
     ['reload requests', (r) => of(r)?.reload_requests],
