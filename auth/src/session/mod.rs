@@ -169,6 +169,17 @@ struct Memory {
     renewed_for_a_rejection: Option<(u64, u64)>,
 }
 
+impl Memory {
+    /// The refresh request (RFC 6749 §6) for the tokens held, with what its answer must
+    /// satisfy and the metadata it goes with; `None` without tokens, a refresh token, or
+    /// the provider's config and metadata.
+    fn refresh_request(&self) -> Option<(TokenRequest, TokenExpectations, ProviderMetadata)> {
+        let (config, metadata) = self.config.value.as_ref().zip(self.metadata.value.as_ref())?;
+        let (request, expect) = refresh_request(metadata, config, self.tokens.as_ref()?)?;
+        Some((request, expect, metadata.clone()))
+    }
+}
+
 /// A value that is loaded once: the value, or its load while under way.
 struct Loadable<T> {
     value: Option<T>,
@@ -714,21 +725,17 @@ impl<P: Platform> Session<P> {
                 can_refresh: provider.is_some() && tokens.refresh_token.is_some(),
             };
             let current = || tokens.access_token.expose().to_owned();
-            let refresh = || {
-                let (config, metadata) = provider?;
-                refresh_request(metadata, config, tokens).map(|(r, e)| (r, e, metadata.clone()))
-            };
             match token_access(tokens, renewal, now) {
                 TokenAccess::Current => Next::Ready(current()),
                 // Decided only when a renewal is in flight (`in_flight` above).
                 TokenAccess::AwaitRenewal => {
                     m.renewal.clone().map_or(Next::Fail(AuthError::SessionExpired), Next::Await)
                 }
-                TokenAccess::CurrentAndRenew => match refresh() {
+                TokenAccess::CurrentAndRenew => match m.refresh_request() {
                     Some(refresh) => Next::Renew(refresh, Some(current())),
                     None => Next::Ready(current()),
                 },
-                TokenAccess::RenewAndWait => match refresh() {
+                TokenAccess::RenewAndWait => match m.refresh_request() {
                     Some(refresh) => Next::Renew(refresh, None),
                     None => Next::Fail(AuthError::SessionExpired),
                 },
@@ -834,10 +841,7 @@ impl<P: Platform> Session<P> {
             if backing_off || just_forced {
                 return Ok(Replacement::None);
             }
-            let provider = m.config.value.as_ref().zip(m.metadata.value.as_ref());
-            let Some((request, expect, metadata)) = provider.and_then(|(config, metadata)| {
-                refresh_request(metadata, config, tokens).map(|(r, e)| (r, e, metadata.clone()))
-            }) else {
+            let Some((request, expect, metadata)) = m.refresh_request() else {
                 return Ok(Replacement::None);
             };
             m.renewed_for_a_rejection = Some((now, m.renewals + 1));

@@ -141,12 +141,7 @@ pub fn restore_tried(platform: &impl Platform) -> Option<String> {
 /// Records the marker this tab tried a silent restore with, or (`None`) that it may try
 /// again.
 pub fn set_restore_tried(platform: &impl Platform, marker: Option<&str>) {
-    match marker {
-        Some(marker) => {
-            platform.storage_set(RESTORE_TRIED, marker);
-        }
-        None => platform.storage_remove(RESTORE_TRIED),
-    }
+    set_text(platform, RESTORE_TRIED, marker);
 }
 
 /// Keeps, for the silent sign-in this tab starts, the sign-out signal as it was then: a
@@ -162,11 +157,16 @@ pub fn restore_left(platform: &impl Platform) -> Option<String> {
 
 /// Records that the tab leaves to restore with `marker` (`None`: it came back).
 pub fn set_restore_left(platform: &impl Platform, marker: Option<&str>) {
-    match marker {
-        Some(marker) => {
-            platform.storage_set(RESTORE_LEFT, marker);
+    set_text(platform, RESTORE_LEFT, marker);
+}
+
+/// Keeps `text` under `key` in the tab's storage as it is, or (`None`) removes the key.
+fn set_text(platform: &impl Platform, key: &str, text: Option<&str>) {
+    match text {
+        Some(text) => {
+            platform.storage_set(key, text);
         }
-        None => platform.storage_remove(RESTORE_LEFT),
+        None => platform.storage_remove(key),
     }
 }
 

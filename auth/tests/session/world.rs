@@ -501,6 +501,15 @@ impl World {
         self.now().saturating_add_signed(provider.clock_ahead)
     }
 
+    /// Whether `request` carries an access token the provider issued and that has not
+    /// expired (what UserInfo and the resource server accept).
+    fn bearer_valid(&self, provider: &ProviderState, request: &Seen) -> bool {
+        let now = self.provider_now(provider);
+        request.bearer.as_ref().is_some_and(|token| {
+            provider.access_tokens.iter().any(|(issued, expires)| issued == token && now < *expires)
+        })
+    }
+
     /// The provider's answer to `request`, and whatever it does on its side.
     fn answer(&self, request: &Seen) -> Answer {
         let json = |status: u16, body: String| Ok(HttpResponse::new(status, "application/json", body));
@@ -571,11 +580,7 @@ impl World {
                 json(200, self.issue(&mut provider, with_id_token.then_some(""), rotates))
             }
             Endpoint::UserInfo => {
-                let now = self.provider_now(&provider);
-                let valid = request.bearer.as_ref().is_some_and(|token| {
-                    provider.access_tokens.iter().any(|(issued, expires)| issued == token && now < *expires)
-                });
-                if !valid {
+                if !self.bearer_valid(&provider, request) {
                     return error(401, "invalid_token");
                 }
                 let name = full_name(&provider.sub);
@@ -598,11 +603,7 @@ impl World {
                 json(200, String::new())
             }
             Endpoint::Api => {
-                let now = self.provider_now(&provider);
-                let valid = request.bearer.as_ref().is_some_and(|token| {
-                    provider.access_tokens.iter().any(|(issued, expires)| issued == token && now < *expires)
-                });
-                if !valid {
+                if !self.bearer_valid(&provider, request) {
                     return Ok(invalid_token());
                 }
                 json(200, format!(r#"{{"sub":"{}"}}"#, provider.sub))
