@@ -8,6 +8,9 @@ use crate::oauth::AuthError;
 pub const TAKING_YOU_TO_SIGN_IN: &str = "Taking you to sign in…";
 /// What the guard says to a person who signed out themselves, before signing in again.
 pub const SIGNED_OUT_SIGN_IN_TO_SEE: &str = "You are signed out. Sign in to see this page.";
+/// What the home page says once the person has signed out (and, after the provider's
+/// logout, only when the page is its verified answer).
+pub const YOU_HAVE_SIGNED_OUT: &str = "You have signed out.";
 /// What a page says while a reload or a new tab restores the session.
 pub const RESTORING_YOUR_SESSION: &str = "Restoring your session…";
 /// The sign-in button's label.

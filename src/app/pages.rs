@@ -22,6 +22,9 @@ pub fn Home() -> impl IntoView {
         }),
         _ => EitherOf4::C(view! {
             <section class="card hero">
+                {auth.signed_out_by_user().then(|| view! {
+                    <p class="status" role="status">{crate::auth::messages::YOU_HAVE_SIGNED_OUT}</p>
+                })}
                 <h1>"Sign in with your identity provider"</h1>
                 <p>"This app signs you in with OpenID Connect, using the authorization code flow with PKCE. "
                    "Your password goes only to the provider; this app keeps its tokens in memory only."</p>

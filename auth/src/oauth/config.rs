@@ -163,16 +163,32 @@ impl ClientConfig {
 
     /// The path part of `redirect_uri`: the route that finishes sign-in.
     pub fn callback_path(&self) -> &str {
-        let after_origin =
-            self.redirect_uri.get(origin_of(&self.redirect_uri).map_or(0, str::len)..).unwrap_or_default();
-        let path = after_origin.split(['?', '#']).next().unwrap_or("");
-        if path.is_empty() { "/" } else { path }
+        path_of(after_origin(&self.redirect_uri))
+    }
+
+    /// Where the provider's logout sends the browser back: the path of
+    /// `post_logout_redirect_uri` (the page to recognise), and its path and query (the
+    /// address to leave that page at, without what the provider added).
+    pub fn post_logout_landing(&self) -> (&str, &str) {
+        let path_query = after_origin(&self.post_logout_redirect_uri); // no fragment: refused in `parse`
+        (path_of(path_query), if path_query.is_empty() { "/" } else { path_query })
     }
 
     /// Whether OpenID Connect is in use, so an ID token is required (OIDC Core §3.1.2.1).
     pub fn requests_openid(&self) -> bool {
         self.scope.split(' ').any(|s| s == "openid")
     }
+}
+
+/// What follows `url`'s origin: its path, query and fragment.
+fn after_origin(url: &str) -> &str {
+    url.get(origin_of(url).map_or(0, str::len)..).unwrap_or_default()
+}
+
+/// The path of a path-query-fragment, `/` when empty.
+fn path_of(path_query_fragment: &str) -> &str {
+    let path = path_query_fragment.split(['?', '#']).next().unwrap_or_default();
+    if path.is_empty() { "/" } else { path }
 }
 
 #[cfg(test)]
@@ -190,6 +206,7 @@ mod tests {
         assert_eq!(config.scope, "openid profile email");
         assert_eq!(config.logout_method, LogoutMethod::Get);
         assert_eq!(config.callback_path(), "/callback");
+        assert_eq!(config.post_logout_landing(), ("/", "/"));
         assert!(config.requests_openid());
     }
 
@@ -197,12 +214,13 @@ mod tests {
     fn explicit_values_are_kept() {
         let config = ClientConfig::parse(
             r#"{"issuer":"https://id.example.com/tenant","client_id":"c","scope":"api",
-                "redirect_uri":"http://localhost:8080/auth/done?x=1","post_logout_redirect_uri":null,
-                "logout_method":"post"}"#,
+                "redirect_uri":"http://localhost:8080/auth/done?x=1",
+                "post_logout_redirect_uri":"http://localhost:8080/bye?from=app","logout_method":"post"}"#,
             ORIGIN,
         )
         .unwrap();
         assert_eq!(config.callback_path(), "/auth/done");
+        assert_eq!(config.post_logout_landing(), ("/bye", "/bye?from=app"));
         assert_eq!(config.logout_method, LogoutMethod::Post);
         assert!(!config.requests_openid());
     }

@@ -3,7 +3,7 @@
 use super::config::{ClientConfig, LogoutMethod};
 use super::metadata::ProviderMetadata;
 use super::secret::Secret;
-use super::url::{form_encode, with_query};
+use super::url::{form_encode, parse_query, with_query};
 
 /// The navigation that ends the provider's session and comes back to
 /// `post_logout_redirect_uri`. No `Debug`: it may carry the ID token.
@@ -16,26 +16,32 @@ pub enum EndSessionRequest {
         /// The provider's `end_session_endpoint`, as published.
         endpoint: String,
         /// The form fields: `id_token_hint` (when there is an ID token), `client_id`,
-        /// `post_logout_redirect_uri`.
+        /// `post_logout_redirect_uri`, `state`.
         fields: Vec<(&'static str, String)>,
     },
 }
 
 /// The logout request of RP-Initiated Logout 1.0 §2: `id_token_hint` (the provider learns
-/// whose session to end, and some require it), `client_id` and `post_logout_redirect_uri`,
-/// sent the way the config says. `None` when the provider has no `end_session_endpoint`.
+/// whose session to end, and some require it), `client_id`, `post_logout_redirect_uri`
+/// and `state` (which the provider passes back, §3; some providers send the browser back
+/// only when it is there), sent the way the config says. `None` when the provider has no
+/// `end_session_endpoint`.
 pub fn end_session_request(
     metadata: &ProviderMetadata,
     config: &ClientConfig,
     id_token: Option<&Secret>,
+    state: Option<&str>,
 ) -> Option<EndSessionRequest> {
     let endpoint = metadata.end_session_endpoint.as_deref()?;
-    let mut fields = Vec::with_capacity(3);
+    let mut fields = Vec::with_capacity(4);
     if let Some(id_token) = id_token {
         fields.push(("id_token_hint", id_token.expose().to_owned()));
     }
     fields.push(("client_id", config.client_id.clone()));
     fields.push(("post_logout_redirect_uri", config.post_logout_redirect_uri.clone()));
+    if let Some(state) = state {
+        fields.push(("state", state.to_owned()));
+    }
     Some(match config.logout_method {
         LogoutMethod::Post => EndSessionRequest::Post { endpoint: endpoint.to_owned(), fields },
         LogoutMethod::Get => {
@@ -43,6 +49,16 @@ pub fn end_session_request(
             EndSessionRequest::Get(with_query(endpoint, &form_encode(&pairs)))
         }
     })
+}
+
+/// Whether `query`, on the page `post_logout_redirect_uri` names, is the provider's answer
+/// to the logout request sent with `state` (RP-Initiated Logout 1.0 §3): exactly one
+/// `state`, the one sent. Anything else (none, another, two) is no proof that the person
+/// came back from signing out, whatever else the page says.
+pub fn is_logout_return(query: &str, state: &str) -> bool {
+    let Ok(pairs) = parse_query(query) else { return false };
+    let mut states = pairs.iter().filter(|(name, _)| name == "state");
+    matches!((states.next(), states.next()), (Some((_, value)), None) if value == state)
 }
 
 #[cfg(test)]
@@ -71,32 +87,44 @@ mod tests {
 
     #[test]
     fn a_post_logout_carries_the_hint_in_the_form_and_leaves_the_url_as_published() {
-        let request = end_session_request(&metadata(), &config("POST"), Some(&Secret::new("h.i.j".into())));
+        let request = end_session_request(&metadata(), &config("POST"), Some(&Secret::new("h.i.j".into())), Some("s1"));
         let Some(EndSessionRequest::Post { endpoint, fields }) = request else { panic!("not a POST") };
         assert_eq!(endpoint, "https://id.example.com/logout?tenant=1");
         let expected = [
             ("id_token_hint", "h.i.j".to_owned()),
             ("client_id", "c".to_owned()),
             ("post_logout_redirect_uri", "https://app.example/".to_owned()),
+            ("state", "s1".to_owned()),
         ];
         assert_eq!(fields, expected);
     }
 
     #[test]
     fn a_get_logout_carries_everything_in_the_query() {
-        let request = end_session_request(&metadata(), &config("GET"), Some(&Secret::new("h.i.j".into())));
+        let request = end_session_request(&metadata(), &config("GET"), Some(&Secret::new("h.i.j".into())), Some("s1"));
         let Some(EndSessionRequest::Get(url)) = request else { panic!("not a GET") };
         assert_eq!(
             url,
-            "https://id.example.com/logout?tenant=1&id_token_hint=h.i.j&client_id=c&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2F"
+            "https://id.example.com/logout?tenant=1&id_token_hint=h.i.j&client_id=c&post_logout_redirect_uri=https%3A%2F%2Fapp.example%2F&state=s1"
         );
-        let without_hint = end_session_request(&metadata(), &config("GET"), None);
-        assert!(matches!(without_hint, Some(EndSessionRequest::Get(url)) if !url.contains("id_token_hint")));
+        let without_hint = end_session_request(&metadata(), &config("GET"), None, None);
+        assert!(
+            matches!(without_hint, Some(EndSessionRequest::Get(url)) if !url.contains("id_token_hint") && !url.contains("state"))
+        );
     }
 
     #[test]
     fn no_endpoint_no_logout_request() {
         let no_endpoint = ProviderMetadata { end_session_endpoint: None, ..metadata() };
-        assert!(end_session_request(&no_endpoint, &config("POST"), None).is_none());
+        assert!(end_session_request(&no_endpoint, &config("POST"), None, Some("s1")).is_none());
+    }
+
+    #[test]
+    fn only_the_state_sent_once_proves_a_return_from_logout() {
+        assert!(is_logout_return("state=s1", "s1"));
+        assert!(is_logout_return("lang=en&state=s%31", "s1"), "decoded, among other parameters");
+        for query in ["", "state=", "state=s2", "state=s1&state=s1", "state=s1&state=s2", "State=s1", "state=%zz"] {
+            assert!(!is_logout_return(query, "s1"), "{query:?}");
+        }
     }
 }

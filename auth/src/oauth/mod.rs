@@ -22,8 +22,9 @@ pub use callback::{CallbackExpectations, CallbackParams, ValidatedCallback, vali
 pub use config::{ClientConfig, ConfigDocument, LogoutMethod};
 pub use error::{AuthError, ErrorFamily};
 pub use jws::{JwsAlgorithm, SignatureCheck, VerifiedSignature, check_key_set, signature_check};
-pub use logout::{EndSessionRequest, end_session_request};
+pub use logout::{EndSessionRequest, end_session_request, is_logout_return};
 pub use metadata::{ProviderMetadata, discovery_urls};
+pub use pkce::random_value;
 pub use secret::Secret;
 pub use token::{
     RENEWAL_MARGIN_SECS, TokenExpectations, TokenRequest, TokenSet, UnverifiedTokens, process_token_response,

@@ -272,7 +272,8 @@ impl<P: Platform> Session<P> {
         self.inner.state.borrow().clone()
     }
 
-    /// Whether the person signed out during this page's life.
+    /// Whether the person signed out during this page's life, or this page is the
+    /// provider's verified answer to this tab's sign-out.
     pub fn signed_out_by_user(&self) -> bool {
         self.memory(|m| m.signed_out_by_user)
     }
@@ -334,6 +335,9 @@ impl<P: Platform> Session<P> {
         };
         if platform.path() == config.callback_path() {
             return self.finish(config).await;
+        }
+        if steps::back_from_sign_out(platform, &config) {
+            self.memory(|m| m.signed_out_by_user = true);
         }
         self.forget_unreturned_restore(platform.came_back());
         if *self.inner.state.borrow() == AuthState::Restoring {

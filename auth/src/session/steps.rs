@@ -10,8 +10,8 @@ use super::store;
 use crate::oauth::{
     AuthError, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument, EndSessionRequest, PendingSignIn,
     ProviderMetadata, Secret, SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url,
-    check_key_set, discovery_urls, end_session_request, process_token_response, process_userinfo,
-    refresh_token_of_refused_answer, return_target, revocation_request, signature_check, token_request,
+    check_key_set, discovery_urls, end_session_request, is_logout_return, process_token_response, process_userinfo,
+    random_value, refresh_token_of_refused_answer, return_target, revocation_request, signature_check, token_request,
     validate_callback,
 };
 
@@ -302,14 +302,23 @@ fn revoke(platform: &impl Platform, metadata: &ProviderMetadata, client_id: &str
 }
 
 /// Sends the browser to the provider to end its session too (RP-Initiated Logout), if the
-/// provider supports that. False when there is nowhere to go (or the page could not go).
+/// provider supports that, with a new random `state` kept in the tab for the page the
+/// provider sends the browser back to ([`Session::start`](super::Session::start) checks
+/// it). False when there is nowhere to go (or the page could not go).
 pub fn sign_out_at_provider(
     platform: &impl Platform,
     config: &ClientConfig,
     metadata: &ProviderMetadata,
     tokens: Option<&TokenSet>,
 ) -> bool {
-    match end_session_request(metadata, config, tokens.and_then(|t| t.id_token.as_ref())) {
+    let mut random = [0; 32];
+    // Without randomness no state: the page back is then the plain signed-out home.
+    let state = platform.fill_random(&mut random).then(|| random_value(&random));
+    let request = end_session_request(metadata, config, tokens.and_then(|t| t.id_token.as_ref()), state.as_deref());
+    if let (Some(_), Some(state)) = (&request, &state) {
+        store::put_sign_out_state(platform, state);
+    }
+    match request {
         Some(EndSessionRequest::Get(url)) => {
             platform.navigate(&url);
             true
@@ -317,6 +326,24 @@ pub fn sign_out_at_provider(
         Some(EndSessionRequest::Post { endpoint, fields }) => platform.navigate_by_post(&endpoint, &fields),
         None => false,
     }
+}
+
+/// The first page after this tab signed out at the provider (RP-Initiated Logout 1.0 §3):
+/// takes the `state` the logout request carried, and answers whether this page is the
+/// provider's answer to it. On the page `post_logout_redirect_uri` names, the address is
+/// left as configured, without what the provider added. A wrong or missing `state`
+/// proves nothing, and the page is then the plain signed-out home.
+pub fn back_from_sign_out(platform: &impl Platform, config: &ClientConfig) -> bool {
+    let Some(state) = store::take_sign_out_state(platform) else { return false };
+    let (path, clean) = config.post_logout_landing();
+    if platform.path() != path {
+        return false;
+    }
+    let back = is_logout_return(&platform.query(), &state);
+    if platform.path_query_fragment() != clean {
+        platform.replace_path(clean);
+    }
+    back
 }
 
 /// Sends `request` and waits for its answer.

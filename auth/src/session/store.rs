@@ -1,7 +1,8 @@
 //! What the session keeps in storage, namespaced. In the tab's storage (sessionStorage):
 //! pending sign-ins (each under its own `state`, until its one use), two public documents
 //! (the app's config and the provider's metadata), and whether this tab has tried a silent
-//! restore (with the sign-out signal as it was then). In storage shared by the app's tabs
+//! restore (with the sign-out signal as it was then), and the `state` of a sign-out at the
+//! provider until the browser is back. In storage shared by the app's tabs
 //! (localStorage): the session marker, which says only that this browser was signed in at
 //! this provider, and the sign-out signal, a counter. Tokens never. Values are
 //! stored as JSON (serde); whatever is read back is untrusted, and is read by the same
@@ -22,6 +23,7 @@ const SIGNED_OUT: &str = "leptos-oidc:signed-out";
 const RESTORE_TRIED: &str = "leptos-oidc:restore-tried";
 const RESTORE_SIGNAL: &str = "leptos-oidc:restore-signal";
 const RESTORE_LEFT: &str = "leptos-oidc:restore-left";
+const SIGN_OUT_STATE: &str = "leptos-oidc:sign-out-state";
 
 fn get<T: DeserializeOwned>(platform: &impl Platform, key: &str) -> Option<T> {
     document::parse(&platform.storage_get(key)?).ok()
@@ -158,6 +160,18 @@ pub fn restore_left(platform: &impl Platform) -> Option<String> {
 /// Records that the tab leaves to restore with `marker` (`None`: it came back).
 pub fn set_restore_left(platform: &impl Platform, marker: Option<&str>) {
     set_text(platform, RESTORE_LEFT, marker);
+}
+
+/// Keeps the `state` this tab's logout request carries, until the page after it loads.
+pub fn put_sign_out_state(platform: &impl Platform, state: &str) {
+    platform.storage_set(SIGN_OUT_STATE, state);
+}
+
+/// Takes the `state` of this tab's logout request out of storage (it is checked once).
+pub fn take_sign_out_state(platform: &impl Platform) -> Option<String> {
+    let state = platform.storage_get(SIGN_OUT_STATE);
+    platform.storage_remove(SIGN_OUT_STATE);
+    state
 }
 
 /// Keeps `text` under `key` in the tab's storage as it is, or (`None`) removes the key.

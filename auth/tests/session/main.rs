@@ -690,6 +690,60 @@ fn sign_out_without_a_provider_logout_lands_signed_out_at_home() {
     assert_eq!(world.endpoints(start), [Revocation], "a second sign-out has nothing to revoke, nothing to ask");
 }
 
+/// Signs in, signs out at the provider, and answers the `state` the logout request carried.
+fn signed_out_at_the_provider(world: &std::rc::Rc<World>) -> String {
+    let session = world.signed_in();
+    let from = world.request_count();
+    session.sign_out();
+    world.settle();
+    let logout = world.request_to(Logout, from, 0);
+    let state = logout.form.get("state").cloned().expect("the logout request carries a state");
+    assert!(state.len() >= 43, "as random as a sign-in's state: {state:?}");
+    state
+}
+
+#[test]
+fn the_return_from_the_providers_logout_is_checked_and_lands_on_a_clean_signed_out_home() {
+    let world = World::new();
+    let state = signed_out_at_the_provider(&world);
+    let home = world.open(&format!("/?state={state}"));
+    assert_eq!(home.state(), AuthState::SignedOut);
+    assert!(home.signed_out_by_user(), "the page says the person signed out");
+    assert_eq!(world.page(), "/", "the state left the address bar");
+    assert!(
+        !world.tab().storage.borrow().keys().any(|key| key.contains("sign-out")),
+        "the state was used once and is gone"
+    );
+    let again = world.open(&format!("/?state={state}"));
+    assert!(!again.signed_out_by_user(), "a replayed return proves nothing");
+    assert_eq!(world.page(), format!("/?state={state}"), "and a page that is not a return is left alone");
+}
+
+#[test]
+fn a_return_from_logout_with_a_wrong_or_missing_state_is_signed_out_and_claims_nothing() {
+    for (back, left_at) in
+        [("/?state=forged", "/"), ("/", "/"), ("/?lang=en", "/"), ("/profile?state=x", "/profile?state=x")]
+    {
+        let world = World::new();
+        let state = signed_out_at_the_provider(&world);
+        let home = world.open(back);
+        assert_eq!(home.state(), AuthState::SignedOut, "{back}");
+        assert!(!home.signed_out_by_user(), "{back}: no claim the person signed out");
+        assert_eq!(world.page(), left_at, "{back}");
+        assert!(!world.tab().storage.borrow().values().any(|value| value.contains(&state)), "{back}: state gone");
+    }
+}
+
+#[test]
+fn the_landing_is_the_configured_post_logout_page_with_its_own_query() {
+    let world = World::new();
+    world.configure(&format!(r#","post_logout_redirect_uri":"{ORIGIN}/bye?from=app""#));
+    let state = signed_out_at_the_provider(&world);
+    let bye = world.open(&format!("/bye?from=app&state={state}"));
+    assert!(bye.signed_out_by_user());
+    assert_eq!(world.page(), "/bye?from=app");
+}
+
 #[test]
 fn an_expired_token_without_a_refresh_token_ends_the_session() {
     let world = World::new();

@@ -265,3 +265,26 @@ async fn two_tabs_signing_in_at_the_same_time_each_complete_their_own() {
     })
     .await;
 }
+
+/// A return from the provider's logout whose `state` is not the one the logout request
+/// carried (a forged link, a replay): the person is signed out all the same (the tokens
+/// went before the browser left), the address bar is cleaned, and the page does not claim
+/// that the sign-out happened at the provider.
+#[tokio::test]
+async fn a_logout_return_with_a_forged_state_lands_signed_out_and_claims_nothing() {
+    with_browser("forged_logout_return", |browser| async move {
+        browser.goto("/").await;
+        browser.sign_in_as_alice().await;
+        browser.click_button("Sign out").await;
+        let logout = browser.wait_for_url(&format!("{}/session/end", provider_url())).await;
+        assert!(logout.contains("&state="), "no state sent: {logout}");
+        browser.goto("/?state=forged").await;
+        browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        assert_eq!(browser.url().await, format!("{}/", app_url()));
+        let page = browser.run_js("return document.querySelector('main').innerText").await;
+        assert!(!page.as_str().unwrap_or_default().contains("signed out"), "claims a sign-out: {page}");
+        let header = browser.run_js("return document.querySelector('header').innerText").await;
+        assert!(!header.as_str().unwrap_or_default().contains("Alice"), "still shows the person: {header}");
+    })
+    .await;
+}

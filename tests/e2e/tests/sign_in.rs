@@ -109,7 +109,8 @@ async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
         browser.goto("/").await;
         browser.sign_in_as_alice().await;
         browser.click_button("Sign out").await;
-        browser.wait_for_url(&format!("{}/session/end", provider_url())).await;
+        let logout = browser.wait_for_url(&format!("{}/session/end", provider_url())).await;
+        assert!(logout.contains("&state="), "the logout request carries no state: {logout}");
         browser.snapshot("4-provider-logout").await;
         // Before the provider's own logout (which ends the grant anyway): the app revoked
         // the refresh token (RFC 7009), and the provider no longer renews it.
@@ -124,7 +125,11 @@ async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
         assert!(status == 400 && answer.contains("invalid_grant"), "the revoked token still works: {status} {answer}");
         browser.click_button("Yes, sign me out").await;
         browser.wait_for_url(&format!("{}/", app_url())).await;
+        // The provider passed the state back (RP-Initiated Logout §3): checked, it says so,
+        // and it left the address bar.
+        browser.wait_for_text(".status", "You have signed out.").await;
         browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        assert_eq!(browser.url().await, format!("{}/", app_url()), "the state stayed in the address bar");
         browser.snapshot("5-home-after-sign-out").await;
         browser.assert_accessible("5-home-after-sign-out").await;
         let header = browser.run_js("return document.querySelector('header').innerText").await;
