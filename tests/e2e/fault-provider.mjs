@@ -178,7 +178,8 @@ const server = createServer(async (req, res) => {
       return send(reply.status, reply.type, reply.body, reply.cors === false ? { 'cache-control': 'no-store' } : cors);
     }
     case '/logout': {
-      // RP-Initiated Logout 1.0 §2, GET or POST: straight back to post_logout_redirect_uri.
+      // RP-Initiated Logout 1.0 §2, GET or POST: straight back to post_logout_redirect_uri,
+      // with the state the request carried (§3).
       let body = '';
       for await (const chunk of req) body += chunk;
       const form = Object.fromEntries(new URLSearchParams(req.method === 'POST' ? body : ''));
@@ -186,7 +187,9 @@ const server = createServer(async (req, res) => {
       logouts.push({ method: req.method, query, form });
       const back = form.post_logout_redirect_uri ?? query.post_logout_redirect_uri;
       if (!back) return send(400, 'text/plain', 'post_logout_redirect_uri missing');
-      res.writeHead(303, { location: back, connection: 'close' }).end();
+      const state = form.state ?? query.state;
+      const location = state === undefined ? back : `${back}${back.includes('?') ? '&' : '?'}state=${encodeURIComponent(state)}`;
+      res.writeHead(303, { location, connection: 'close' }).end();
       return;
     }
     case '/revoke': {

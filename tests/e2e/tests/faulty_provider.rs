@@ -302,7 +302,8 @@ async fn sign_out_posts_the_id_token_hint_to_the_logout_endpoint_never_in_a_url(
         wait_until("the provider's logout endpoint is reached", || seen.logouts().len() == 1).await;
         browser.wait_for_js("return performance.getEntriesByType('navigation').length", serde_json::json!(1)).await;
         browser.wait_for_text("main h1", "Sign in with your identity provider").await;
-        assert_eq!(browser.url().await, format!("{}/", fault_app_url()));
+        browser.wait_for_text(".status", "You have signed out.").await;
+        assert_eq!(browser.url().await, format!("{}/", fault_app_url()), "the state left the address bar");
         let visited = browser.run_js("return performance.getEntriesByType('navigation').map(e => e.name)").await;
         assert!(!visited.to_string().contains("eyJ"), "a token in a URL: {visited}");
     })
@@ -312,12 +313,15 @@ async fn sign_out_posts_the_id_token_hint_to_the_logout_endpoint_never_in_a_url(
     let id_token = provider.id_tokens().last().cloned().expect("an ID token was issued");
     assert_eq!(logouts[0]["method"], "POST");
     assert_eq!(logouts[0]["query"], serde_json::json!({}), "parameters in the URL");
+    let state = logouts[0]["form"]["state"].as_str().unwrap_or_default().to_owned();
+    assert_eq!(state.len(), 43, "a random state, as a sign-in's: {state:?}");
     assert_eq!(
         logouts[0]["form"],
         serde_json::json!({
             "id_token_hint": id_token,
             "client_id": "fault-spa",
             "post_logout_redirect_uri": format!("{}/", fault_app_url()),
+            "state": state,
         })
     );
     assert_eq!(provider.revoked(), Vec::<String>::new(), "no refresh token was issued here");
