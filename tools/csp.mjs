@@ -2,11 +2,14 @@
 //
 // 1. Replaces Trunk's inline loader with one that fetches the .wasm with subresource
 //    integrity (Trunk's loader fetches it without, so only the preload was checked).
-// 2. Writes the Content-Security-Policy into index.html's
+// 2. Writes the page's Content-Security-Policy into index.html's
 //    <meta http-equiv="Content-Security-Policy">: the loader is allowed by its SHA-256
-//    hash (no 'unsafe-inline'), connect-src / form-action name the provider's origin, and
-//    connect-src the API origins (api_origins), all read from config.json. Other origins the provider's endpoints live on (some providers
-//    put the token endpoint or JWKS on another host) go in CSP_EXTRA_ORIGINS, space-separated.
+//    hash (no 'unsafe-inline'). The policy names no provider: a built dist/ is pointed at
+//    another provider by editing config.json alone. connect-src and form-action allow any
+//    https origin (and this machine's http ports when config.json's provider or an API is
+//    local) while nobody is signed in; before the first token is asked for, the app adds a
+//    second policy naming exactly its provider's and APIs' origins (auth/src/oauth/csp.rs),
+//    and a page enforces both.
 //
 // Usage: node tools/csp.mjs [dir]   (default: $TRUNK_STAGING_DIR, else dist)
 import { createHash } from 'node:crypto';
@@ -16,45 +19,38 @@ import { pathToFileURL } from 'node:url';
 
 const META = /(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")/;
 const INLINE_SCRIPT = /<script(?: type="module")?>([\s\S]*?)<\/script>/g;
+// CSP host sources cannot name an IPv6 address, so [::1] is not among them.
+const LOOPBACK = ['http://localhost:*', 'http://127.0.0.1:*'];
 
 /** The policy, one directive a line. frame-ancestors cannot be set from a meta tag:
  *  hosting sends it as a header (README, "Hosting"). */
-export function policy({ scriptHashes, providerOrigins, apiOrigins = [] }) {
-  const provider = providerOrigins.join(' ');
-  const connect = [...new Set([...providerOrigins, ...apiOrigins])].join(' ');
+export function policy({ scriptHashes, loopback = false }) {
+  const servers = ['https:', ...(loopback ? LOOPBACK : [])].join(' ');
   return [
     "default-src 'self'",
     // The icon is a data: URI in index.html (no request for it).
     "img-src 'self' data:",
     `script-src 'self' 'wasm-unsafe-eval' ${scriptHashes.map((h) => `'sha256-${h}'`).join(' ')}`,
-    `connect-src 'self' ${connect}`,
+    `connect-src 'self' ${servers}`,
     // The logout form's POST goes to the provider, which sends the browser back here (a
     // redirect that some browsers check against form-action too).
-    `form-action 'self' ${provider}`,
+    `form-action 'self' ${servers}`,
     "base-uri 'none'",
     "object-src 'none'",
   ].join('; ');
 }
 
-/** The origins the app talks to: the issuer's, plus any listed in CSP_EXTRA_ORIGINS. */
-export function providerOrigins(configText, extra = process.env.CSP_EXTRA_ORIGINS ?? '') {
-  const config = JSON.parse(configText);
-  return [new URL(config.issuer).origin, ...extra.split(/\s+/).filter(Boolean)];
-}
-
-/** The API origins the app may send its token to (config.json's api_origins), as browsers
- *  serialize origins; anything the app itself would refuse at start-up is refused here too. */
-export function apiOrigins(configText) {
-  const { api_origins: origins = [] } = JSON.parse(configText);
-  if (!Array.isArray(origins)) throw new Error('csp.mjs: api_origins in config.json must be a list');
-  return origins.map((origin) => {
-    const url = new URL(String(origin).trim());
-    const loopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-    const secure = url.protocol === 'https:' || (url.protocol === 'http:' && loopback);
-    if (!secure || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
-      throw new Error(`csp.mjs: api_origins: ${JSON.stringify(origin)} is not an https origin (or http on localhost)`);
+/** Whether config.json names a provider or an API on this machine over plain http (local
+ *  development and the tests): the page may then reach this machine's http ports. */
+export function usesLoopback(configText) {
+  const { issuer = '', api_origins: apis = [] } = JSON.parse(configText);
+  return [issuer, ...(Array.isArray(apis) ? apis : [])].some((url) => {
+    try {
+      const { protocol, hostname } = new URL(String(url).trim());
+      return protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(hostname);
+    } catch {
+      return false;
     }
-    return url.origin;
   });
 }
 
@@ -76,7 +72,7 @@ export function loaderWithIntegrity(html) {
 export function withPolicy(html, configText) {
   if (!META.test(html)) throw new Error('csp.mjs: no <meta http-equiv="Content-Security-Policy" content=""> in index.html');
   const scriptHashes = [...html.matchAll(INLINE_SCRIPT)].map(([, body]) => createHash('sha256').update(body).digest('base64'));
-  const content = policy({ scriptHashes, providerOrigins: providerOrigins(configText), apiOrigins: apiOrigins(configText) });
+  const content = policy({ scriptHashes, loopback: usesLoopback(configText) });
   return html.replace(META, `$1${content}$2`);
 }
 

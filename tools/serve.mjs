@@ -2,14 +2,13 @@
 // and index.html for every other path (the SPA's routes, /callback included), gzip-compressed
 // (level 9) for a browser that accepts it.
 // Usage: node tools/serve.mjs [dist-dir] [port]
-// APP_CONFIG=FILE serves FILE as /config.json instead, with the page's CSP rewritten for
-// its provider: the same build deployed against another provider (the e2e tests' fault
-// provider).
+// APP_CONFIG=FILE serves FILE as /config.json instead, and nothing else changes: the same
+// build deployed against another provider by its config alone (the e2e tests' fault
+// provider and second provider).
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { withPolicy } from './csp.mjs';
 
 const root = resolve(process.argv[2] ?? 'dist');
 const port = Number(process.argv[3] ?? process.env.APP_PORT ?? 8080);
@@ -60,7 +59,6 @@ async function handle(req, res) {
   let body = await readFile(path);
   const isHtml = path.endsWith('.html');
   if (configOverride && path === join(root, 'config.json')) body = configOverride;
-  if (configOverride && isHtml) body = withPolicy(body.toString('utf8'), configOverride);
   const gzip = acceptsGzip(req.headers['accept-encoding']) && extname(path) !== '.png';
   if (gzip) {
     const { mtimeMs, size } = await stat(path);

@@ -65,6 +65,9 @@ impl Platform for Browser {
     fn came_back(&self) -> bool {
         location::came_back()
     }
+    fn restrict_page(&self, policy: &str) {
+        restrict_page(policy);
+    }
     fn origin(&self) -> String {
         location::origin()
     }
@@ -141,4 +144,14 @@ pub async fn sleep(ms: u32) {
 /// Seconds since the Unix epoch, from the browser's clock.
 pub fn now_secs() -> u64 {
     (js_sys::Date::now() / 1000.0) as u64
+}
+
+/// Adds a `<meta http-equiv="Content-Security-Policy">` with `policy` to the page's head,
+/// which the browser enforces from then on, beside the policies the page already has.
+fn restrict_page(policy: &str) {
+    let Some(document) = web_sys::window().and_then(|window| window.document()) else { return };
+    let (Ok(Some(head)), Ok(meta)) = (document.query_selector("head"), document.create_element("meta")) else { return };
+    let _ = meta.set_attribute("http-equiv", "Content-Security-Policy");
+    let _ = meta.set_attribute("content", policy);
+    let _ = head.append_child(&meta);
 }

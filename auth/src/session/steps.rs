@@ -11,8 +11,8 @@ use crate::oauth::{
     AuthError, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument, EndSessionRequest, PendingSignIn,
     ProviderMetadata, Secret, SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url,
     check_key_set, discovery_urls, end_session_request, is_logout_return, process_token_response, process_userinfo,
-    random_value, refresh_token_of_refused_answer, return_target, revocation_request, signature_check, token_request,
-    validate_callback,
+    random_value, refresh_token_of_refused_answer, return_target, revocation_request, signature_check,
+    signed_in_policy, token_request, validate_callback,
 };
 
 /// Reads the app's `config.json`, and keeps it in this tab for the callback.
@@ -166,6 +166,8 @@ pub async fn finish_sign_in(
     let failed = |error: AuthError| NotSignedIn { error, silent_return_to: silent_return_to.clone() };
     let expect = CallbackExpectations { issuer: &config.issuer, iss_required: metadata.iss_parameter_supported, now };
     let callback = validate_callback(params, pending, other_pending, &expect).map_err(failed)?;
+    // Before any token exists in the page: from here on it reaches only these servers.
+    platform.restrict_page(&signed_in_policy(config, &metadata));
 
     let (request, expect) = token_request(&metadata, config, callback);
     let tokens = request_tokens(platform, &request, &expect, &metadata).await.map_err(failed)?;

@@ -690,6 +690,24 @@ fn sign_out_without_a_provider_logout_lands_signed_out_at_home() {
     assert_eq!(world.endpoints(start), [Revocation], "a second sign-out has nothing to revoke, nothing to ask");
 }
 
+#[test]
+fn the_callback_narrows_the_page_to_the_provider_and_the_apis_before_asking_for_tokens() {
+    let world = World::new();
+    world.configure(r#","api_origins":["https://api.example.com"]"#);
+    let callback = world.callback_of_a_sign_in();
+    assert_eq!(world.policies(), [], "no page narrowed itself before a token was to be had");
+    let before = world.request_count();
+    world.open(&callback);
+    assert_eq!(world.endpoints(before)[0], CodeExchange);
+    assert_eq!(
+        world.policies(),
+        [(before, format!("connect-src 'self' {ISSUER} https://api.example.com; form-action 'self' {ISSUER}"))],
+        "once, before the code exchange"
+    );
+    world.open("/profile");
+    assert_eq!(world.policies().len(), 1, "a page without a callback leaves its policy as it is");
+}
+
 /// Signs in, signs out at the provider, and answers the `state` the logout request carried.
 fn signed_out_at_the_provider(world: &std::rc::Rc<World>) -> String {
     let session = world.signed_in();

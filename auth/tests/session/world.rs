@@ -153,6 +153,8 @@ pub struct World {
     hidden: Cell<bool>,
     /// More members for config.json, each starting with a comma.
     config_extra: RefCell<String>,
+    /// Each policy a page added to its CSP, with the number of requests made before it.
+    policies: RefCell<Vec<(usize, String)>>,
     /// The client_id config.json names (the provider knows only [`CLIENT_ID`]).
     config_client_id: RefCell<&'static str>,
     /// Everything that reached the provider (or the app's server), in order, navigations
@@ -198,6 +200,7 @@ impl World {
             storage_refused: Cell::new(false),
             hidden: Cell::new(false),
             config_extra: RefCell::default(),
+            policies: RefCell::default(),
             config_client_id: RefCell::new(CLIENT_ID),
             requests: RefCell::default(),
             arriving: RefCell::default(),
@@ -425,6 +428,11 @@ impl World {
 
     pub fn request_count(&self) -> usize {
         self.requests.borrow().len()
+    }
+
+    /// Each policy a page added to its CSP, with the number of requests made before it.
+    pub fn policies(&self) -> Vec<(usize, String)> {
+        self.policies.borrow().clone()
     }
 
     /// Refresh tokens revoked while they were live.
@@ -911,6 +919,10 @@ impl Platform for Tab {
         self.1.came_back.get()
     }
 
+    fn restrict_page(&self, policy: &str) {
+        let at = self.0.requests.borrow().len();
+        self.0.policies.borrow_mut().push((at, policy.to_owned()));
+    }
     fn origin(&self) -> String {
         ORIGIN.into()
     }

@@ -5,7 +5,7 @@ mod support;
 
 use base64::Engine;
 use sha2::{Digest, Sha256, Sha384};
-use support::{api_url, app_url, http_get, provider_token_log, provider_url, with_browser};
+use support::{Browser, api_url, app_url, http_get, provider_token_log, provider_url, with_browser};
 
 fn csp_violations(log: &[(String, String)]) -> Vec<&String> {
     log.iter().map(|(_, text)| text).filter(|text| text.contains("Content Security Policy")).collect()
@@ -59,6 +59,49 @@ async fn a_full_sign_in_and_sign_out_cause_no_csp_violation_and_print_no_secret(
     .await;
 }
 
+/// Asks the page to fetch `url`: the URL the page's policy refused, or `None` when it let
+/// the request go (whatever the network then said).
+async fn refused_by_policy(browser: &Browser, url: &str) -> Option<String> {
+    let script = format!(
+        "let refused = null;
+         document.addEventListener('securitypolicyviolation', (e) => {{ refused = e.blockedURI; }});
+         await fetch('{url}', {{ mode: 'no-cors' }}).catch(() => {{}});
+         await new Promise((resolve) => setTimeout(resolve, 100));
+         return refused;"
+    );
+    browser.run_js(&format!("return (async () => {{ {script} }})()")).await.as_str().map(str::to_owned)
+}
+
+/// The built page names no provider, so it lets the app reach any https server (and, for
+/// this local config, this machine's ports); the callback narrows it to the provider's and
+/// the API's origins before the first token request, so that no script in the page can
+/// send the token anywhere else.
+#[tokio::test]
+async fn signing_in_narrows_the_page_to_the_provider_and_the_api() {
+    with_browser("csp_narrowed", |browser| async move {
+        let elsewhere = "http://127.0.0.1:9999/collect";
+        browser.goto("/").await;
+        browser.wait_for_text("h1", "Sign in").await;
+        assert_eq!(refused_by_policy(&browser, elsewhere).await, None, "signed out: not narrowed yet");
+        browser.sign_in_as_alice().await;
+        assert_eq!(refused_by_policy(&browser, elsewhere).await.as_deref(), Some(elsewhere));
+        for allowed in [format!("{}/me", api_url()), format!("{}/jwks", provider_url())] {
+            assert_eq!(refused_by_policy(&browser, &allowed).await, None, "{allowed}");
+        }
+        let policies = browser
+            .run_js(
+                "return [...document.querySelectorAll('meta[http-equiv=Content-Security-Policy]')].map(m => m.content)",
+            )
+            .await;
+        assert_eq!(policies.as_array().map(Vec::len), Some(2), "{policies}");
+        assert_eq!(
+            policies[1],
+            format!("connect-src 'self' {p} {a}; form-action 'self' {p}", p = provider_url(), a = api_url()).as_str()
+        );
+    })
+    .await;
+}
+
 /// The value of `name="…"` in an HTML tag, if any.
 fn attribute<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
     let start = tag.find(&format!(" {name}=\""))? + name.len() + 3;
@@ -103,9 +146,9 @@ fn every_asset_is_loaded_with_an_integrity_hash_that_matches_its_bytes() {
     let (_, bytes) = http_get(&format!("{}{wasm}", app_url()));
     assert_eq!(integrity, sri("sha384", &bytes));
 
-    // The policy: no inline script but the loader (by its hash), no eval, the provider the
-    // only other origin, and the API (config.json's api_origins) the only one besides it
-    // that the page may connect to.
+    // The policy: no inline script but the loader (by its hash), no eval, and no provider
+    // named (config.json alone re-points the build): https servers, and this machine's
+    // ports since this config.json's provider is local. Signing in narrows it (below).
     let csp = page
         .split("<meta http-equiv=\"Content-Security-Policy\" content=\"")
         .nth(1)
@@ -113,10 +156,9 @@ fn every_asset_is_loaded_with_an_integrity_hash_that_matches_its_bytes() {
         .expect("CSP meta");
     let hash = sri("sha256", loader.as_bytes());
     let expected = format!(
-        "default-src 'self'; img-src 'self' data:; script-src 'self' 'wasm-unsafe-eval' '{hash}'; connect-src 'self' {p} {a}; \
-         form-action 'self' {p}; base-uri 'none'; object-src 'none'",
-        p = provider_url(),
-        a = api_url()
+        "default-src 'self'; img-src 'self' data:; script-src 'self' 'wasm-unsafe-eval' '{hash}'; connect-src 'self' {servers}; \
+         form-action 'self' {servers}; base-uri 'none'; object-src 'none'",
+        servers = "https: http://localhost:* http://127.0.0.1:*"
     );
     assert_eq!(csp, expected);
     assert_eq!(page.matches("<script").count(), 1, "one script only, the loader");
