@@ -33,12 +33,20 @@ const NOTES = new Map([['alice', 'Curiouser and curiouser!'], ['bob', 'Can we fi
 const calls = new Map();
 
 let introspectionEndpoint;
-async function introspect(token) {
-  if (!introspectionEndpoint) {
-    const metadata = await fetch(`${ISSUER}/.well-known/openid-configuration`).then((r) => r.json());
-    if (typeof metadata.introspection_endpoint !== 'string') throw new Error('the provider offers no introspection');
-    introspectionEndpoint = metadata.introspection_endpoint;
+/** The provider's introspection endpoint: from its OpenID Connect discovery document, else
+ *  from its RFC 8414 metadata (§3.1: the well-known segment before the issuer's path), which
+ *  is where some providers (django-oauth-toolkit) list it. */
+async function findIntrospection() {
+  const { origin, pathname } = new URL(ISSUER);
+  const path = pathname === '/' ? '' : pathname.replace(/\/$/, '');
+  for (const url of [`${ISSUER.replace(/\/$/, '')}/.well-known/openid-configuration`, `${origin}/.well-known/oauth-authorization-server${path}`]) {
+    const metadata = await fetch(url).then((r) => (r.ok ? r.json() : {})).catch(() => ({}));
+    if (typeof metadata.introspection_endpoint === 'string') return metadata.introspection_endpoint;
   }
+  throw new Error('the provider offers no introspection');
+}
+async function introspect(token) {
+  if (!introspectionEndpoint) introspectionEndpoint = await findIntrospection();
   const credentials = Buffer.from(`${encodeURIComponent(CLIENT_ID)}:${encodeURIComponent(CLIENT_SECRET)}`);
   const response = await fetch(introspectionEndpoint, {
     method: 'POST',

@@ -47,6 +47,17 @@ if $want_test && { [ ! -d tests/e2e/node_modules ] || [ tests/e2e/package-lock.j
   (cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
+# The second local provider (django-oauth-toolkit), for the tests: pinned packages from PyPI
+# in a virtualenv of its own.
+DJANGO_VENV=provider-django/.venv
+if $want_test && { [ ! -x "$DJANGO_VENV/bin/python" ] || [ provider-django/requirements.txt -nt "$DJANGO_VENV/.installed" ]; }; then
+  need python3 "install Python 3.10 or later"
+  say "Installing django-oauth-toolkit in $DJANGO_VENV (PyPI)"
+  python3 -m venv "$DJANGO_VENV"
+  "$DJANGO_VENV/bin/pip" install --quiet --disable-pip-version-check -r provider-django/requirements.txt
+  touch "$DJANGO_VENV/.installed"
+fi
+
 if $want_test && ! { command -v chromium >/dev/null && command -v chromedriver >/dev/null; }; then
   say "Installing Chromium and ChromeDriver (Debian packages)"
   sudo=""

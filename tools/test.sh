@@ -4,7 +4,7 @@
 #      demo API's and the CSP hook's own tests (node --test)
 #   2. browser-layer tests in headless Chrome (wasm-bindgen-test)
 #   3. end-to-end tests: real headless Chromium (WebDriver) against the release build,
-#      the local OpenID provider and the demo API
+#      the two local OpenID providers (oidc-provider; django-oauth-toolkit) and the demo API
 # It starts the provider, the demo API, a server for the release build and chromedriver itself, and
 # stops them on the way out, whether the tests pass, fail or are interrupted.
 set -euo pipefail
@@ -18,6 +18,11 @@ FAULT_APP_PORT=8081
 FAULT_PROVIDER_PORT=9100
 PROVIDER_PORT=9000
 API_PORT=9200
+# The same build a third time, configured for the second provider (django-oauth-toolkit on
+# 8000), with a demo API of its own that checks that provider's tokens.
+DJANGO_APP_PORT=8082
+DJANGO_PROVIDER_PORT=8000
+DJANGO_API_PORT=9201
 WEBDRIVER_PORT=9515
 SCRATCH="$ROOT/.e2e"
 
@@ -35,7 +40,8 @@ cargo test --target wasm32-unknown-unknown -p leptos-oidc-auth --features test-h
 say "Release build"
 trunk build --release
 
-require_free_ports $APP_PORT $FAULT_APP_PORT $PROVIDER_PORT $FAULT_PROVIDER_PORT $API_PORT $WEBDRIVER_PORT
+require_free_ports $APP_PORT $FAULT_APP_PORT $PROVIDER_PORT $FAULT_PROVIDER_PORT $API_PORT $WEBDRIVER_PORT \
+  $DJANGO_APP_PORT $DJANGO_PROVIDER_PORT $DJANGO_API_PORT
 
 rm -rf "$SCRATCH"
 mkdir -p "$SCRATCH"
@@ -62,10 +68,22 @@ start_service "$SCRATCH/api.log" env API_PORT=$API_PORT API_TEST_HOOKS=1 node ap
 start_service "$SCRATCH/app.log" node tools/serve.mjs dist "$APP_PORT"
 start_service "$SCRATCH/fault-app.log" env APP_CONFIG=tests/e2e/fault-config.json node tools/serve.mjs dist "$FAULT_APP_PORT"
 start_service "$SCRATCH/chromedriver.log" chromedriver --port="$WEBDRIVER_PORT"
-wait_for_ports $APP_PORT $FAULT_APP_PORT $PROVIDER_PORT $API_PORT $WEBDRIVER_PORT
+# Its database is made anew at each start (a few seconds).
+start_service "$SCRATCH/django-provider.log" env DJANGO_PROVIDER_PORT=$DJANGO_PROVIDER_PORT \
+  DJANGO_PROVIDER_ACCESS_TOKEN_TTL=10 DJANGO_PROVIDER_DATA="$SCRATCH/django-provider" \
+  APP_ORIGINS="http://localhost:$DJANGO_APP_PORT" provider-django/.venv/bin/python provider-django/serve.py
+start_service "$SCRATCH/django-api.log" env API_PORT=$DJANGO_API_PORT PROVIDER_ISSUER="http://127.0.0.1:$DJANGO_PROVIDER_PORT/o" \
+  APP_ORIGINS="http://localhost:$DJANGO_APP_PORT" node api/server.mjs
+start_service "$SCRATCH/django-app.log" env APP_CONFIG=tests/e2e/django-config.json node tools/serve.mjs dist "$DJANGO_APP_PORT"
+wait_for_ports $APP_PORT $FAULT_APP_PORT $PROVIDER_PORT $API_PORT $WEBDRIVER_PORT $DJANGO_APP_PORT $DJANGO_API_PORT
+for _ in $(seq 300); do port_open $DJANGO_PROVIDER_PORT && break; sleep 0.1; done # up to 30 s
+wait_for_ports $DJANGO_PROVIDER_PORT
 
-say "End-to-end tests (headless Chromium, release build, local provider)"
+say "End-to-end tests (headless Chromium, release build, both local providers)"
 APP_URL="http://localhost:$APP_PORT" \
+DJANGO_APP_URL="http://localhost:$DJANGO_APP_PORT" \
+DJANGO_PROVIDER_URL="http://127.0.0.1:$DJANGO_PROVIDER_PORT/o" \
+DJANGO_API_URL="http://127.0.0.1:$DJANGO_API_PORT" \
 FAULT_APP_URL="http://localhost:$FAULT_APP_PORT" \
 PROVIDER_URL="http://127.0.0.1:$PROVIDER_PORT" \
 API_URL="http://127.0.0.1:$API_PORT" \

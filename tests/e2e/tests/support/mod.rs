@@ -76,6 +76,107 @@ pub fn provider_url() -> String {
     env("PROVIDER_URL", "http://127.0.0.1:9000")
 }
 
+/// A real provider the flow suite (flow.rs) runs against, each with the same release build
+/// served on its own port with its own config.json (tools/test.sh): nothing else differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    /// oidc-provider (npm), OpenID Certified: provider/server.mjs.
+    OidcProvider,
+    /// django-oauth-toolkit (PyPI): provider-django/.
+    DjangoOauthToolkit,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 2] = [Provider::OidcProvider, Provider::DjangoOauthToolkit];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::OidcProvider => "oidc-provider",
+            Provider::DjangoOauthToolkit => "django-oauth-toolkit",
+        }
+    }
+
+    /// The release build, configured for this provider.
+    pub fn app_url(self) -> String {
+        match self {
+            Provider::OidcProvider => app_url(),
+            Provider::DjangoOauthToolkit => env("DJANGO_APP_URL", "http://localhost:8082"),
+        }
+    }
+
+    /// The provider's issuer.
+    pub fn issuer(self) -> String {
+        match self {
+            Provider::OidcProvider => provider_url(),
+            Provider::DjangoOauthToolkit => env("DJANGO_PROVIDER_URL", "http://127.0.0.1:8000/o"),
+        }
+    }
+
+    /// The demo API that checks this provider's tokens.
+    pub fn api_url(self) -> String {
+        match self {
+            Provider::OidcProvider => api_url(),
+            Provider::DjangoOauthToolkit => env("DJANGO_API_URL", "http://127.0.0.1:9201"),
+        }
+    }
+
+    /// Its token endpoint, as its metadata names it.
+    pub fn token_endpoint(self) -> String {
+        match self {
+            Provider::OidcProvider => format!("{}/token", provider_url()),
+            Provider::DjangoOauthToolkit => format!("{}/token/", self.issuer()),
+        }
+    }
+
+    /// Where its login page is.
+    pub fn login_page(self) -> String {
+        match self {
+            Provider::OidcProvider => format!("{}/interaction/", provider_url()),
+            Provider::DjangoOauthToolkit => format!("{}/accounts/login/", origin(&self.issuer())),
+        }
+    }
+
+    /// Where its RP-Initiated Logout endpoint is.
+    pub fn logout_endpoint(self) -> String {
+        match self {
+            Provider::OidcProvider => format!("{}/session/end", provider_url()),
+            Provider::DjangoOauthToolkit => format!("{}/logout/", self.issuer()),
+        }
+    }
+
+    /// On its login page: signs in as `login` and consents where it asks.
+    pub async fn log_in(self, browser: &Browser, login: &str, password: &str) {
+        match self {
+            Provider::OidcProvider => {
+                browser.log_in_at_provider(login, password).await;
+                browser.consent_at_provider().await;
+            }
+            Provider::DjangoOauthToolkit => {
+                browser.wait_for_url(&self.login_page()).await;
+                browser.type_into("input[name=username]", login).await;
+                browser.type_into("input[name=password]", password).await;
+                // No consent page: the client is registered with skip_authorization.
+                browser.click_button("Sign in").await;
+            }
+        }
+    }
+
+    /// On its logout endpoint, after the app sent the browser there: confirms where it asks
+    /// (django-oauth-toolkit does not, given a valid id_token_hint).
+    pub async fn confirm_logout(self, browser: &Browser) {
+        if self == Provider::OidcProvider {
+            browser.click_button("Yes, sign me out").await;
+        }
+    }
+}
+
+/// `scheme://host:port` of `url`.
+pub fn origin(url: &str) -> String {
+    let after_scheme = url.find("://").map_or(0, |at| at + 3);
+    let end = url[after_scheme..].find('/').map_or(url.len(), |at| after_scheme + at);
+    url[..end].to_owned()
+}
+
 /// The demo API (api/server.mjs, with API_TEST_HOOKS=1).
 pub fn api_url() -> String {
     env("API_URL", "http://127.0.0.1:9200")
@@ -216,6 +317,17 @@ impl Browser {
 
     pub async fn goto(&self, path: &str) {
         self.client.goto(&format!("{}{path}", app_url())).await.expect("navigate");
+    }
+
+    /// Opens `url` (any origin).
+    pub async fn visit(&self, url: &str) {
+        self.client.goto(url).await.expect("navigate");
+    }
+
+    /// Types `text` into the field matching `css`, waiting for it to appear.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        let field = self.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await.expect(css);
+        field.send_keys(text).await.expect("type");
     }
 
     pub async fn url(&self) -> String {
