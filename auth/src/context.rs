@@ -134,6 +134,12 @@ impl Auth {
         self.with_session(Session::signed_out_by_user).unwrap_or(false)
     }
 
+    /// The scopes this app asked for that the provider did not grant (a box left unticked
+    /// on its consent page): the app works with what it got, and can say what is missing.
+    pub fn withheld_scopes(&self) -> Vec<String> {
+        self.with_session(Session::withheld_scopes).unwrap_or_default()
+    }
+
     /// A valid access token for an `Authorization: Bearer` header. Use it for the request at
     /// hand; do not keep or store it. See [`Session::access_token`] for when it is renewed
     /// and who waits; if the provider no longer renews the session, the state becomes

@@ -16,6 +16,27 @@ pub const RESTORING_YOUR_SESSION: &str = "Restoring your session…";
 /// The sign-in button's label.
 pub const SIGN_IN: &str = "Sign in";
 
+/// What the profile says about the scopes the provider did not grant: "The sign-in
+/// service did not share your email address." `None` when it shared all.
+pub fn withheld_scopes_note(scopes: &[String]) -> Option<String> {
+    let things: Vec<String> = scopes
+        .iter()
+        .map(|scope| match scope.as_str() {
+            "profile" => "your name".to_owned(),
+            "email" => "your email address".to_owned(),
+            "phone" => "your phone number".to_owned(),
+            "address" => "your postal address".to_owned(),
+            other => format!("\u{201c}{other}\u{201d}"),
+        })
+        .collect();
+    let list = match things.as_slice() {
+        [] => return None,
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    };
+    Some(format!("The sign-in service did not share {list} with this app."))
+}
+
 /// A failure card's heading and its button's label.
 pub fn failure_heading(error: &AuthError) -> (&'static str, &'static str) {
     // Finding no sign-in in progress (a reload, a replayed link) and a session that ended
@@ -112,6 +133,22 @@ fn with_detail(what: &str, error: &str, description: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_withheld_scopes_note_names_what_is_missing_in_words() {
+        let note = |scopes: &[&str]| withheld_scopes_note(&scopes.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>());
+        assert_eq!(note(&[]), None);
+        assert_eq!(
+            note(&["email"]).as_deref(),
+            Some("The sign-in service did not share your email address with this app.")
+        );
+        assert_eq!(
+            note(&["profile", "email", "orders:read"]).as_deref(),
+            Some(
+                "The sign-in service did not share your name, your email address and \u{201c}orders:read\u{201d} with this app."
+            )
+        );
+    }
 
     #[test]
     fn provider_error_message_keeps_description_as_given() {

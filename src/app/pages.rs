@@ -78,6 +78,9 @@ pub fn Profile() -> impl IntoView {
                     <dt>"Subject"</dt><dd><code>{user.sub.clone()}</code></dd>
                 </dl>
                 {(!user.profile_loaded).then(|| view! { <p class="status" role="status">"Loading your profile…"</p> })}
+                {crate::auth::messages::withheld_scopes_note(&auth.withheld_scopes()).map(|note| view! {
+                    <p class="status withheld">{note}</p>
+                })}
             })}
             <button on:click=call disabled=calling>
                 "Call the UserInfo API again"

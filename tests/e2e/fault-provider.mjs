@@ -17,16 +17,24 @@ const b64u = (data) => Buffer.from(data).toString('base64url');
 
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const otherKey = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const jwks = { keys: [{ ...key.publicKey.export({ format: 'jwk' }), kid: 'fault-1', use: 'sig', alg: 'ES256' }] };
+// RS256, for the provider whose metadata lists no signing algorithms (RS256 is then assumed).
+const rsaKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+// What real providers do differently (README, "Providers"): each scenario one difference.
+const MINIMAL = scenario === 'minimal_metadata'; // no logout, revocation, UserInfo or algorithm list
+const jwks = { keys: [
+  { ...key.publicKey.export({ format: 'jwk' }), kid: 'fault-1', use: 'sig', alg: 'ES256' },
+  { ...rsaKey.publicKey.export({ format: 'jwk' }), kid: 'fault-rsa', use: 'sig', alg: 'RS256' },
+] };
 
-function idToken(claims, { alg = 'ES256', signer = key.privateKey } = {}) {
+function idToken(claims, { alg = MINIMAL ? 'RS256' : 'ES256', signer = MINIMAL ? rsaKey.privateKey : key.privateKey } = {}) {
   const token = signedToken(claims, alg, signer);
   idTokens.push(token);
   return token;
 }
 
 function signedToken(claims, alg, signer) {
-  const input = `${b64u(JSON.stringify({ alg, kid: 'fault-1', typ: 'JWT' }))}.${b64u(JSON.stringify(claims))}`;
+  const kid = alg === 'RS256' ? 'fault-rsa' : 'fault-1';
+  const input = `${b64u(JSON.stringify({ alg, kid, typ: 'JWT' }))}.${b64u(JSON.stringify(claims))}`;
   if (alg === 'none') return `${input}.`;
   return `${input}.${b64u(sign('sha256', Buffer.from(input), { key: signer, dsaEncoding: 'ieee-p1363' }))}`;
 }
@@ -77,6 +85,13 @@ function tokenResponse(form) {
     case 'ok': case 'no_logout_endpoint': case 'discovery_slow': case 'jwks_500': case 'jwks_not_json': return json(good);
     case 'userinfo_other_sub': case 'userinfo_401': case 'userinfo_not_json': return json(good);
     case 'oauth_metadata_only': case 'ignores_prompt_none': return json(good);
+    case 'iss_unadvertised': case 'iss_unadvertised_wrong': case 'session_state': case 'minimal_metadata':
+    case 'userinfo_jwt': return json(good);
+    case 'revoke_401': return json({ ...good, refresh_token: 'fault-refresh-token' });
+    // A consent box left unticked: the grant is narrower than asked (RFC 6749 §3.3).
+    case 'scope_narrowed': return json({ ...good, scope: 'openid profile' });
+    // A 403 with a code of the provider's own and a description that is not a string.
+    case 'token_403_odd_error': return json({ error: 'code_expired', error_description: 42 }, 403);
     case 'invalid_grant': return json({ error: 'invalid_grant', error_description: 'code already used' }, 400);
     case 'invalid_client': return json({ error: 'invalid_client', error_description: 'client authentication failed' }, 401);
     case 'html_500': return { status: 500, type: 'text/html', body: '<html><body><h1>Internal Server Error</h1><script>alert(1)</script></body></html>' };
@@ -125,13 +140,13 @@ const server = createServer(async (req, res) => {
         authorization_endpoint: `${issuer}/authorize`,
         token_endpoint: `${issuer}/token`,
         jwks_uri: `${issuer}/jwks`,
-        userinfo_endpoint: `${issuer}/userinfo`,
-        revocation_endpoint: `${issuer}/revoke`,
-        ...(scenario === 'no_logout_endpoint' ? {} : { end_session_endpoint: `${issuer}/logout` }),
+        ...(MINIMAL ? {} : { userinfo_endpoint: `${issuer}/userinfo`, revocation_endpoint: `${issuer}/revoke` }),
+        ...(scenario === 'no_logout_endpoint' || MINIMAL ? {} : { end_session_endpoint: `${issuer}/logout` }),
         response_types_supported: ['code'],
-        id_token_signing_alg_values_supported: ['ES256'],
+        ...(MINIMAL ? {} : { id_token_signing_alg_values_supported: ['ES256'] }),
         code_challenge_methods_supported: ['S256'],
-        authorization_response_iss_parameter_supported: true,
+        // RFC 9207 §3: not advertised, though `iss` is sent all the same (§2.4 then says compare it).
+        ...(scenario.startsWith('iss_unadvertised') ? {} : { authorization_response_iss_parameter_supported: true }),
       }));
     case '/jwks':
       keyRequests += 1;
@@ -154,7 +169,9 @@ const server = createServer(async (req, res) => {
       const back = new URL(url.searchParams.get('redirect_uri'));
       back.searchParams.set('code', 'fault-code');
       back.searchParams.set('state', url.searchParams.get('state') ?? '');
-      back.searchParams.set('iss', issuer);
+      back.searchParams.set('iss', scenario === 'iss_unadvertised_wrong' ? 'https://evil.example' : issuer);
+      // OpenID Connect Session Management's parameter, which some providers always add.
+      if (scenario === 'session_state') back.searchParams.set('session_state', 'fault-session.abc123');
       res.writeHead(302, { location: back.href, connection: 'close' }).end();
       // The provider goes down between the redirect and the token request.
       if (scenario === 'down') server.close();
@@ -196,6 +213,8 @@ const server = createServer(async (req, res) => {
       let body = '';
       for await (const chunk of req) body += chunk;
       revoked.push(new URLSearchParams(body).get('token'));
+      // A revocation endpoint that demands client authentication, which a public client lacks.
+      if (scenario === 'revoke_401') return send(401, 'application/json', '{"error":"invalid_client"}', { ...cors, 'www-authenticate': 'Basic realm="fault"' });
       return send(200, 'text/plain', '');
     }
     case '/userinfo':
@@ -210,6 +229,10 @@ const server = createServer(async (req, res) => {
         return send(401, 'application/json', '{"error":"invalid_token"}', { ...cors, 'www-authenticate': 'Bearer error="invalid_token"' });
       }
       if (scenario === 'userinfo_not_json') return send(200, 'text/html', '<html><body>Mallory</body></html>');
+      // Signed UserInfo (OIDC Core §5.3.2), for a client that did not register for it.
+      if (scenario === 'userinfo_jwt') return send(200, 'application/jwt', signedToken({ iss: issuer, aud: CLIENT_ID, sub: 'fault-person', name: 'Fay Ult' }, 'ES256', key.privateKey));
+      // The email the consent left out is not in the answer either.
+      if (scenario === 'scope_narrowed') return send(200, 'application/json', JSON.stringify({ sub: 'fault-person', name: 'Fay Ult' }));
       return send(200, 'application/json', JSON.stringify({ sub: 'fault-person', name: 'Fay Ult' }));
     default:
       return send(404, 'text/plain', 'not found');

@@ -112,13 +112,16 @@ impl AuthError {
     /// but its ID token failed its checks (another person, a forged signature), since the
     /// refresh token that asked for it may already be spent. A 5xx without an OAuth error,
     /// no answer, or an answer that could not be read is a passing fault: the session
-    /// keeps its tokens. (Keys that do not load during a refresh fail nothing:
+    /// keeps its tokens. A bare 401 or 403 ends it too: the provider refuses this client or
+    /// this grant without saying which (not RFC 6749 §5.2, but seen), and would refuse every
+    /// retry. (Keys that do not load during a refresh fail nothing:
     /// `session::steps::request_tokens` keeps the new tokens and the identity already verified.)
     pub fn ends_session(&self) -> bool {
         match self {
             AuthError::TokenRejected { status, error: Some(error), .. } => {
                 *status < 500 && !matches!(error.as_str(), "temporarily_unavailable" | "server_error" | "slow_down")
             }
+            AuthError::TokenRejected { status: 401 | 403, error: None, .. } => true,
             AuthError::InvalidIdToken(_) | AuthError::SessionExpired => true,
             _ => false,
         }
@@ -133,7 +136,7 @@ impl AuthError {
             AuthError::TokenRejected { status, error, .. } => match error.as_deref() {
                 Some("temporarily_unavailable" | "server_error" | "slow_down") => true,
                 Some(_) => *status >= 500,
-                None => *status >= 500,
+                None => *status >= 500 || matches!(status, 408 | 429),
             },
             _ => false,
         }
@@ -279,11 +282,15 @@ mod tests {
             rejected(503, Some("temporarily_unavailable")),
             rejected(400, Some("server_error")),
             rejected(429, Some("slow_down")),
+            rejected(429, None),
+            rejected(408, None),
         ] {
             assert!(transient.is_transient(), "{transient}");
             assert!(!transient.ends_session(), "{transient}");
         }
-        for lasting in [rejected(400, Some("invalid_grant")), rejected(400, None), AuthError::SessionExpired] {
+        for lasting in
+            [rejected(400, Some("invalid_grant")), rejected(400, None), rejected(403, None), AuthError::SessionExpired]
+        {
             assert!(!lasting.is_transient(), "{lasting}");
         }
     }
@@ -335,6 +342,9 @@ mod tests {
             rejected(401, Some("invalid_client")),
             rejected(400, Some("invalid_request")),
             rejected(200, Some("invalid_grant")),
+            rejected(401, None),
+            rejected(403, None),
+            rejected(403, Some("access_denied")),
             AuthError::InvalidIdToken("it names another person than the one signed in".into()),
             AuthError::SessionExpired,
         ] {
@@ -348,6 +358,8 @@ mod tests {
             rejected(400, Some("server_error")),
             rejected(400, None),
             rejected(429, Some("slow_down")),
+            rejected(429, None),
+            rejected(408, None),
             AuthError::Network("Failed to fetch".into()),
             AuthError::Timeout,
             AuthError::InvalidTokenResponse("the answer is not a JSON object".into()),

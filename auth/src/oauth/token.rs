@@ -123,6 +123,20 @@ impl TokenSet {
         self.renewal_due_at().is_some_and(|at| now >= at)
     }
 
+    /// The scopes asked for in `requested` that the provider did not grant (RFC 6749 §3.3: it
+    /// may issue fewer, as when the person unticks a box on its consent page, and then says
+    /// which it granted; an answer without `scope` granted all). `openid` and
+    /// `offline_access` are left out: they are about the sign-in, not the person's data.
+    pub fn withheld_scopes<'a>(&self, requested: &'a str) -> Vec<&'a str> {
+        let Some(granted) = &self.scope else { return Vec::new() };
+        let granted: Vec<&str> = granted.split(' ').collect();
+        requested
+            .split(' ')
+            .filter(|scope| !scope.is_empty() && !matches!(*scope, "openid" | "offline_access"))
+            .filter(|scope| !granted.contains(scope))
+            .collect()
+    }
+
     /// When the access token is due for renewal; never, when its lifetime is not known.
     pub fn renewal_due_at(&self) -> Option<u64> {
         self.lifetime().map(|secs| renewal_time(self.received_at, secs))
@@ -272,6 +286,25 @@ struct TokenResponseDocument {
     error_description: Option<String>,
 }
 
+/// An error answer's two members (RFC 6749 §5.2), read on their own and leniently: a
+/// provider whose `error_description` is a number or a list still has its `error` read,
+/// and a member that is not a string is dropped rather than failing the whole answer.
+#[derive(Deserialize)]
+struct ErrorDocument {
+    error: Option<Box<RawValue>>,
+    error_description: Option<Box<RawValue>>,
+}
+
+impl ErrorDocument {
+    fn read(body: &str) -> (Option<String>, Option<String>) {
+        let text = |raw: Option<Box<RawValue>>| raw.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
+        match document::parse::<ErrorDocument>(body) {
+            Ok(answer) => (text(answer.error), text(answer.error_description)),
+            Err(_) => (None, None),
+        }
+    }
+}
+
 /// A member's raw text whatever it is; a plain `Option` would read `null` as absent.
 fn raw_including_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Box<RawValue>>, D::Error> {
     Box::<RawValue>::deserialize(deserializer).map(Some)
@@ -294,17 +327,14 @@ pub fn process_token_response(
     expect: &TokenExpectations,
     now: u64,
 ) -> Result<UnverifiedTokens, AuthError> {
-    let answer = document::parse::<TokenResponseDocument>(body);
     if status != 200 {
-        // An error answer is read for its `error` and `error_description` when it can be;
+        // An error answer is read for its `error` and `error_description` when it can be
+        // (whatever its status: providers answer 400, 401 or 403, with codes of their own);
         // an unreadable one (an HTML error page) still says its status.
-        let (error, description) = match answer {
-            Ok(answer) => (answer.error, answer.error_description),
-            Err(_) => (None, None),
-        };
+        let (error, description) = ErrorDocument::read(body);
         return Err(AuthError::TokenRejected { status, error, description });
     }
-    let answer = answer.map_err(|error| match error {
+    let answer = document::parse::<TokenResponseDocument>(body).map_err(|error| match error {
         DocumentError::NotAnObject | DocumentError::Syntax(_) => invalid("the answer is not a JSON object"),
         other => invalid(&format!("the answer is not valid: {other}")),
     })?;
@@ -489,6 +519,26 @@ pub(crate) mod tests {
                 "invalid_grant (grant request is invalid)",
             ),
             (401, r#"{"error":"invalid_client"}"#.into(), "token_rejected", "HTTP 401, invalid_client"),
+            // Providers' own ways: 403, codes of their own, a description that is not a string.
+            (
+                403,
+                r#"{"error":"code_expired","error_description":42}"#.into(),
+                "token_rejected",
+                "HTTP 403, code_expired",
+            ),
+            (
+                400,
+                r#"{"error":"invalid_code","error_description":["a","b"],"x":1}"#.into(),
+                "token_rejected",
+                "HTTP 400, invalid_code",
+            ),
+            (
+                401,
+                r#"{"error":{"code":"x"},"error_description":"bad client"}"#.into(),
+                "token_rejected",
+                "HTTP 401 (bad client)",
+            ),
+            (403, "{}".into(), "token_rejected", "HTTP 403"),
             (500, "<html>oops</html>".into(), "token_rejected", "HTTP 500"),
             (200, "not json".into(), "invalid_token_response", "not a JSON object"),
             (200, "[1]".into(), "invalid_token_response", "not a JSON object"),
@@ -810,6 +860,16 @@ pub(crate) mod tests {
     fn config() -> ClientConfig {
         ClientConfig::parse(r#"{"issuer":"http://127.0.0.1:9000","client_id":"leptos-spa"}"#, "http://localhost:8080")
             .unwrap()
+    }
+
+    #[test]
+    fn the_scopes_the_provider_withheld_are_the_asked_ones_it_did_not_grant() {
+        let granting = |scope: Option<&str>| TokenSet { scope: scope.map(str::to_owned), ..signed_in_tokens() };
+        let asked = "openid profile email offline_access";
+        assert_eq!(granting(None).withheld_scopes(asked), Vec::<&str>::new(), "no scope: all granted (§5.1)");
+        assert_eq!(granting(Some("openid profile email offline_access")).withheld_scopes(asked), Vec::<&str>::new());
+        assert_eq!(granting(Some("profile openid")).withheld_scopes(asked), ["email"]);
+        assert_eq!(granting(Some("")).withheld_scopes("openid  profile email"), ["profile", "email"]);
     }
 
     #[test]

@@ -37,7 +37,13 @@ pub fn process_userinfo(
     if status != 200 {
         return Err(invalid(&format!("HTTP {status}")));
     }
-    if !content_type.trim_start().to_ascii_lowercase().starts_with("application/json") {
+    let content_type = content_type.trim_start().to_ascii_lowercase();
+    // §5.3.2: a provider may sign (or encrypt) its answer, as `application/jwt`, when the
+    // client registered for it. This client reads plain JSON only, and says so.
+    if content_type.starts_with("application/jwt") {
+        return Err(invalid("the provider sent it signed (application/jwt), which this app does not read"));
+    }
+    if !content_type.starts_with("application/json") {
         return Err(invalid("the answer is not JSON"));
     }
     let info: UserInfo = document::parse(body).map_err(|error| match error {
@@ -81,7 +87,9 @@ mod tests {
     fn refuses_bad_answers() {
         let cases = [
             (401, "application/json", r#"{"sub":"alice"}"#, "HTTP 401"),
-            (200, "application/jwt", "a.b.c", "not JSON"),
+            (200, "application/jwt", "a.b.c", "the provider sent it signed (application/jwt)"),
+            (200, " Application/JWT; charset=utf-8", "a.b.c", "signed (application/jwt)"),
+            (200, "text/html", "<p>alice</p>", "the answer is not JSON"),
             (200, "application/json", "[]", "not a JSON object"),
             (200, "application/json", r#"{"name":"x"}"#, "the answer is not valid: missing field `sub`"),
             (200, "application/json", r#"{"sub":""}"#, "sub is missing"),

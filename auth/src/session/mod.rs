@@ -278,6 +278,17 @@ impl<P: Platform> Session<P> {
         self.memory(|m| m.signed_out_by_user)
     }
 
+    /// The scopes this app asked for that the provider did not grant to the signed-in
+    /// person's tokens (see [`TokenSet::withheld_scopes`]); empty when nobody is signed in.
+    pub fn withheld_scopes(&self) -> Vec<String> {
+        self.memory(|m| match (&m.tokens, &m.config.value) {
+            (Some(tokens), Some(config)) => {
+                tokens.withheld_scopes(&config.scope).into_iter().map(str::to_owned).collect()
+            }
+            _ => Vec::new(),
+        })
+    }
+
     fn memory<T>(&self, f: impl FnOnce(&mut Memory) -> T) -> T {
         f(&mut self.inner.memory.borrow_mut())
     }

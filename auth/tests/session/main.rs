@@ -416,6 +416,33 @@ fn renewal_failures() {
             revokes: None,
         },
         Case {
+            name: "refused with a bare 403, no OAuth error",
+            faults: vec![(Refresh, Fault::Answer(403, "<h1>Forbidden</h1>"))],
+            sub: None,
+            takes: 0,
+            answer: ended,
+            stays: false,
+            revokes: None,
+        },
+        Case {
+            name: "refused with 403 and a code of the provider's own",
+            faults: vec![(Refresh, Fault::Answer(403, r#"{"error":"refresh_token_expired","error_description":7}"#))],
+            sub: None,
+            takes: 0,
+            answer: ended,
+            stays: false,
+            revokes: None,
+        },
+        Case {
+            name: "429 without an OAuth error: later",
+            faults: vec![(Refresh, Fault::Answer(429, ""))],
+            sub: None,
+            takes: 0,
+            answer: |r| matches!(r, Err(AuthError::TokenRejected { status: 429, .. })),
+            stays: true,
+            revokes: None,
+        },
+        Case {
             name: "a 500 that is not JSON",
             faults: vec![(Refresh, Fault::Answer(500, "<h1>Internal Server Error</h1>"))],
             sub: None,
@@ -706,6 +733,22 @@ fn the_callback_narrows_the_page_to_the_provider_and_the_apis_before_asking_for_
     );
     world.open("/profile");
     assert_eq!(world.policies().len(), 1, "a page without a callback leaves its policy as it is");
+}
+
+#[test]
+fn a_narrower_grant_keeps_the_person_signed_in_and_says_what_was_withheld() {
+    let world = World::new();
+    world.grant_scope("openid profile");
+    let session = world.signed_in();
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "{:?}", session.state());
+    assert_eq!(session.withheld_scopes(), ["email"], "the config asks for openid profile email");
+    assert!(access_token(&world, &session).is_ok(), "the app works with what it got");
+    world.advance(TTL - 10);
+    assert!(access_token(&world, &session).is_ok());
+    assert_eq!(session.withheld_scopes(), ["email"], "a refresh states the same narrower scope");
+    session.sign_out();
+    world.settle();
+    assert_eq!(session.withheld_scopes(), Vec::<String>::new(), "nobody signed in, nothing withheld");
 }
 
 /// Signs in, signs out at the provider, and answers the `state` the logout request carried.

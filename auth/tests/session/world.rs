@@ -125,6 +125,8 @@ struct ProviderState {
     issues_refresh_tokens: bool,
     sub: String,
     access_token_ttl: u64,
+    /// The `scope` the token answers state, if any (absent: all that was asked).
+    granted_scope: Option<&'static str>,
     end_session_endpoint: bool,
     /// How far the provider's clock is ahead of the tab's, in seconds.
     clock_ahead: i64,
@@ -220,6 +222,7 @@ impl World {
                 issues_refresh_tokens: true,
                 sub: "alice".into(),
                 access_token_ttl: TTL,
+                granted_scope: None,
                 end_session_endpoint: true,
                 clock_ahead: 0,
                 session: false,
@@ -343,6 +346,11 @@ impl World {
 
     pub fn set_sub(&self, sub: &str) {
         self.provider.borrow_mut().sub = sub.into();
+    }
+
+    /// Has the token answers grant `scope` (a consent box left unticked).
+    pub fn grant_scope(&self, scope: &'static str) {
+        self.provider.borrow_mut().granted_scope = Some(scope);
     }
 
     pub fn set_ttl(&self, secs: u64) {
@@ -651,6 +659,9 @@ impl World {
         }
         if let Some(refresh) = refresh {
             members.push(format!(r#""refresh_token":"{refresh}""#));
+        }
+        if let Some(scope) = provider.granted_scope {
+            members.push(format!(r#""scope":"{scope}""#));
         }
         if let Some(id_token) = id_token {
             members.push(format!(r#""id_token":"{id_token}""#));

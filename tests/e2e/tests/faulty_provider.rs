@@ -43,6 +43,9 @@ macro_rules! fault_cases {
 }
 
 fault_cases! {
+    token_endpoint_403_with_a_code_of_its_own_shows_it:
+        "token_403_odd_error" => "token_rejected",
+        "The sign-in service refused to complete the sign-in. (code_expired)";
     token_endpoint_400_invalid_grant_shows_the_providers_reason:
         "invalid_grant" => "token_rejected",
         "The sign-in service refused to complete the sign-in. (invalid_grant: code already used)";
@@ -651,4 +654,134 @@ async fn back_from_a_provider_that_ignores_prompt_none_stops_every_tab_from_tryi
 #[tokio::test]
 async fn back_without_the_back_forward_cache_from_a_provider_that_ignores_prompt_none_stops_every_tab() {
     back_from_a_provider_that_ignores_prompt_none(false).await;
+}
+
+/// What real providers do differently, each the one difference of its scenario (README,
+/// "Providers"): the person signs in all the same.
+async fn signs_in_as_fay(browser: &Browser) {
+    sign_in_against(browser).await;
+    browser.wait_for_text(".header-name", "Fay Ult").await;
+}
+
+/// RFC 9207 §2.4: `iss` sent though the metadata does not advertise it is still compared:
+/// another issuer's is refused before any token request.
+#[tokio::test]
+async fn iss_sent_without_being_advertised_is_compared_and_another_issuers_refused() {
+    let provider = FaultProvider::start("iss_unadvertised_wrong");
+    with_browser("iss_unadvertised_wrong", |browser| async move {
+        sign_in_against(&browser).await;
+        assert_failure_shown(
+            &browser,
+            "iss_mismatch",
+            "The sign-in response came from a different sign-in service than expected, so it was not accepted.",
+        )
+        .await;
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 0, "refused before the code was sent anywhere");
+}
+
+/// And when it is the issuer, accepted.
+#[tokio::test]
+async fn iss_sent_without_being_advertised_is_accepted_when_it_is_the_issuer() {
+    let provider = FaultProvider::start("iss_unadvertised");
+    with_browser("iss_unadvertised", |browser| async move {
+        signs_in_as_fay(&browser).await;
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 1);
+}
+
+/// Extra response parameters (OpenID Connect Session Management's `session_state`) leave
+/// the address bar with the code: the person lands on the exact page, nothing appended.
+#[tokio::test]
+async fn extra_callback_parameters_such_as_session_state_leave_the_address_bar() {
+    let _provider = FaultProvider::start("session_state");
+    with_browser("session_state", |browser| async move {
+        signs_in_as_fay(&browser).await;
+        assert_eq!(browser.url().await, format!("{}/", fault_app_url()));
+        let visited = browser.run_js("return location.href + ' ' + history.length").await;
+        assert!(!visited.to_string().contains("session_state"), "{visited}");
+    })
+    .await;
+}
+
+/// A revocation endpoint that demands client authentication (401) never holds up sign-out.
+#[tokio::test]
+async fn a_revocation_endpoint_that_answers_401_does_not_hold_up_sign_out() {
+    let provider = std::sync::Arc::new(FaultProvider::start("revoke_401"));
+    let seen = provider.clone();
+    with_browser("revoke_401", |browser| async move {
+        signs_in_as_fay(&browser).await;
+        browser.click_button("Sign out").await;
+        browser.wait_for_text(".status", "You have signed out.").await;
+        wait_until("the revocation is sent (and refused)", || seen.revoked() == ["fault-refresh-token"]).await;
+    })
+    .await;
+    assert_eq!(provider.logouts().len(), 1);
+}
+
+/// Metadata with only what OpenID Connect Discovery requires: no logout, revocation or
+/// UserInfo endpoint, no list of signing algorithms (RS256 is then assumed, §3). The person
+/// is known from the ID token; sign-out stays in the app and asks the provider nothing.
+#[tokio::test]
+async fn a_provider_with_minimal_metadata_signs_in_shows_the_person_and_signs_out() {
+    let provider = FaultProvider::start("minimal_metadata");
+    with_browser("minimal_metadata", |browser| async move {
+        signs_in_as_fay(&browser).await;
+        browser.click_link("Profile").await;
+        browser.wait_for_text("dd.person-name", "Fay Ult").await;
+        let loading = browser.run_js("return document.querySelector('main').innerText").await;
+        assert!(
+            !loading.to_string().contains("Loading your profile"),
+            "waits for a UserInfo that cannot come: {loading}"
+        );
+        browser.click_button("Sign out").await;
+        browser.wait_for_text(".status", "You have signed out.").await;
+        assert_eq!(browser.url().await, format!("{}/", fault_app_url()));
+    })
+    .await;
+    assert_eq!(provider.userinfo_tokens(), Vec::<String>::new(), "no UserInfo endpoint, no request");
+    assert_eq!(provider.revoked(), Vec::<String>::new(), "no revocation endpoint, no request");
+    assert!(provider.logouts().is_empty());
+}
+
+/// UserInfo answered as a signed JWT (`application/jwt`), which this app does not read: the
+/// person stays signed in from the ID token, and the profile says why it could not load.
+#[tokio::test]
+async fn signed_userinfo_is_refused_with_a_message_that_says_so() {
+    let _provider = FaultProvider::start("userinfo_jwt");
+    with_browser("userinfo_jwt", |browser| async move {
+        signs_in_as_fay(&browser).await;
+        browser.click_link("Profile").await;
+        browser.click_button("Call the UserInfo API again").await;
+        browser
+            .wait_for_text(
+                "p.error-text",
+                "the provider sent it signed (application/jwt), which this app does not read",
+            )
+            .await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+    })
+    .await;
+}
+
+/// A grant narrower than asked (the consent page's email box left unticked): the app works
+/// with what it got, and the profile says what the provider did not share.
+#[tokio::test]
+async fn a_narrower_grant_is_used_and_the_profile_says_what_was_not_shared() {
+    let _provider = FaultProvider::start("scope_narrowed");
+    with_browser("scope_narrowed", |browser| async move {
+        signs_in_as_fay(&browser).await;
+        browser.click_link("Profile").await;
+        browser.wait_for_text("dd.person-email", "—").await;
+        browser
+            .wait_for_text("p.withheld", "The sign-in service did not share your email address with this app.")
+            .await;
+        browser.snapshot("scope-narrowed-profile").await;
+        browser.assert_accessible("scope-narrowed-profile").await;
+        browser.click_button("Call the UserInfo API again").await;
+        browser.wait_for_text("p.ok", "The API answered for Fay Ult.").await;
+    })
+    .await;
 }
