@@ -11,7 +11,7 @@ setup:
 	bash tools/setup.sh --test
 
 build:
-	bash -c 'source tools/env.sh && cd "$$ROOT" && trunk build --release'
+	bash -c 'source tools/env.sh && cd "$$ROOT" && CSP_LOCAL_PORTS=0 trunk build --release'
 
 bench:   ## benchmark: bytes and timings, ours against React + oidc-client-ts (BENCH_RUNS=21)
 	bash bench/run.sh

@@ -6,10 +6,16 @@
 //    <meta http-equiv="Content-Security-Policy">: the loader is allowed by its SHA-256
 //    hash (no 'unsafe-inline'). The policy names no provider: a built dist/ is pointed at
 //    another provider by editing config.json alone. connect-src and form-action allow any
-//    https origin (and this machine's http ports when config.json's provider or an API is
-//    local) while nobody is signed in; before the first token is asked for, the app adds a
-//    second policy naming exactly its provider's and APIs' origins (auth/src/oauth/csp.rs),
-//    and a page enforces both.
+//    https origin while nobody is signed in; before the first token is asked for, the app
+//    adds a second policy naming exactly its provider's and APIs' origins
+//    (auth/src/oauth/csp.rs), and a page enforces both.
+//
+// Environment:
+//   CSP_LOCAL_PORTS=1|0  allow this machine's http ports too (http://localhost:*,
+//                        http://127.0.0.1:*), for a local provider or API; unset: when the
+//                        build's config.json names one. `make build` sets 0.
+//   CSP_ORIGINS="https://id.example https://api.example"  name these origins instead of
+//                        https: (pinned from the first byte; re-pointing then needs a rebuild).
 //
 // Usage: node tools/csp.mjs [dir]   (default: $TRUNK_STAGING_DIR, else dist)
 import { createHash } from 'node:crypto';
@@ -24,8 +30,8 @@ const LOOPBACK = ['http://localhost:*', 'http://127.0.0.1:*'];
 
 /** The policy, one directive a line. frame-ancestors cannot be set from a meta tag:
  *  hosting sends it as a header (README, "Hosting"). */
-export function policy({ scriptHashes, loopback = false }) {
-  const servers = ['https:', ...(loopback ? LOOPBACK : [])].join(' ');
+export function policy({ scriptHashes, loopback = false, origins = [] }) {
+  const servers = [...(origins.length ? origins : ['https:']), ...(loopback ? LOOPBACK : [])].join(' ');
   return [
     "default-src 'self'",
     // The icon is a data: URI in index.html (no request for it).
@@ -68,11 +74,25 @@ export function loaderWithIntegrity(html) {
   return html.replace(/<script type="module">[\s\S]*?TrunkApplicationStarted[\s\S]*?<\/script>/, `<script type="module">${loader}</script>`);
 }
 
-/** Sets the meta tag's policy from the inline scripts the page has and the config. */
-export function withPolicy(html, configText) {
+/** CSP_ORIGINS, each checked to be an https origin (a typo must stop the build, not
+ *  silently block the provider). */
+export function pinnedOrigins(text = '') {
+  return text.split(/\s+/).filter(Boolean).map((origin) => {
+    const url = new URL(origin);
+    if (url.protocol !== 'https:' || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+      throw new Error(`csp.mjs: CSP_ORIGINS: ${JSON.stringify(origin)} is not an https origin`);
+    }
+    return url.origin;
+  });
+}
+
+/** Sets the meta tag's policy from the inline scripts the page has, the config and `env`. */
+export function withPolicy(html, configText, env = process.env) {
   if (!META.test(html)) throw new Error('csp.mjs: no <meta http-equiv="Content-Security-Policy" content=""> in index.html');
   const scriptHashes = [...html.matchAll(INLINE_SCRIPT)].map(([, body]) => createHash('sha256').update(body).digest('base64'));
-  const content = policy({ scriptHashes, loopback: usesLoopback(configText) });
+  const local = env.CSP_LOCAL_PORTS;
+  const loopback = local === undefined || local === '' ? usesLoopback(configText) : local === '1';
+  const content = policy({ scriptHashes, loopback, origins: pinnedOrigins(env.CSP_ORIGINS) });
   return html.replace(META, `$1${content}$2`);
 }
 

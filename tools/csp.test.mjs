@@ -7,8 +7,8 @@ import { createHash } from 'node:crypto';
 import { withPolicy } from './csp.mjs';
 
 const page = '<meta http-equiv="Content-Security-Policy" content=""><script type="module">x</script>';
-const policyOf = (config) => {
-  const html = withPolicy(page, JSON.stringify(config));
+const policyOf = (config, env = {}) => {
+  const html = withPolicy(page, JSON.stringify(config), env);
   return Object.fromEntries(html.match(/content="([^"]*)"/)[1].split('; ').map((d) => [d.split(' ')[0], d]));
 };
 
@@ -25,7 +25,10 @@ test("this machine's http ports only for a local provider or API", () => {
   const local = "'self' https: http://localhost:* http://127.0.0.1:*";
   assert.equal(policyOf({ issuer: 'http://127.0.0.1:9000' })['connect-src'], `connect-src ${local}`);
   assert.equal(policyOf({ issuer: 'http://localhost:8000/o' })['form-action'], `form-action ${local}`);
-  assert.equal(policyOf({ issuer: 'https://id.example', api_origins: ['http://[::1]:9200'] })['connect-src'], `connect-src ${local}`);
+  assert.equal(policyOf({ issuer: 'https://id.example', api_origins: ['http://127.0.0.1:9200'] })['connect-src'], `connect-src ${local}`);
+  // Set either way by the build: `make build` (a deployable dist/) never allows them.
+  assert.equal(policyOf({ issuer: 'http://127.0.0.1:9000' }, { CSP_LOCAL_PORTS: '0' })['connect-src'], "connect-src 'self' https:");
+  assert.equal(policyOf({ issuer: 'https://id.example' }, { CSP_LOCAL_PORTS: '1' })['form-action'], `form-action ${local}`);
   for (const issuer of ['http://id.example', 'https://127.0.0.1:9000', 'not a url']) {
     assert.equal(policyOf({ issuer })['connect-src'], "connect-src 'self' https:", issuer);
   }
@@ -37,4 +40,13 @@ test('inline scripts run only by their hash, and nothing else is loosened', () =
   assert.equal(policy['script-src'], `script-src 'self' 'wasm-unsafe-eval' 'sha256-${hash}'`);
   assert.equal(policy['default-src'], "default-src 'self'");
   assert.ok(!JSON.stringify(policy).includes('unsafe-inline'));
+});
+
+test('CSP_ORIGINS pins the origins in place of https:, and a typo stops the build', () => {
+  const pinned = policyOf({ issuer: 'https://id.example' }, { CSP_ORIGINS: ' https://id.example https://API.example/ ' });
+  assert.equal(pinned['connect-src'], "connect-src 'self' https://id.example https://api.example");
+  assert.equal(pinned['form-action'], "form-action 'self' https://id.example https://api.example");
+  for (const wrong of ['http://id.example', 'https://id.example/path', 'id.example']) {
+    assert.throws(() => policyOf({ issuer: 'https://id.example' }, { CSP_ORIGINS: wrong }), /CSP_ORIGINS|Invalid URL/, wrong);
+  }
 });

@@ -83,7 +83,6 @@ say "End-to-end tests (headless Chromium, release build, both local providers)"
 APP_URL="http://localhost:$APP_PORT" \
 DJANGO_APP_URL="http://localhost:$DJANGO_APP_PORT" \
 DJANGO_PROVIDER_URL="http://127.0.0.1:$DJANGO_PROVIDER_PORT/o" \
-DJANGO_API_URL="http://127.0.0.1:$DJANGO_API_PORT" \
 FAULT_APP_URL="http://localhost:$FAULT_APP_PORT" \
 PROVIDER_URL="http://127.0.0.1:$PROVIDER_PORT" \
 API_URL="http://127.0.0.1:$API_PORT" \

@@ -445,3 +445,18 @@ async fn a_handle_outliving_its_owner_answers_instead_of_aborting() {
     auth.sign_out();
     assert!(!auth.signed_out_by_user());
 }
+
+/// The page's policy is narrowed by a meta tag in the head, which the browser enforces from
+/// then on (the end-to-end suite shows it refusing a request); here, that the tag is there,
+/// last, with the policy as given. (A harmless directive: every test shares this page.)
+#[wasm_bindgen_test]
+fn restricting_the_page_adds_its_policy_to_the_head() {
+    let document = window().document().expect("document");
+    let selector = "head > meta[http-equiv='Content-Security-Policy']";
+    let before = document.query_selector_all(selector).expect("query").length();
+    assert!(Browser.restrict_page("manifest-src 'none'"));
+    let metas = document.query_selector_all(selector).expect("query");
+    assert_eq!(metas.length(), before + 1);
+    let last = metas.item(metas.length() - 1).and_then(|node| node.dyn_into::<web_sys::Element>().ok()).expect("meta");
+    assert_eq!(last.get_attribute("content").as_deref(), Some("manifest-src 'none'"));
+}

@@ -233,7 +233,7 @@ const server = createServer(async (req, res) => {
       if (scenario === 'userinfo_jwt') return send(200, 'application/jwt', signedToken({ iss: issuer, aud: CLIENT_ID, sub: 'fault-person', name: 'Fay Ult' }, 'ES256', key.privateKey));
       // The email the consent left out is not in the answer either.
       if (scenario === 'scope_narrowed') return send(200, 'application/json', JSON.stringify({ sub: 'fault-person', name: 'Fay Ult' }));
-      return send(200, 'application/json', JSON.stringify({ sub: 'fault-person', name: 'Fay Ult' }));
+      return send(200, 'application/json', JSON.stringify({ sub: 'fault-person', name: 'Fay Ult', email: 'fay@example.test' }));
     default:
       return send(404, 'text/plain', 'not found');
   }

@@ -65,8 +65,8 @@ impl Platform for Browser {
     fn came_back(&self) -> bool {
         location::came_back()
     }
-    fn restrict_page(&self, policy: &str) {
-        restrict_page(policy);
+    fn restrict_page(&self, policy: &str) -> bool {
+        restrict_page(policy)
     }
     fn origin(&self) -> String {
         location::origin()
@@ -148,10 +148,12 @@ pub fn now_secs() -> u64 {
 
 /// Adds a `<meta http-equiv="Content-Security-Policy">` with `policy` to the page's head,
 /// which the browser enforces from then on, beside the policies the page already has.
-fn restrict_page(policy: &str) {
-    let Some(document) = web_sys::window().and_then(|window| window.document()) else { return };
-    let (Ok(Some(head)), Ok(meta)) = (document.query_selector("head"), document.create_element("meta")) else { return };
-    let _ = meta.set_attribute("http-equiv", "Content-Security-Policy");
-    let _ = meta.set_attribute("content", policy);
-    let _ = head.append_child(&meta);
+fn restrict_page(policy: &str) -> bool {
+    let Some(document) = web_sys::window().and_then(|window| window.document()) else { return false };
+    let (Ok(Some(head)), Ok(meta)) = (document.query_selector("head"), document.create_element("meta")) else {
+        return false;
+    };
+    meta.set_attribute("http-equiv", "Content-Security-Policy").is_ok()
+        && meta.set_attribute("content", policy).is_ok()
+        && head.append_child(&meta).is_ok()
 }

@@ -31,6 +31,9 @@ pub struct ConfigDocument {
     /// The origins, besides the app's own, that API requests may carry the access token to.
     #[serde(default)]
     pub api_origins: Vec<String>,
+    /// Other origins a signed-in page may reach, never with the token.
+    #[serde(default)]
+    pub extra_origins: Vec<String>,
     /// The app's own settings (an API's URL...), passed through untouched.
     #[serde(default)]
     pub app: BTreeMap<String, String>,
@@ -58,6 +61,10 @@ pub struct ClientConfig {
     /// carry the access token to (RFC 9700 §4.10: no token to a server that is not meant to
     /// get it), each as a browser serializes origins (`https://api.example.com`).
     pub api_origins: Vec<String>,
+    /// Other origins a signed-in page may reach (`fetch` without the token, a logout that
+    /// redirects through another host), as browsers serialize them: they go in the policy the
+    /// page adds at sign-in ([`crate::oauth::csp`]), and no token is ever sent to them.
+    pub extra_origins: Vec<String>,
     /// The app's own settings from `config.json`'s `app` object: strings under names, for
     /// whatever the app wants to configure per deployment. The auth module reads none.
     pub app: BTreeMap<String, String>,
@@ -127,25 +134,32 @@ impl ClientConfig {
             Some(method) if method == "GET" => LogoutMethod::Get,
             Some(_) => return Err(AuthError::Config("\"logout_method\" must be \"GET\" or \"POST\"".into())),
         };
-        let mut api_origins = Vec::with_capacity(document.api_origins.len());
-        for origin in &document.api_origins {
-            // Plain http only to this machine, and only from an app served from it: an https
-            // app would otherwise hand tokens to whatever listens on a local port.
-            let normal = normalized_origin(origin.trim())
-                .filter(|normal| {
-                    normal.starts_with("https://")
-                        || (page_origin.starts_with("http://") && is_secure_endpoint(page_origin))
+        let origins = |name: &str, listed: &[String]| -> Result<Vec<String>, AuthError> {
+            listed
+                .iter()
+                .map(|origin| {
+                    // Plain http only to this machine, and only from an app served from it: an
+                    // https app would otherwise hand tokens to whatever listens on a local port.
+                    // No IPv6 literal: a Content-Security-Policy cannot name one (CSP 3 §2.3.1),
+                    // so the page could never reach it.
+                    normalized_origin(origin.trim())
+                        .filter(|normal| {
+                            normal.starts_with("https://")
+                                || (page_origin.starts_with("http://") && is_secure_endpoint(page_origin))
+                        })
+                        .filter(|normal| !normal.contains('['))
+                        .ok_or_else(|| {
+                            AuthError::Config(format!(
+                                "\"{name}\" must list origins such as \"https://api.example.com\" (https, or http on \
+                                 localhost for an app on localhost; no path, no IPv6 address): \"{origin}\" is not one"
+                            ))
+                        })
                 })
-                .ok_or_else(|| {
-                    AuthError::Config(format!(
-                        "\"api_origins\" must list origins such as \"https://api.example.com\" (https, or http on \
-                         localhost for an app on localhost; no path): \"{origin}\" is not one"
-                    ))
-                })?;
-            api_origins.push(normal);
-        }
+                .collect()
+        };
         Ok(ClientConfig {
-            api_origins,
+            api_origins: origins("api_origins", &document.api_origins)?,
+            extra_origins: origins("extra_origins", &document.extra_origins)?,
             app: document.app,
             logout_method,
             restore_session: document.restore_session.unwrap_or(true),
@@ -249,14 +263,29 @@ mod tests {
             // A local http API from an app on the web: any local process could take the token.
             (r#"["http://localhost:9200"]"#, "https://app.example.com"),
             (r#"["http://localhost:9200"]"#, "http://192.168.1.20:8080"),
+            // No policy can name an IPv6 address: the page could never reach it.
+            (r#"["http://[::1]:9200"]"#, ORIGIN),
         ] {
-            let text = format!(r#"{{"issuer":"https://id.example.com","client_id":"c","api_origins":{origins}}}"#);
-            let error = ClientConfig::parse(&text, page).unwrap_err();
-            assert!(
-                matches!(&error, AuthError::Config(detail) if detail.starts_with("\"api_origins\" must list origins")),
-                "{origins}: {error}"
-            );
+            for name in ["api_origins", "extra_origins"] {
+                let text = format!(r#"{{"issuer":"https://id.example.com","client_id":"c","{name}":{origins}}}"#);
+                let error = ClientConfig::parse(&text, page).unwrap_err();
+                assert!(
+                    matches!(&error, AuthError::Config(detail) if detail.starts_with(&format!("\"{name}\" must list origins"))),
+                    "{name} {origins}: {error}"
+                );
+            }
         }
+    }
+
+    #[test]
+    fn extra_origins_are_normalized_and_kept_apart_from_the_api_origins() {
+        let config = ClientConfig::parse(
+            r#"{"issuer":"https://id.example.com","client_id":"c","extra_origins":["https://CDN.example.com:443/"]}"#,
+            ORIGIN,
+        )
+        .unwrap();
+        assert_eq!(config.extra_origins, ["https://cdn.example.com"]);
+        assert!(config.api_origins.is_empty(), "no token goes to an extra origin");
     }
 
     #[test]

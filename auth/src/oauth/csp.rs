@@ -10,8 +10,9 @@ use super::metadata::ProviderMetadata;
 use super::url::origin_of;
 
 /// `connect-src` (RFC 9700 §4.10 in the browser's own words: the token goes to no other
-/// server): this origin, the provider's endpoints' origins and the API origins;
-/// `form-action`: this origin and the provider's logout endpoint's (the logout POST).
+/// server): this origin, the provider's endpoints' origins, the API origins and the
+/// config's `extra_origins`; `form-action`: this origin, the provider's logout endpoint's
+/// (the logout POST) and the `extra_origins` (a logout that redirects through another host).
 pub fn signed_in_policy(config: &ClientConfig, metadata: &ProviderMetadata) -> String {
     let provider = [
         Some(&metadata.issuer),
@@ -20,8 +21,8 @@ pub fn signed_in_policy(config: &ClientConfig, metadata: &ProviderMetadata) -> S
         metadata.revocation_endpoint.as_ref(),
         metadata.jwks_uri.as_ref(),
     ];
-    let connect = sources(provider.into_iter().flatten().chain(&config.api_origins));
-    let form = sources(metadata.end_session_endpoint.iter());
+    let connect = sources(provider.into_iter().flatten().chain(&config.api_origins).chain(&config.extra_origins));
+    let form = sources(metadata.end_session_endpoint.iter().chain(&config.extra_origins));
     format!("connect-src 'self'{connect}; form-action 'self'{form}")
 }
 
@@ -50,8 +51,8 @@ mod tests {
             authorization_endpoint: "https://login.example.com/authorize".into(),
             token_endpoint: "https://ID.example.com/token".into(),
             userinfo_endpoint: Some("https://graph.example.net/me".into()),
-            end_session_endpoint: Some("https://login.example.com/logout".into()),
-            revocation_endpoint: None,
+            end_session_endpoint: Some("https://logout.example.com/end".into()),
+            revocation_endpoint: Some("https://revoke.example.com/r".into()),
             jwks_uri: Some("https://keys.example.org:8443/jwks".into()),
             id_token_signing_alg_values_supported: Vec::new(),
             iss_parameter_supported: false,
@@ -60,8 +61,8 @@ mod tests {
     }
 
     fn config() -> ClientConfig {
-        let text =
-            r#"{"issuer":"https://id.example.com/tenant","client_id":"c","api_origins":["https://api.example.com"]}"#;
+        let text = r#"{"issuer":"https://id.example.com/tenant","client_id":"c","api_origins":["https://api.example.com"],
+                       "extra_origins":["https://cdn.example.com"]}"#;
         ClientConfig::parse(text, "https://app.example").unwrap()
     }
 
@@ -69,9 +70,11 @@ mod tests {
     fn the_policy_names_each_server_the_app_talks_to_once() {
         assert_eq!(
             signed_in_policy(&config(), &metadata()),
-            "connect-src 'self' https://id.example.com https://graph.example.net https://keys.example.org:8443 \
-             https://api.example.com; form-action 'self' https://login.example.com"
+            "connect-src 'self' https://id.example.com https://graph.example.net https://revoke.example.com \
+             https://keys.example.org:8443 https://api.example.com https://cdn.example.com; \
+             form-action 'self' https://logout.example.com https://cdn.example.com"
         );
+        assert!(!signed_in_policy(&config(), &metadata()).contains("login."), "not the authorization endpoint's");
     }
 
     #[test]

@@ -112,16 +112,16 @@ impl AuthError {
     /// but its ID token failed its checks (another person, a forged signature), since the
     /// refresh token that asked for it may already be spent. A 5xx without an OAuth error,
     /// no answer, or an answer that could not be read is a passing fault: the session
-    /// keeps its tokens. A bare 401 or 403 ends it too: the provider refuses this client or
-    /// this grant without saying which (not RFC 6749 §5.2, but seen), and would refuse every
-    /// retry. (Keys that do not load during a refresh fail nothing:
+    /// keeps its tokens. A bare 401 ends it too: the token endpoint refuses this client
+    /// (RFC 6749 §5.2 answers `invalid_client` with 401) without saying so, and would refuse
+    /// every retry; a bare 403 may be a firewall or a CDN in front of it, so it passes. (Keys that do not load during a refresh fail nothing:
     /// `session::steps::request_tokens` keeps the new tokens and the identity already verified.)
     pub fn ends_session(&self) -> bool {
         match self {
             AuthError::TokenRejected { status, error: Some(error), .. } => {
                 *status < 500 && !matches!(error.as_str(), "temporarily_unavailable" | "server_error" | "slow_down")
             }
-            AuthError::TokenRejected { status: 401 | 403, error: None, .. } => true,
+            AuthError::TokenRejected { status: 401, error: None, .. } => true,
             AuthError::InvalidIdToken(_) | AuthError::SessionExpired => true,
             _ => false,
         }
@@ -343,7 +343,6 @@ mod tests {
             rejected(400, Some("invalid_request")),
             rejected(200, Some("invalid_grant")),
             rejected(401, None),
-            rejected(403, None),
             rejected(403, Some("access_denied")),
             AuthError::InvalidIdToken("it names another person than the one signed in".into()),
             AuthError::SessionExpired,
@@ -360,6 +359,7 @@ mod tests {
             rejected(429, Some("slow_down")),
             rejected(429, None),
             rejected(408, None),
+            rejected(403, None),
             AuthError::Network("Failed to fetch".into()),
             AuthError::Timeout,
             AuthError::InvalidTokenResponse("the answer is not a JSON object".into()),

@@ -23,8 +23,9 @@ pub enum EndSessionRequest {
 
 /// The logout request of RP-Initiated Logout 1.0 §2: `id_token_hint` (the provider learns
 /// whose session to end, and some require it), `client_id`, `post_logout_redirect_uri`
-/// and `state` (which the provider passes back, §3; some providers send the browser back
-/// only when it is there), sent the way the config says. `None` when the provider has no
+/// and `state` (which the provider passes back, §3, so that the app can tell its own
+/// sign-out's return from a crafted link; some providers are reported to send the browser
+/// back only when it is there), sent the way the config says. `None` when the provider has no
 /// `end_session_endpoint`.
 pub fn end_session_request(
     metadata: &ProviderMetadata,

@@ -129,10 +129,10 @@ impl TokenSet {
     /// `offline_access` are left out: they are about the sign-in, not the person's data.
     pub fn withheld_scopes<'a>(&self, requested: &'a str) -> Vec<&'a str> {
         let Some(granted) = &self.scope else { return Vec::new() };
-        let granted: Vec<&str> = granted.split(' ').collect();
+        let granted: Vec<&str> = granted.split_ascii_whitespace().collect();
         requested
-            .split(' ')
-            .filter(|scope| !scope.is_empty() && !matches!(*scope, "openid" | "offline_access"))
+            .split_ascii_whitespace()
+            .filter(|scope| !matches!(*scope, "openid" | "offline_access"))
             .filter(|scope| !granted.contains(scope))
             .collect()
     }

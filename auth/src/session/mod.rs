@@ -322,6 +322,9 @@ impl<P: Platform> Session<P> {
         }
         let platform = self.platform();
         self.memory(|m| m.sign_out_seen = store::sign_out_signal(platform));
+        // The state of this tab's last sign-out at the provider is for this page only,
+        // whatever this page is: it is checked below, or forgotten.
+        let sign_out_state = store::take_sign_out_state(platform);
         if let Some(config) = steps::config_for_callback(platform) {
             self.memory(|m| m.config.value = Some(config.clone()));
             return self.finish(config).await;
@@ -332,8 +335,11 @@ impl<P: Platform> Session<P> {
             // A reload: the config this tab signed in with (if the marker is its sign-in's)
             // sends the browser on at once, a round trip sooner than config.json would. The
             // callback takes in any change to config.json for the next reload.
-            // Only a copy the marker fits: the copy never judges (and drops) a marker.
-            let cached = steps::cached_config(platform).filter(|config| self.restorable_with(config));
+            // Only a copy the marker fits: the copy never judges (and drops) a marker. Not
+            // on the way back from a sign-out (another tab signed in meanwhile): that return
+            // is checked, and its address cleaned, first.
+            let cached = steps::cached_config(platform)
+                .filter(|config| sign_out_state.is_none() && self.restorable_with(config));
             if let Some(config) = cached
                 && self.restore(&config).await
             {
@@ -347,7 +353,9 @@ impl<P: Platform> Session<P> {
         if platform.path() == config.callback_path() {
             return self.finish(config).await;
         }
-        if steps::back_from_sign_out(platform, &config) {
+        if let Some(state) = sign_out_state
+            && steps::back_from_sign_out(platform, &config, &state)
+        {
             self.memory(|m| m.signed_out_by_user = true);
         }
         self.forget_unreturned_restore(platform.came_back());

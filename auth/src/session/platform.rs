@@ -188,9 +188,10 @@ pub trait Platform: 'static {
     /// rather than loaded, reloaded or opened from a link or the address bar.
     fn came_back(&self) -> bool;
 
-    /// Adds `policy` to the page's Content-Security-Policy. Policies only add up (each
-    /// must allow a request), so this can narrow what the page may reach, never widen it.
-    fn restrict_page(&self, policy: &str);
+    /// Adds `policy` to the page's Content-Security-Policy; false if it could not. Policies
+    /// only add up (each must allow a request), so this can narrow what the page may reach,
+    /// never widen it.
+    fn restrict_page(&self, policy: &str) -> bool;
 
     /// `scheme://host:port` of the page.
     fn origin(&self) -> String;

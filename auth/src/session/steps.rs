@@ -166,8 +166,11 @@ pub async fn finish_sign_in(
     let failed = |error: AuthError| NotSignedIn { error, silent_return_to: silent_return_to.clone() };
     let expect = CallbackExpectations { issuer: &config.issuer, iss_required: metadata.iss_parameter_supported, now };
     let callback = validate_callback(params, pending, other_pending, &expect).map_err(failed)?;
-    // Before any token exists in the page: from here on it reaches only these servers.
-    platform.restrict_page(&signed_in_policy(config, &metadata));
+    // Before any token exists in the page: from here on it reaches only these servers. A
+    // page that cannot be narrowed gets no token.
+    if !platform.restrict_page(&signed_in_policy(config, &metadata)) {
+        return Err(failed(AuthError::Config("this page could not set its Content-Security-Policy".into())));
+    }
 
     let (request, expect) = token_request(&metadata, config, callback);
     let tokens = request_tokens(platform, &request, &expect, &metadata).await.map_err(failed)?;
@@ -320,28 +323,31 @@ pub fn sign_out_at_provider(
     if let (Some(_), Some(state)) = (&request, &state) {
         store::put_sign_out_state(platform, state);
     }
-    match request {
+    let left = match request {
         Some(EndSessionRequest::Get(url)) => {
             platform.navigate(&url);
             true
         }
         Some(EndSessionRequest::Post { endpoint, fields }) => platform.navigate_by_post(&endpoint, &fields),
         None => false,
+    };
+    if !left {
+        store::take_sign_out_state(platform);
     }
+    left
 }
 
-/// The first page after this tab signed out at the provider (RP-Initiated Logout 1.0 §3):
-/// takes the `state` the logout request carried, and answers whether this page is the
-/// provider's answer to it. On the page `post_logout_redirect_uri` names, the address is
-/// left as configured, without what the provider added. A wrong or missing `state`
-/// proves nothing, and the page is then the plain signed-out home.
-pub fn back_from_sign_out(platform: &impl Platform, config: &ClientConfig) -> bool {
-    let Some(state) = store::take_sign_out_state(platform) else { return false };
+/// The first page after this tab signed out at the provider (RP-Initiated Logout 1.0 §3),
+/// given the `state` the logout request carried: whether this page is the provider's answer
+/// to it. On the page `post_logout_redirect_uri` names, the address is left as configured,
+/// without what the provider added. A wrong or missing `state` proves nothing, and the
+/// page is then the plain signed-out home.
+pub fn back_from_sign_out(platform: &impl Platform, config: &ClientConfig, state: &str) -> bool {
     let (path, clean) = config.post_logout_landing();
     if platform.path() != path {
         return false;
     }
-    let back = is_logout_return(&platform.query(), &state);
+    let back = is_logout_return(&platform.query(), state);
     if platform.path_query_fragment() != clean {
         platform.replace_path(clean);
     }

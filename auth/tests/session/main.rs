@@ -416,12 +416,21 @@ fn renewal_failures() {
             revokes: None,
         },
         Case {
-            name: "refused with a bare 403, no OAuth error",
-            faults: vec![(Refresh, Fault::Answer(403, "<h1>Forbidden</h1>"))],
+            name: "refused with a bare 401, no OAuth error",
+            faults: vec![(Refresh, Fault::Answer(401, ""))],
             sub: None,
             takes: 0,
             answer: ended,
             stays: false,
+            revokes: None,
+        },
+        Case {
+            name: "a 403 page from a firewall in front of the provider",
+            faults: vec![(Refresh, Fault::Answer(403, "<h1>Forbidden</h1>"))],
+            sub: None,
+            takes: 0,
+            answer: |r| matches!(r, Err(AuthError::TokenRejected { status: 403, error: None, .. })),
+            stays: true,
             revokes: None,
         },
         Case {
@@ -736,6 +745,21 @@ fn the_callback_narrows_the_page_to_the_provider_and_the_apis_before_asking_for_
 }
 
 #[test]
+fn a_page_that_cannot_narrow_its_policy_gets_no_token() {
+    let world = World::new();
+    let callback = world.callback_of_a_sign_in();
+    world.refuse_policies();
+    let before = world.request_count();
+    let page = world.open(&callback);
+    assert!(!world.endpoints(before).contains(&CodeExchange), "the code was not sent");
+    assert!(
+        matches!(page.state(), AuthState::Failed(AuthError::Config(ref detail)) if detail.contains("Content-Security-Policy")),
+        "{:?}",
+        page.state()
+    );
+}
+
+#[test]
 fn a_narrower_grant_keeps_the_person_signed_in_and_says_what_was_withheld() {
     let world = World::new();
     world.grant_scope("openid profile");
@@ -743,9 +767,11 @@ fn a_narrower_grant_keeps_the_person_signed_in_and_says_what_was_withheld() {
     assert!(matches!(session.state(), AuthState::SignedIn(_)), "{:?}", session.state());
     assert_eq!(session.withheld_scopes(), ["email"], "the config asks for openid profile email");
     assert!(access_token(&world, &session).is_ok(), "the app works with what it got");
+    let before = world.request_count();
     world.advance(TTL - 10);
     assert!(access_token(&world, &session).is_ok());
-    assert_eq!(session.withheld_scopes(), ["email"], "a refresh states the same narrower scope");
+    assert!(world.endpoints(before).contains(&Refresh), "renewed meanwhile");
+    assert_eq!(session.withheld_scopes(), ["email"], "a refresh that does not restate the scope keeps it");
     session.sign_out();
     world.settle();
     assert_eq!(session.withheld_scopes(), Vec::<String>::new(), "nobody signed in, nothing withheld");
@@ -761,6 +787,29 @@ fn signed_out_at_the_provider(world: &std::rc::Rc<World>) -> String {
     let state = logout.form.get("state").cloned().expect("the logout request carries a state");
     assert!(state.len() >= 43, "as random as a sign-in's state: {state:?}");
     state
+}
+
+#[test]
+fn each_sign_out_sends_a_state_of_its_own() {
+    let world = World::new();
+    let first = signed_out_at_the_provider(&world);
+    let second = signed_out_at_the_provider(&world);
+    assert_ne!(first, second);
+    let authorize = world.request_to(Authorize, 0, 0);
+    assert_ne!(authorize.form.get("state"), Some(&first), "not the sign-in's state either");
+}
+
+#[test]
+fn a_sign_out_state_never_brought_back_is_gone_by_the_next_page() {
+    let world = World::new();
+    let _ = signed_out_at_the_provider(&world);
+    // The person never comes back from the provider's logout page; later, in this tab, a
+    // new sign-in, and then the home page with a query of the app's own.
+    let callback = world.callback_of_a_sign_in();
+    world.open(&callback);
+    assert!(!world.tab().storage.borrow().keys().any(|key| key.contains("sign-out")), "taken by the callback page");
+    world.open("/?tab=2");
+    assert_eq!(world.page(), "/?tab=2", "the app's own query is left alone");
 }
 
 #[test]

@@ -157,6 +157,8 @@ pub struct World {
     config_extra: RefCell<String>,
     /// Each policy a page added to its CSP, with the number of requests made before it.
     policies: RefCell<Vec<(usize, String)>>,
+    /// Pages cannot add a policy.
+    policy_refused: Cell<bool>,
     /// The client_id config.json names (the provider knows only [`CLIENT_ID`]).
     config_client_id: RefCell<&'static str>,
     /// Everything that reached the provider (or the app's server), in order, navigations
@@ -203,6 +205,7 @@ impl World {
             hidden: Cell::new(false),
             config_extra: RefCell::default(),
             policies: RefCell::default(),
+            policy_refused: Cell::new(false),
             config_client_id: RefCell::new(CLIENT_ID),
             requests: RefCell::default(),
             arriving: RefCell::default(),
@@ -438,6 +441,11 @@ impl World {
         self.requests.borrow().len()
     }
 
+    /// Makes every page unable to add a policy to its CSP.
+    pub fn refuse_policies(&self) {
+        self.policy_refused.set(true);
+    }
+
     /// Each policy a page added to its CSP, with the number of requests made before it.
     pub fn policies(&self) -> Vec<(usize, String)> {
         self.policies.borrow().clone()
@@ -660,7 +668,9 @@ impl World {
         if let Some(refresh) = refresh {
             members.push(format!(r#""refresh_token":"{refresh}""#));
         }
-        if let Some(scope) = provider.granted_scope {
+        // Stated at sign-in only: a refresh answer without `scope` keeps what was granted
+        // (RFC 6749 §5.1), as many providers answer.
+        if let (Some(scope), true) = (provider.granted_scope, first) {
             members.push(format!(r#""scope":"{scope}""#));
         }
         if let Some(id_token) = id_token {
@@ -930,9 +940,13 @@ impl Platform for Tab {
         self.1.came_back.get()
     }
 
-    fn restrict_page(&self, policy: &str) {
+    fn restrict_page(&self, policy: &str) -> bool {
+        if self.0.policy_refused.get() {
+            return false;
+        }
         let at = self.0.requests.borrow().len();
         self.0.policies.borrow_mut().push((at, policy.to_owned()));
+        true
     }
     fn origin(&self) -> String {
         ORIGIN.into()

@@ -112,14 +112,6 @@ impl Provider {
         }
     }
 
-    /// The demo API that checks this provider's tokens.
-    pub fn api_url(self) -> String {
-        match self {
-            Provider::OidcProvider => api_url(),
-            Provider::DjangoOauthToolkit => env("DJANGO_API_URL", "http://127.0.0.1:9201"),
-        }
-    }
-
     /// Its token endpoint, as its metadata names it.
     pub fn token_endpoint(self) -> String {
         match self {
@@ -136,12 +128,9 @@ impl Provider {
         }
     }
 
-    /// Where its RP-Initiated Logout endpoint is.
-    pub fn logout_endpoint(self) -> String {
-        match self {
-            Provider::OidcProvider => format!("{}/session/end", provider_url()),
-            Provider::DjangoOauthToolkit => format!("{}/logout/", self.issuer()),
-        }
+    /// Its login form's password field: there only when it asks for the password.
+    pub fn password_field(self) -> &'static str {
+        "input[name=password]"
     }
 
     /// On its login page: signs in as `login` and consents where it asks.
@@ -322,6 +311,11 @@ impl Browser {
     /// Opens `url` (any origin).
     pub async fn visit(&self, url: &str) {
         self.client.goto(url).await.expect("navigate");
+    }
+
+    /// Waits for an element matching `css`.
+    pub async fn wait_for_element(&self, css: &str) {
+        self.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await.expect(css);
     }
 
     /// Types `text` into the field matching `css`, waiting for it to appear.
