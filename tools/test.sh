@@ -15,6 +15,8 @@ cd "$ROOT"
 APP_PORT=8080
 # The same build again, configured for the fault provider that the tests start on 9100.
 FAULT_APP_PORT=8081
+# And once more for the fault provider under an issuer with a path and a trailing slash.
+FAULT_PATH_APP_PORT=8083
 FAULT_PROVIDER_PORT=9100
 PROVIDER_PORT=9000
 API_PORT=9200
@@ -40,7 +42,7 @@ cargo test --target wasm32-unknown-unknown -p leptos-oidc-auth --features test-h
 say "Release build"
 trunk build --release
 
-require_free_ports $APP_PORT $FAULT_APP_PORT $PROVIDER_PORT $FAULT_PROVIDER_PORT $API_PORT $WEBDRIVER_PORT \
+require_free_ports $APP_PORT $FAULT_APP_PORT $FAULT_PATH_APP_PORT $PROVIDER_PORT $FAULT_PROVIDER_PORT $API_PORT $WEBDRIVER_PORT \
   $DJANGO_APP_PORT $DJANGO_PROVIDER_PORT $DJANGO_API_PORT
 
 rm -rf "$SCRATCH"
@@ -67,6 +69,7 @@ start_service "$SCRATCH/provider.log" env PROVIDER_ACCESS_TOKEN_TTL=10 PROVIDER_
 start_service "$SCRATCH/api.log" env API_PORT=$API_PORT API_TEST_HOOKS=1 node api/server.mjs
 start_service "$SCRATCH/app.log" node tools/serve.mjs dist "$APP_PORT"
 start_service "$SCRATCH/fault-app.log" env APP_CONFIG=tests/e2e/fault-config.json node tools/serve.mjs dist "$FAULT_APP_PORT"
+start_service "$SCRATCH/fault-path-app.log" env APP_CONFIG=tests/e2e/fault-path-config.json node tools/serve.mjs dist "$FAULT_PATH_APP_PORT"
 start_service "$SCRATCH/chromedriver.log" chromedriver --port="$WEBDRIVER_PORT"
 # Its database is made anew at each start (a few seconds).
 start_service "$SCRATCH/django-provider.log" env DJANGO_PROVIDER_PORT=$DJANGO_PROVIDER_PORT \
@@ -75,7 +78,7 @@ start_service "$SCRATCH/django-provider.log" env DJANGO_PROVIDER_PORT=$DJANGO_PR
 start_service "$SCRATCH/django-api.log" env API_PORT=$DJANGO_API_PORT PROVIDER_ISSUER="http://127.0.0.1:$DJANGO_PROVIDER_PORT/o" \
   APP_ORIGINS="http://localhost:$DJANGO_APP_PORT" node api/server.mjs
 start_service "$SCRATCH/django-app.log" env APP_CONFIG=tests/e2e/django-config.json node tools/serve.mjs dist "$DJANGO_APP_PORT"
-wait_for_ports $APP_PORT $FAULT_APP_PORT $PROVIDER_PORT $API_PORT $WEBDRIVER_PORT $DJANGO_APP_PORT $DJANGO_API_PORT
+wait_for_ports $APP_PORT $FAULT_APP_PORT $FAULT_PATH_APP_PORT $PROVIDER_PORT $API_PORT $WEBDRIVER_PORT $DJANGO_APP_PORT $DJANGO_API_PORT
 for _ in $(seq 300); do port_open $DJANGO_PROVIDER_PORT && break; sleep 0.1; done # up to 30 s
 wait_for_ports $DJANGO_PROVIDER_PORT
 
@@ -84,6 +87,7 @@ APP_URL="http://localhost:$APP_PORT" \
 DJANGO_APP_URL="http://localhost:$DJANGO_APP_PORT" \
 DJANGO_PROVIDER_URL="http://127.0.0.1:$DJANGO_PROVIDER_PORT/o" \
 FAULT_APP_URL="http://localhost:$FAULT_APP_PORT" \
+FAULT_PATH_APP_URL="http://localhost:$FAULT_PATH_APP_PORT" \
 PROVIDER_URL="http://127.0.0.1:$PROVIDER_PORT" \
 API_URL="http://127.0.0.1:$API_PORT" \
 WEBDRIVER_URL="http://127.0.0.1:$WEBDRIVER_PORT" \

@@ -12,7 +12,11 @@ import { generateKeyPairSync, sign } from 'node:crypto';
 
 const [port, scenario] = [Number(process.argv[2]), process.argv[3]];
 const CLIENT_ID = 'fault-spa'; // as in tests/e2e/fault-config.json
-const issuer = `http://127.0.0.1:${port}`;
+// An issuer with a path and a trailing slash (tests/e2e/fault-path-config.json): every
+// endpoint lives under the path, and discovery at the path's /.well-known (OIDC Discovery §4).
+const TENANT = scenario === 'issuer_path_slash' ? '/tenant' : '';
+const base = `http://127.0.0.1:${port}${TENANT}`;
+const issuer = TENANT ? `${base}/` : base;
 const b64u = (data) => Buffer.from(data).toString('base64url');
 
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
@@ -86,7 +90,7 @@ function tokenResponse(form) {
     case 'userinfo_other_sub': case 'userinfo_401': case 'userinfo_not_json': return json(good);
     case 'oauth_metadata_only': case 'ignores_prompt_none': return json(good);
     case 'iss_unadvertised': case 'iss_unadvertised_wrong': case 'session_state': case 'minimal_metadata':
-    case 'userinfo_jwt': return json(good);
+    case 'userinfo_jwt': case 'issuer_path_slash': return json(good);
     case 'revoke_401': return json({ ...good, refresh_token: 'fault-refresh-token' });
     // A consent box left unticked: the grant is narrower than asked (RFC 6749 §3.3).
     case 'scope_narrowed': return json({ ...good, scope: 'openid profile' });
@@ -119,7 +123,10 @@ const server = createServer(async (req, res) => {
   if (req.method === 'OPTIONS') {
     return send(204, 'text/plain', '', { ...cors, 'access-control-allow-headers': 'authorization', 'access-control-allow-methods': 'GET, POST' });
   }
-  switch (url.pathname) {
+  // Under the issuer's path, if it has one; anything outside it is not this provider's.
+  const inside = !TENANT || url.pathname === '/__count' || url.pathname.startsWith(`${TENANT}/`);
+  const path = !inside ? '/outside-the-issuer' : TENANT && url.pathname !== '/__count' ? url.pathname.slice(TENANT.length) : url.pathname;
+  switch (path) {
     case '/__count':
       return send(200, 'application/json', JSON.stringify({
         scenario, token_requests: tokenRequests, key_requests: keyRequests, discovery_requests: discoveryRequests, revoked, refreshes, userinfo,
@@ -129,7 +136,7 @@ const server = createServer(async (req, res) => {
     case '/.well-known/openid-configuration':
       discoveryRequests += 1;
       // A provider that publishes only RFC 8414's metadata document.
-      if ((scenario === 'oauth_metadata_only') !== (url.pathname === '/.well-known/oauth-authorization-server')) {
+      if ((scenario === 'oauth_metadata_only') !== (path === '/.well-known/oauth-authorization-server')) {
         return send(404, 'text/plain', 'not found');
       }
       if (scenario === 'discovery_500') return send(500, 'text/html', '<h1>Internal Server Error</h1>');
@@ -137,11 +144,11 @@ const server = createServer(async (req, res) => {
       if (scenario === 'discovery_slow') await later(3000);
       return send(200, 'application/json', JSON.stringify({
         issuer,
-        authorization_endpoint: `${issuer}/authorize`,
-        token_endpoint: `${issuer}/token`,
-        jwks_uri: `${issuer}/jwks`,
-        ...(MINIMAL ? {} : { userinfo_endpoint: `${issuer}/userinfo`, revocation_endpoint: `${issuer}/revoke` }),
-        ...(scenario === 'no_logout_endpoint' || MINIMAL ? {} : { end_session_endpoint: `${issuer}/logout` }),
+        authorization_endpoint: `${base}/authorize`,
+        token_endpoint: `${base}/token`,
+        jwks_uri: `${base}/jwks`,
+        ...(MINIMAL ? {} : { userinfo_endpoint: `${base}/userinfo`, revocation_endpoint: `${base}/revoke` }),
+        ...(scenario === 'no_logout_endpoint' || MINIMAL ? {} : { end_session_endpoint: `${base}/logout` }),
         response_types_supported: ['code'],
         ...(MINIMAL ? {} : { id_token_signing_alg_values_supported: ['ES256'] }),
         code_challenge_methods_supported: ['S256'],

@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::{Browser, FaultProvider, fault_app_url, with_browser, with_browser_flags};
+use support::{Browser, FaultProvider, fault_app_url, fault_path_app_url, with_browser, with_browser_flags};
 
 /// Starts a sign-in at the fault app; the fault provider sends the browser straight back
 /// with a code, and the app's token request meets `scenario`.
@@ -786,4 +786,27 @@ async fn a_narrower_grant_is_used_and_the_profile_says_what_was_not_shared() {
         browser.wait_for_text("p.ok", "The API answered for Fay Ult.").await;
     })
     .await;
+}
+
+/// An issuer with a path and a trailing slash (`http://127.0.0.1:9100/tenant/`; the second
+/// provider's, `http://127.0.0.1:8000/o`, has a path and none): discovery at the path's
+/// `/.well-known/openid-configuration` (OIDC Discovery §4), the issuer compared exactly in
+/// the metadata, the response's `iss` and the ID token; then UserInfo and sign-out under it.
+#[tokio::test]
+async fn an_issuer_with_a_path_and_a_trailing_slash_signs_in_and_out() {
+    let provider = FaultProvider::start("issuer_path_slash");
+    with_browser("issuer_path_slash", |browser| async move {
+        browser.client.goto(&format!("{}/", fault_path_app_url())).await.expect("fault path app");
+        browser.click_button("Sign in").await;
+        browser.wait_for_text(".header-name", "Fay Ult").await;
+        browser.click_link("Profile").await;
+        browser.wait_for_text("dd.person-email", "fay@example.test").await;
+        browser.click_button("Sign out").await;
+        browser.wait_for_text(".status", "You have signed out.").await;
+        assert_eq!(browser.url().await, format!("{}/", fault_path_app_url()));
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 1);
+    assert_eq!(provider.discovery_requests(), 1, "found at once, under the path");
+    assert_eq!(provider.logouts().len(), 1);
 }

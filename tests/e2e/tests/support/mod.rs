@@ -655,6 +655,12 @@ pub fn fault_app_url() -> String {
     env("FAULT_APP_URL", "http://localhost:8081")
 }
 
+/// The same build against the fault provider under an issuer with a path and a trailing
+/// slash (tests/e2e/fault-path-config.json; the `issuer_path_slash` scenario).
+pub fn fault_path_app_url() -> String {
+    env("FAULT_PATH_APP_URL", "http://localhost:8083")
+}
+
 pub const FAULT_PROVIDER_PORT: u16 = 9100;
 
 /// tests/e2e/fault-provider.mjs running one scenario; stopped when dropped.
