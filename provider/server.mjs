@@ -33,7 +33,14 @@ const spaClient = (client_id, origins) => ({
 
 const configuration = {
   clients: [
-    { ...spaClient('leptos-spa', APP_ORIGINS), client_name: 'Leptos OIDC demo' },
+    // RFC 9126: this app's authorization requests must be pushed (the browser then carries
+    // only a reference); oidc-provider 9 offers the endpoint by default. PROVIDER_REQUIRE_PAR=0
+    // lets the benchmark measure the same app without it.
+    {
+      ...spaClient('leptos-spa', APP_ORIGINS),
+      client_name: 'Leptos OIDC demo',
+      require_pushed_authorization_requests: process.env.PROVIDER_REQUIRE_PAR !== '0',
+    },
     ...(BASELINE_ORIGINS.length ? [{ ...spaClient('react-baseline', BASELINE_ORIGINS), client_name: 'React baseline' }] : []),
     // The demo API (api/server.mjs): a confidential client that only introspects tokens.
     {
@@ -157,7 +164,7 @@ if (AUTO_LOGIN) {
 // prompt. GET /__test/token-log answers { requests, exchanges, revoked, secrets,
 // authorizations } and starts a new log.
 if (process.env.PROVIDER_TEST_HOOKS === '1') {
-  const fresh = () => ({ requests: 0, exchanges: [], revoked: [], secrets: [], authorizations: [] });
+  const fresh = () => ({ requests: 0, exchanges: [], revoked: [], secrets: [], authorizations: [], pushed: [] });
   let log = fresh();
   provider.use(async (ctx, next) => {
     if (ctx.path === '/__test/token-log') {
@@ -166,9 +173,16 @@ if (process.env.PROVIDER_TEST_HOOKS === '1') {
       return;
     }
     await next();
-    // Every authorization request, with its prompt (`none` for a silent session restore).
+    // Every authorization request, with its prompt (`none` for a silent session restore),
+    // pushed or not, and the names of the parameters its URL carried.
     if (ctx.method === 'GET' && ctx.path === '/auth') {
-      log.authorizations.push({ prompt: ctx.query.prompt ?? null });
+      log.authorizations.push({ prompt: ctx.oidc?.params?.prompt ?? ctx.query.prompt ?? null, url_parameters: Object.keys(ctx.query).sort() });
+    }
+    // Every pushed authorization request (RFC 9126): its answer's status and the names of
+    // the parameters it pushed.
+    if (ctx.method === 'POST' && ctx.path === '/request') {
+      const params = ctx.oidc?.params ?? {};
+      log.pushed.push({ status: ctx.status, parameters: Object.keys(params).filter((name) => params[name] !== undefined).sort() });
     }
     if (ctx.method === 'POST' && ctx.path === '/token/revocation') {
       const token = ctx.oidc?.params?.token;

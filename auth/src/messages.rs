@@ -88,7 +88,8 @@ pub fn error_message(error: &AuthError) -> String {
         AuthError::CodeMissing => "The sign-in response carried no authorization code.".into(),
         AuthError::TokenRejected { status, error, description } => match error {
             Some(error) => with_detail("The sign-in service refused to complete the sign-in.", error, description.as_deref()),
-            None if *status >= 500 => {
+            // A 408 or 429 without an OAuth error says "later", as a 5xx does.
+            None if *status >= 500 || matches!(status, 408 | 429) => {
                 format!("The sign-in service has a problem right now (HTTP {status}). Try again in a moment.")
             }
             None => format!("The sign-in service refused to complete the sign-in (HTTP {status})."),
@@ -164,11 +165,13 @@ mod tests {
     fn token_rejection_without_error_code_names_the_status() {
         let error = AuthError::TokenRejected { status: 403, error: None, description: None };
         assert_eq!(error_message(&error), "The sign-in service refused to complete the sign-in (HTTP 403).");
-        let error = AuthError::TokenRejected { status: 502, error: None, description: None };
-        assert_eq!(
-            error_message(&error),
-            "The sign-in service has a problem right now (HTTP 502). Try again in a moment."
-        );
+        for status in [502, 429, 408] {
+            let error = AuthError::TokenRejected { status, error: None, description: None };
+            assert_eq!(
+                error_message(&error),
+                format!("The sign-in service has a problem right now (HTTP {status}). Try again in a moment.")
+            );
+        }
     }
 
     /// Each variant has its own sentence, capitalised and ending with a full stop (those

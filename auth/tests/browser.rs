@@ -342,7 +342,7 @@ async fn a_provider_error_is_shown_as_text_never_as_markup() {
 /// Issue 13, item 12: a provider that lists PKCE methods without S256 is refused before
 /// the redirect, and no sign-in is left pending; one that lists S256 gets one.
 #[wasm_bindgen_test]
-fn a_provider_without_s256_leaves_no_sign_in_pending() {
+async fn a_provider_without_s256_leaves_no_sign_in_pending() {
     use leptos_oidc_auth::oauth::ClientConfig;
     use leptos_oidc_auth::session::steps::start_sign_in;
     let config = ClientConfig::parse(r#"{"issuer":"https://id.example.com","client_id":"c"}"#, &location::origin())
@@ -350,11 +350,11 @@ fn a_provider_without_s256_leaves_no_sign_in_pending() {
     let pending = || store::pending_records::<PendingSignIn>(&Browser).len();
     let before = pending();
     let plain_only = ProviderMetadata { code_challenge_methods_supported: Some(vec!["plain".into()]), ..metadata() };
-    let refused = start_sign_in(&Browser, &config, &plain_only, "/", false).expect_err("refused");
+    let refused = start_sign_in(&Browser, &config, &plain_only, "/", false).await.expect_err("refused");
     assert_eq!(refused.code(), "discovery");
     assert_eq!(pending(), before, "nothing pending");
     let with_s256 = ProviderMetadata { code_challenge_methods_supported: Some(vec!["S256".into()]), ..metadata() };
-    let url = start_sign_in(&Browser, &config, &with_s256, "/", false).expect("a sign-in");
+    let url = start_sign_in(&Browser, &config, &with_s256, "/", false).await.expect("a sign-in");
     assert!(url.starts_with("https://id.example.com/a?"), "{url}");
     assert_eq!(pending(), before + 1, "one pending sign-in");
 }

@@ -1,12 +1,15 @@
 //! Starting a sign-in: the pending record kept until the callback, and the authorization
-//! request (RFC 6749 §4.1.1 with PKCE, RFC 7636 §4.3; OpenID Connect Core §3.1.2.1).
+//! request (RFC 6749 §4.1.1 with PKCE, RFC 7636 §4.3; OpenID Connect Core §3.1.2.1),
+//! pushed to the provider first when it takes that (RFC 9126).
 
 use serde::{Deserialize, Serialize};
 
-use super::config::ClientConfig;
+use super::config::{ClientConfig, ParMode};
+use super::document;
 use super::error::AuthError;
 use super::metadata::ProviderMetadata;
 use super::pkce::{PkceVerifier, random_value};
+use super::token::ErrorDocument;
 use super::url::{form_encode, with_query};
 
 /// How long a started sign-in stays valid, in seconds.
@@ -87,11 +90,96 @@ impl PendingSignIn {
     }
 }
 
-/// The URL that sends the browser to the provider (RFC 6749 §4.1.1, RFC 7636 §4.3,
-/// OpenID Connect Core §3.1.2.1). Refused when the provider lists its PKCE methods
-/// (RFC 8414 §2) without S256, the only one this client uses (RFC 9700 §2.1.1); a
-/// provider that does not list them gets S256 all the same.
-pub fn authorization_url(
+/// How a sign-in's authorization request reaches the provider.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AuthorizationRequest {
+    /// Send the browser to this URL, the request in its query (RFC 6749 §4.1.1).
+    Redirect(String),
+    /// POST `body` (the same request, form-encoded, with `client_id` and no secret: a
+    /// public client, RFC 9126 §2.1) to `url` first; the browser then goes to
+    /// [`pushed_redirect_url`] with the `request_uri` the answer gives
+    /// ([`process_pushed_response`]). Nothing in it is secret: the verifier stays behind.
+    Push {
+        /// The provider's `pushed_authorization_request_endpoint`.
+        url: String,
+        /// The authorization request's parameters.
+        body: String,
+    },
+}
+
+/// The authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, OpenID Connect Core
+/// §3.1.2.1): pushed first (RFC 9126) when the provider has the endpoint and the config
+/// allows it (`par`: `auto` by default), and always when the provider requires it.
+/// Refused when the provider lists its PKCE methods (RFC 8414 §2) without S256, the only
+/// one this client uses (RFC 9700 §2.1.1), a provider that does not list them getting
+/// S256 all the same; when the config asks for pushing and the provider cannot take it;
+/// and when the provider requires it and the config says no.
+pub fn authorization_request(
+    metadata: &ProviderMetadata,
+    config: &ClientConfig,
+    pending: &PendingSignIn,
+) -> Result<AuthorizationRequest, AuthError> {
+    let endpoint = metadata.pushed_authorization_request_endpoint.as_ref();
+    if metadata.require_pushed_authorization_requests && endpoint.is_none() {
+        return Err(AuthError::Discovery(
+            "the provider requires pushed authorization requests but names no endpoint for them".into(),
+        ));
+    }
+    let push = match (config.par, endpoint) {
+        (ParMode::Off, _) if metadata.require_pushed_authorization_requests => {
+            return Err(AuthError::Config(
+                "the provider takes only pushed authorization requests (PAR), and config.json says \"par\": false"
+                    .into(),
+            ));
+        }
+        (ParMode::Off, _) => None,
+        (_, Some(endpoint)) => Some(endpoint),
+        (ParMode::Required, None) => {
+            return Err(AuthError::Config(
+                "config.json asks for pushed authorization requests (\"par\": true), and the provider offers none"
+                    .into(),
+            ));
+        }
+        (ParMode::Auto, None) => None,
+    };
+    let parameters = authorization_parameters(metadata, config, pending)?;
+    Ok(match push {
+        Some(url) => AuthorizationRequest::Push { url: url.clone(), body: parameters },
+        None => AuthorizationRequest::Redirect(with_query(&metadata.authorization_endpoint, &parameters)),
+    })
+}
+
+/// Where the browser goes after a push: the authorization endpoint with `client_id` and
+/// the `request_uri` the provider gave, nothing else (RFC 9126 §4).
+pub fn pushed_redirect_url(metadata: &ProviderMetadata, config: &ClientConfig, request_uri: &str) -> String {
+    let pairs = [("client_id", config.client_id.as_str()), ("request_uri", request_uri)];
+    with_query(&metadata.authorization_endpoint, &form_encode(&pairs))
+}
+
+/// The pushed authorization response (RFC 9126 §2.2): its `request_uri`. An error
+/// answer (§2.3) is the provider's verdict on the authorization request, as if it had
+/// come back on the callback; a success without a `request_uri` is not one.
+pub fn process_pushed_response(status: u16, body: &str) -> Result<String, AuthError> {
+    #[derive(Deserialize)]
+    struct Answer {
+        request_uri: Option<String>,
+    }
+    if (200..300).contains(&status) {
+        let uri = document::parse::<Answer>(body).ok().and_then(|answer| answer.request_uri);
+        return uri.filter(|uri| !uri.is_empty()).ok_or_else(|| {
+            AuthError::InvalidTokenResponse("the pushed authorization request got no request_uri".into())
+        });
+    }
+    // Read as leniently as the token endpoint's errors: a description that is not a string
+    // does not lose the code.
+    match ErrorDocument::read(body) {
+        (Some(error), description) => Err(AuthError::Provider { error, description }),
+        (None, _) => Err(AuthError::TokenRejected { status, error: None, description: None }),
+    }
+}
+
+/// The authorization request's parameters, form-encoded.
+fn authorization_parameters(
     metadata: &ProviderMetadata,
     config: &ClientConfig,
     pending: &PendingSignIn,
@@ -117,7 +205,7 @@ pub fn authorization_url(
     if pending.silent {
         pairs.push(("prompt", "none"));
     }
-    Ok(with_query(&metadata.authorization_endpoint, &form_encode(&pairs)))
+    Ok(form_encode(&pairs))
 }
 
 /// Where to come back to after a sign-in started at `path`: [`safe_return_to`], and never
@@ -159,6 +247,8 @@ mod tests {
             id_token_signing_alg_values_supported: Vec::new(),
             iss_parameter_supported: true,
             code_challenge_methods_supported: None,
+            pushed_authorization_request_endpoint: None,
+            require_pushed_authorization_requests: false,
         };
         let config = ClientConfig::parse(
             r#"{"issuer":"http://127.0.0.1:9000","client_id":"leptos spa"}"#,
@@ -167,6 +257,98 @@ mod tests {
         .unwrap();
         let random = SignInRandomness { verifier: [1; 32], state: [2; 32], nonce: [3; 32] };
         (metadata, config, PendingSignIn::new(&random, "/profile?tab=1", 1_000))
+    }
+
+    /// The redirect a provider without PAR gets.
+    fn authorization_url(
+        metadata: &ProviderMetadata,
+        config: &ClientConfig,
+        pending: &PendingSignIn,
+    ) -> Result<String, AuthError> {
+        match authorization_request(metadata, config, pending)? {
+            AuthorizationRequest::Redirect(url) => Ok(url),
+            push => panic!("pushed: {push:?}"),
+        }
+    }
+
+    fn with_par(metadata: ProviderMetadata, required: bool) -> ProviderMetadata {
+        ProviderMetadata {
+            pushed_authorization_request_endpoint: Some("http://127.0.0.1:9000/request".into()),
+            require_pushed_authorization_requests: required,
+            ..metadata
+        }
+    }
+
+    fn config_with(extra: &str) -> ClientConfig {
+        let text = format!(r#"{{"issuer":"http://127.0.0.1:9000","client_id":"leptos spa"{extra}}}"#);
+        ClientConfig::parse(&text, "http://localhost:8080").unwrap()
+    }
+
+    /// RFC 9126 §2.1: the same parameters, in a POST body, and the browser then carries only
+    /// `client_id` and the `request_uri` (§4).
+    #[test]
+    fn a_provider_with_par_gets_the_request_pushed_and_the_browser_only_its_reference() {
+        let (metadata, config, pending) = fixture();
+        let redirect = authorization_url(&metadata, &config, &pending).unwrap();
+        let pushed = authorization_request(&with_par(metadata.clone(), false), &config, &pending).unwrap();
+        let AuthorizationRequest::Push { url, body } = pushed else { panic!("not pushed") };
+        assert_eq!(url, "http://127.0.0.1:9000/request");
+        assert_eq!(body, redirect.split_once('?').unwrap().1, "the very parameters the redirect would carry");
+        assert!(!body.contains(pending.verifier.expose()));
+        let urn = "urn:ietf:params:oauth:request_uri:6esc_11ACC5bwc014ltc14eY22c";
+        assert_eq!(
+            pushed_redirect_url(&metadata, &config, urn),
+            "http://127.0.0.1:9000/auth?client_id=leptos+spa&request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A6esc_11ACC5bwc014ltc14eY22c"
+        );
+    }
+
+    #[test]
+    fn the_par_setting_decides_with_what_the_provider_offers_and_requires() {
+        let (metadata, _, pending) = fixture();
+        let pushes = |metadata: &ProviderMetadata, extra: &str| {
+            authorization_request(metadata, &config_with(extra), &pending)
+                .map(|request| matches!(request, AuthorizationRequest::Push { .. }))
+        };
+        let (offered, required) = (with_par(metadata.clone(), false), with_par(metadata.clone(), true));
+        assert_eq!(pushes(&offered, ""), Ok(true), "auto, by default");
+        assert_eq!(pushes(&offered, r#","par":"auto""#), Ok(true));
+        assert_eq!(pushes(&offered, r#","par":false"#), Ok(false));
+        assert_eq!(pushes(&required, r#","par":true"#), Ok(true));
+        assert_eq!(pushes(&metadata, ""), Ok(false), "auto, and nothing offered");
+        assert_eq!(pushes(&required, ""), Ok(true), "auto, and required");
+        assert_eq!(pushes(&metadata, r#","par":false"#), Ok(false), "off, and nothing offered");
+        let refused = |metadata: &ProviderMetadata, extra: &str| pushes(metadata, extra).unwrap_err().to_string();
+        assert!(refused(&required, r#","par":false"#).contains("takes only pushed authorization requests"));
+        assert!(refused(&metadata, r#","par":true"#).contains("the provider offers none"));
+        let requires_without_endpoint = ProviderMetadata { require_pushed_authorization_requests: true, ..metadata };
+        for par in ["", r#","par":false"#, r#","par":true"#] {
+            assert!(refused(&requires_without_endpoint, par).contains("names no endpoint"), "{par}");
+        }
+    }
+
+    #[test]
+    fn the_pushed_authorization_response_gives_its_request_uri_or_the_providers_verdict() {
+        let uri = r#"{"request_uri":"urn:ietf:params:oauth:request_uri:abc","expires_in":60}"#;
+        assert_eq!(process_pushed_response(201, uri).as_deref(), Ok("urn:ietf:params:oauth:request_uri:abc"));
+        assert_eq!(process_pushed_response(200, uri).as_deref(), Ok("urn:ietf:params:oauth:request_uri:abc"));
+        let cases = [
+            (201, r#"{"expires_in":60}"#, "invalid_token_response"),
+            (201, r#"{"request_uri":""}"#, "invalid_token_response"),
+            (201, "<html>", "invalid_token_response"),
+            (400, r#"{"error":"invalid_scope","error_description":"no such scope"}"#, "invalid_scope"),
+            (401, r#"{"error":"invalid_client"}"#, "invalid_client"),
+            (400, r#"{"error":"invalid_request","error_description":["not","a","string"]}"#, "invalid_request"),
+            (429, "", "token_rejected"),
+            (500, "<h1>oops</h1>", "token_rejected"),
+        ];
+        for (status, body, code) in cases {
+            let error = process_pushed_response(status, body).unwrap_err();
+            let shown = match &error {
+                AuthError::Provider { error, .. } => error.clone(),
+                other => other.code().to_owned(),
+            };
+            assert_eq!(shown, code, "{status} {body}: {error}");
+        }
     }
 
     #[test]

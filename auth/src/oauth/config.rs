@@ -34,6 +34,9 @@ pub struct ConfigDocument {
     /// Other origins a signed-in page may reach, never with the token.
     #[serde(default)]
     pub extra_origins: Vec<String>,
+    /// Pushed authorization requests (RFC 9126): `"auto"` (when absent), `true`, `false`,
+    /// as written (read in [`ClientConfig::from_document`]).
+    pub par: Option<Box<serde_json::value::RawValue>>,
     /// The app's own settings (an API's URL...), passed through untouched.
     #[serde(default)]
     pub app: BTreeMap<String, String>,
@@ -65,9 +68,35 @@ pub struct ClientConfig {
     /// redirects through another host), as browsers serialize them: they go in the policy the
     /// page adds at sign-in ([`crate::oauth::csp`]), and no token is ever sent to them.
     pub extra_origins: Vec<String>,
+    /// Whether sign-ins push their authorization request first (RFC 9126).
+    pub par: ParMode,
     /// The app's own settings from `config.json`'s `app` object: strings under names, for
     /// whatever the app wants to configure per deployment. The auth module reads none.
     pub app: BTreeMap<String, String>,
+}
+
+/// Whether a sign-in pushes its authorization request to the provider first (RFC 9126),
+/// so that the browser carries only an opaque `request_uri`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ParMode {
+    /// When the provider advertises `pushed_authorization_request_endpoint` (the default).
+    #[default]
+    Auto,
+    /// Always: a provider without the endpoint is refused (`"par": true`).
+    Required,
+    /// Never (`"par": false`): a provider that requires it is refused.
+    Off,
+}
+
+/// As config.json writes it, so that the tab's copy of the config reads back the same.
+impl Serialize for ParMode {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ParMode::Auto => serializer.serialize_str("auto"),
+            ParMode::Required => serializer.serialize_bool(true),
+            ParMode::Off => serializer.serialize_bool(false),
+        }
+    }
 }
 
 /// How the browser is sent to the provider's `end_session_endpoint`. RP-Initiated Logout
@@ -157,7 +186,14 @@ impl ClientConfig {
                 })
                 .collect()
         };
+        let par = match document.par.as_deref().map(serde_json::value::RawValue::get) {
+            None | Some(r#""auto""#) => ParMode::Auto,
+            Some("true") => ParMode::Required,
+            Some("false") => ParMode::Off,
+            Some(_) => return Err(AuthError::Config("\"par\" must be \"auto\", true or false".into())),
+        };
         Ok(ClientConfig {
+            par,
             api_origins: origins("api_origins", &document.api_origins)?,
             extra_origins: origins("extra_origins", &document.extra_origins)?,
             app: document.app,
@@ -274,6 +310,29 @@ mod tests {
                     "{name} {origins}: {error}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn par_is_auto_true_or_false_and_reads_back_the_same() {
+        let par = |value: &str| {
+            ClientConfig::parse(&format!(r#"{{"issuer":"https://id.example.com","client_id":"c"{value}}}"#), ORIGIN)
+                .map(|config| config.par)
+        };
+        assert_eq!(par(""), Ok(ParMode::Auto));
+        assert_eq!(par(r#","par":"auto""#), Ok(ParMode::Auto));
+        assert_eq!(par(r#","par":true"#), Ok(ParMode::Required));
+        assert_eq!(par(r#","par":false"#), Ok(ParMode::Off));
+        for wrong in [r#","par":"yes""#, r#","par":1"#] {
+            assert!(par(wrong).is_err(), "{wrong}");
+        }
+        for mode in [ParMode::Auto, ParMode::Required, ParMode::Off] {
+            let config = ClientConfig {
+                par: mode,
+                ..ClientConfig::parse(r#"{"issuer":"https://id.example.com","client_id":"c"}"#, ORIGIN).unwrap()
+            };
+            let document: ConfigDocument = serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
+            assert_eq!(ClientConfig::from_document(document, ORIGIN).unwrap().par, mode);
         }
     }
 

@@ -20,6 +20,9 @@ pub fn signed_in_policy(config: &ClientConfig, metadata: &ProviderMetadata) -> S
         metadata.userinfo_endpoint.as_ref(),
         metadata.revocation_endpoint.as_ref(),
         metadata.jwks_uri.as_ref(),
+        // A sign-in started again from a page that is already narrowed: "Try again" on the
+        // callback, a sign-out that stayed in the app, a restore when the tab is shown.
+        metadata.pushed_authorization_request_endpoint.as_ref(),
     ];
     let connect = sources(provider.into_iter().flatten().chain(&config.api_origins).chain(&config.extra_origins));
     let form = sources(metadata.end_session_endpoint.iter().chain(&config.extra_origins));
@@ -57,6 +60,8 @@ mod tests {
             id_token_signing_alg_values_supported: Vec::new(),
             iss_parameter_supported: false,
             code_challenge_methods_supported: None,
+            pushed_authorization_request_endpoint: Some("https://par.example.com/request".into()),
+            require_pushed_authorization_requests: false,
         }
     }
 
@@ -71,7 +76,7 @@ mod tests {
         assert_eq!(
             signed_in_policy(&config(), &metadata()),
             "connect-src 'self' https://id.example.com https://graph.example.net https://revoke.example.com \
-             https://keys.example.org:8443 https://api.example.com https://cdn.example.com; \
+             https://keys.example.org:8443 https://par.example.com https://api.example.com https://cdn.example.com; \
              form-action 'self' https://logout.example.com https://cdn.example.com"
         );
         assert!(!signed_in_policy(&config(), &metadata()).contains("login."), "not the authorization endpoint's");

@@ -37,7 +37,8 @@ pub enum AuthError {
     },
     /// Neither `code` nor `error` came back.
     CodeMissing,
-    /// The token endpoint refused the exchange (RFC 6749 §5.2).
+    /// The token endpoint refused the exchange (RFC 6749 §5.2), or the pushed authorization
+    /// request endpoint answered with an HTTP error and no OAuth error (RFC 9126 §2.3).
     TokenRejected {
         /// The HTTP status of the answer.
         status: u16,
@@ -46,7 +47,8 @@ pub enum AuthError {
         /// The provider's `error_description`, if any: untrusted, shown only as text.
         description: Option<String>,
     },
-    /// The token endpoint's answer is not a valid token response.
+    /// The token endpoint's answer is not a valid token response (or a pushed authorization
+    /// request's success carried no `request_uri`).
     InvalidTokenResponse(String),
     /// The ID token failed validation (OpenID Connect Core §3.1.3.7).
     InvalidIdToken(String),

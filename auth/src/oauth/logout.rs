@@ -78,6 +78,8 @@ mod tests {
             id_token_signing_alg_values_supported: Vec::new(),
             iss_parameter_supported: false,
             code_challenge_methods_supported: None,
+            pushed_authorization_request_endpoint: None,
+            require_pushed_authorization_requests: false,
         }
     }
 

@@ -34,6 +34,12 @@ pub struct ProviderMetadata {
     pub iss_parameter_supported: bool,
     /// RFC 8414 §2: the PKCE methods it supports, when it says.
     pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// Where authorization requests may be pushed (RFC 9126 §5), if it takes them.
+    #[serde(default)]
+    pub pushed_authorization_request_endpoint: Option<String>,
+    /// RFC 9126 §5: it takes authorization requests only when pushed.
+    #[serde(default)]
+    pub require_pushed_authorization_requests: bool,
 }
 
 /// Where to look for metadata, in order: OpenID Connect Discovery §4 (issuer path +
@@ -77,6 +83,7 @@ impl ProviderMetadata {
             ("end_session_endpoint", self.end_session_endpoint.as_ref()),
             ("revocation_endpoint", self.revocation_endpoint.as_ref()),
             ("jwks_uri", self.jwks_uri.as_ref()),
+            ("pushed_authorization_request_endpoint", self.pushed_authorization_request_endpoint.as_ref()),
         ];
         for (name, url) in endpoints {
             if url.is_some_and(|url| !is_secure_endpoint(url)) {

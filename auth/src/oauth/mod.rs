@@ -18,9 +18,12 @@ pub mod token;
 pub mod url;
 pub mod userinfo;
 
-pub use authorize::{PendingSignIn, SignInRandomness, authorization_url, return_target, safe_return_to};
+pub use authorize::{
+    AuthorizationRequest, PendingSignIn, SignInRandomness, authorization_request, process_pushed_response,
+    pushed_redirect_url, return_target, safe_return_to,
+};
 pub use callback::{CallbackExpectations, CallbackParams, ValidatedCallback, validate_callback};
-pub use config::{ClientConfig, ConfigDocument, LogoutMethod};
+pub use config::{ClientConfig, ConfigDocument, LogoutMethod, ParMode};
 pub use csp::signed_in_policy;
 pub use error::{AuthError, ErrorFamily};
 pub use jws::{JwsAlgorithm, SignatureCheck, VerifiedSignature, check_key_set, signature_check};

@@ -290,13 +290,14 @@ struct TokenResponseDocument {
 /// provider whose `error_description` is a number or a list still has its `error` read,
 /// and a member that is not a string is dropped rather than failing the whole answer.
 #[derive(Deserialize)]
-struct ErrorDocument {
+pub(crate) struct ErrorDocument {
     error: Option<Box<RawValue>>,
     error_description: Option<Box<RawValue>>,
 }
 
 impl ErrorDocument {
-    fn read(body: &str) -> (Option<String>, Option<String>) {
+    /// `error` and `error_description` of an error answer, each if it is a string.
+    pub(crate) fn read(body: &str) -> (Option<String>, Option<String>) {
         let text = |raw: Option<Box<RawValue>>| raw.and_then(|raw| serde_json::from_str::<String>(raw.get()).ok());
         match document::parse::<ErrorDocument>(body) {
             Ok(answer) => (text(answer.error), text(answer.error_description)),
@@ -854,6 +855,8 @@ pub(crate) mod tests {
             id_token_signing_alg_values_supported: Vec::new(),
             iss_parameter_supported: true,
             code_challenge_methods_supported: None,
+            pushed_authorization_request_endpoint: None,
+            require_pushed_authorization_requests: false,
         }
     }
 

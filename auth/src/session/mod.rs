@@ -147,6 +147,9 @@ struct Memory {
     config: Loadable<ClientConfig>,
     metadata: Loadable<ProviderMetadata>,
     tokens: Option<TokenSet>,
+    /// A silent restore in this page could not start its sign-in (a push refused or not
+    /// answered): the page tries no second one.
+    restore_failed: bool,
     /// The person signed out in this page's life (here or in another tab): a guard then
     /// asks before signing in again.
     signed_out_by_user: bool,
@@ -360,7 +363,7 @@ impl<P: Platform> Session<P> {
         }
         self.forget_unreturned_restore(platform.came_back());
         if *self.inner.state.borrow() == AuthState::Restoring {
-            if self.restore(&config).await {
+            if !self.memory(|m| m.restore_failed) && self.restore(&config).await {
                 return;
             }
             self.set_state(AuthState::SignedOut);
@@ -479,8 +482,22 @@ impl<P: Platform> Session<P> {
         }
         let text = store::marker_text(platform);
         let Ok(metadata) = self.metadata(config).await else { return false };
-        let Ok(url) = steps::start_sign_in(platform, config, &metadata, &platform.path_query_fragment(), true) else {
-            return false;
+        let return_to = platform.path_query_fragment();
+        let url = match steps::start_sign_in(platform, config, &metadata, &return_to, true).await {
+            Ok(url) => url,
+            Err(error) => {
+                self.memory(|m| m.restore_failed = true);
+                // A verdict before the redirect (a pushed request refused, RFC 9126 §2.3), as
+                // a refusal on the callback would be: this browser stops trying. A passing
+                // fault (no answer) leaves the marker for a later page.
+                if !error.is_transient() {
+                    store::set_restore_tried(platform, text.as_deref());
+                    if store::marker_text(platform) == text {
+                        store::forget_marker(platform);
+                    }
+                }
+                return false;
+            }
         };
         // Once per tab and marker, whatever happens next: no answer from the provider can start
         // a loop (a new marker comes only from a sign-in that worked). Recorded as the tab
@@ -615,7 +632,7 @@ impl<P: Platform> Session<P> {
         self.platform().spawn(Box::pin(async move {
             let url = match session.provider().await {
                 Ok((config, metadata)) => {
-                    steps::start_sign_in(session.platform(), &config, &metadata, &return_to, false)
+                    steps::start_sign_in(session.platform(), &config, &metadata, &return_to, false).await
                 }
                 Err(error) => Err(error),
             };

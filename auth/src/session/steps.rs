@@ -8,11 +8,12 @@ use core::pin::Pin;
 use super::platform::{HttpRequest, HttpResponse, InFlight, Platform};
 use super::store;
 use crate::oauth::{
-    AuthError, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument, EndSessionRequest, PendingSignIn,
-    ProviderMetadata, Secret, SignInRandomness, TokenExpectations, TokenRequest, TokenSet, UserInfo, authorization_url,
-    check_key_set, discovery_urls, end_session_request, is_logout_return, process_token_response, process_userinfo,
-    random_value, refresh_token_of_refused_answer, return_target, revocation_request, signature_check,
-    signed_in_policy, token_request, validate_callback,
+    AuthError, AuthorizationRequest, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument,
+    EndSessionRequest, PendingSignIn, ProviderMetadata, Secret, SignInRandomness, TokenExpectations, TokenRequest,
+    TokenSet, UserInfo, authorization_request, check_key_set, discovery_urls, end_session_request, is_logout_return,
+    process_pushed_response, process_token_response, process_userinfo, pushed_redirect_url, random_value,
+    refresh_token_of_refused_answer, return_target, revocation_request, signature_check, signed_in_policy,
+    token_request, validate_callback,
 };
 
 /// Reads the app's `config.json`, and keeps it in this tab for the callback.
@@ -72,9 +73,10 @@ pub async fn load_metadata(platform: &impl Platform, config: &ClientConfig) -> R
     Err(first_error.unwrap_or_else(|| AuthError::Discovery("no metadata".into())))
 }
 
-/// Starts a sign-in: makes and stores the pending record, and returns the URL of the
-/// provider's authorization endpoint to send the browser to.
-pub fn start_sign_in(
+/// Starts a sign-in: makes the pending record, pushes the authorization request when the
+/// provider takes that (RFC 9126), stores the record, and returns the URL of the provider's
+/// authorization endpoint to send the browser to.
+pub async fn start_sign_in(
     platform: &impl Platform,
     config: &ClientConfig,
     metadata: &ProviderMetadata,
@@ -91,7 +93,14 @@ pub fn start_sign_in(
     let pending = PendingSignIn::new(&random, &return_target(return_to, config), now);
     let pending = if silent { pending.silently() } else { pending };
     // The URL first: a provider refused before the redirect leaves no sign-in pending.
-    let url = authorization_url(metadata, config, &pending)?;
+    let url = match authorization_request(metadata, config, &pending)? {
+        AuthorizationRequest::Redirect(url) => url,
+        AuthorizationRequest::Push { url, body } => {
+            let response = send(platform, HttpRequest::PostForm { url: &url, body: &body }).await?;
+            let request_uri = process_pushed_response(response.status, &response.body)?;
+            pushed_redirect_url(metadata, config, &request_uri)
+        }
+    };
     if !store::put_pending(platform, &pending.state, &pending) {
         return Err(AuthError::Storage);
     }

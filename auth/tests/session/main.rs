@@ -759,6 +759,114 @@ fn a_page_that_cannot_narrow_its_policy_gets_no_token() {
     );
 }
 
+/// RFC 9126: the provider advertises a pushed authorization request endpoint, so the
+/// request goes there first (a POST with the client's id, no secret), and the browser
+/// carries only `client_id` and the `request_uri`; the world's provider checks both, and
+/// uses the pushed request once. A silent restore goes the same way.
+#[test]
+fn with_par_the_request_is_pushed_and_the_browser_carries_only_its_reference() {
+    let world = World::new();
+    world.offer_par(false);
+    let home = world.open("/");
+    let before = world.request_count();
+    home.sign_in("/orders");
+    world.settle();
+    assert_eq!(world.endpoints(before), [Par, Authorize]);
+    let pushed = world.request_to(Par, before, 0);
+    assert_eq!(pushed.url, format!("{ISSUER}/par"));
+    for name in ["response_type", "client_id", "redirect_uri", "scope", "state", "nonce", "code_challenge"] {
+        assert!(pushed.form.contains_key(name), "{name} not pushed: {:?}", pushed.form.keys());
+    }
+    assert!(!pushed.form.contains_key("code_verifier") && !pushed.form.contains_key("client_secret"));
+    let session = world.open(&world.approve());
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "{:?}", session.state());
+    assert_eq!(world.page(), "/orders");
+    // A reload: the silent sign-in is pushed too, with prompt=none in the pushed request.
+    let start = world.request_count();
+    let reload = world.open("/orders");
+    assert_eq!(reload.state(), AuthState::Restoring);
+    assert_eq!(world.endpoints(start), [Par, Authorize]);
+    assert_eq!(world.request_to(Par, start, 0).form.get("prompt").map(String::as_str), Some("none"));
+    let restored = world.open(&world.approve());
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
+}
+
+/// A silent restore whose push the provider refuses (RFC 9126 §2.3) gets its verdict before
+/// any redirect: as a refusal on the callback would, it ends this browser's restores (the
+/// marker goes) after one push; a push that is not answered is tried once per page.
+#[test]
+fn a_restore_whose_push_fails_is_tried_once_and_a_refusal_ends_the_restores() {
+    let world = World::new();
+    world.offer_par(false);
+    let _ = world.signed_in();
+    world.fault(Par, Fault::NetworkDown);
+    let start = world.request_count();
+    let reload = world.open("/");
+    assert_eq!(reload.state(), AuthState::SignedOut);
+    let pushes = |from| world.endpoints(from).into_iter().filter(|endpoint| *endpoint == Par).count();
+    assert_eq!(pushes(start), 1, "one push in this page, not one per config copy");
+    assert!(!world.endpoints(start).contains(&Authorize), "the tab stayed");
+    assert!(world.marker().is_some(), "a passing fault: a later page may try again");
+    world.fault(Par, Fault::Answer(400, r#"{"error":"unauthorized_client"}"#));
+    let start = world.request_count();
+    let again = world.open("/");
+    assert_eq!(again.state(), AuthState::SignedOut, "quietly");
+    assert_eq!(pushes(start), 1);
+    assert_eq!(world.marker(), None, "a verdict: this browser stops trying");
+    let start = world.request_count();
+    world.open("/");
+    world.new_tab();
+    world.open("/");
+    assert_eq!(pushes(start), 0, "no page, in no tab, pushes again");
+    assert!(!world.tab().storage.borrow().keys().any(|key| key.contains("pending:")), "nothing pending");
+}
+
+#[test]
+fn a_provider_that_requires_par_is_refused_when_the_config_turns_it_off() {
+    let world = World::new();
+    world.offer_par(true);
+    world.configure(r#","par":false"#);
+    let home = world.open("/");
+    let before = world.request_count();
+    home.sign_in("/");
+    world.settle();
+    assert!(
+        matches!(home.state(), AuthState::Failed(AuthError::Config(ref detail)) if detail.contains("\"par\": false")),
+        "{:?}",
+        home.state()
+    );
+    assert_eq!(world.endpoints(before), [], "nothing sent, the tab stayed");
+    assert!(!world.tab().storage.borrow().keys().any(|key| key.contains("pending:")), "no sign-in left pending");
+}
+
+#[test]
+fn a_refused_or_failed_push_shows_why_and_leaves_no_sign_in_pending() {
+    for (fault, expected) in [
+        (Fault::Answer(400, r#"{"error":"invalid_scope","error_description":"no such scope"}"#), "invalid_scope"),
+        (Fault::Answer(503, "<h1>Unavailable</h1>"), "token_rejected"),
+        (Fault::NetworkDown, "network"),
+    ] {
+        let world = World::new();
+        world.offer_par(false);
+        let home = world.open("/");
+        world.fault(Par, fault);
+        let before = world.request_count();
+        home.sign_in("/");
+        world.settle();
+        let shown = match home.state() {
+            AuthState::Failed(AuthError::Provider { error, .. }) => error,
+            AuthState::Failed(other) => other.code().to_owned(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(shown, expected);
+        assert_eq!(world.endpoints(before), [Par], "{expected}: the tab stayed");
+        assert!(
+            !world.tab().storage.borrow().keys().any(|key| key.contains("pending:")),
+            "{expected}: nothing pending"
+        );
+    }
+}
+
 #[test]
 fn a_narrower_grant_keeps_the_person_signed_in_and_says_what_was_withheld() {
     let world = World::new();

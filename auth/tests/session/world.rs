@@ -56,6 +56,8 @@ pub enum Endpoint {
     Revocation,
     /// The resource server (on [`API`], or under `/api/` on the app's own origin).
     Api,
+    /// A pushed authorization request (RFC 9126).
+    Par,
     /// The tab went to the authorization endpoint.
     Authorize,
     /// The tab went to the end-session endpoint.
@@ -127,6 +129,10 @@ struct ProviderState {
     access_token_ttl: u64,
     /// The `scope` the token answers state, if any (absent: all that was asked).
     granted_scope: Option<&'static str>,
+    /// Pushed authorization requests: not offered (None), offered, or required.
+    par: Option<bool>,
+    /// The pushed requests not yet used, by their `request_uri`.
+    pushed: BTreeMap<String, BTreeMap<String, String>>,
     end_session_endpoint: bool,
     /// How far the provider's clock is ahead of the tab's, in seconds.
     clock_ahead: i64,
@@ -226,6 +232,8 @@ impl World {
                 sub: "alice".into(),
                 access_token_ttl: TTL,
                 granted_scope: None,
+                par: None,
+                pushed: BTreeMap::new(),
                 end_session_endpoint: true,
                 clock_ahead: 0,
                 session: false,
@@ -349,6 +357,12 @@ impl World {
 
     pub fn set_sub(&self, sub: &str) {
         self.provider.borrow_mut().sub = sub.into();
+    }
+
+    /// Has the provider take pushed authorization requests (RFC 9126), and, if `required`,
+    /// only those.
+    pub fn offer_par(&self, required: bool) {
+        self.provider.borrow_mut().par = Some(required);
     }
 
     /// Has the token answers grant `scope` (a consent box left unticked).
@@ -481,11 +495,24 @@ impl World {
             .find(|r| r.endpoint == Endpoint::Authorize)
             .cloned()
             .expect("the tab went to the provider");
-        let params = authorize.form;
+        let mut provider = self.provider.borrow_mut();
+        // RFC 9126 §4: the browser carries the client and the pushed request's reference,
+        // nothing else; the request itself is the one pushed, used once.
+        let params = match authorize.form.get("request_uri") {
+            Some(uri) => {
+                let names: Vec<&String> = authorize.form.keys().collect();
+                assert_eq!(names, ["client_id", "request_uri"], "only the reference in the URL");
+                assert_eq!(authorize.form["client_id"], CLIENT_ID);
+                provider.pushed.remove(uri).expect("a request pushed and not yet used")
+            }
+            None => {
+                assert_ne!(provider.par, Some(true), "a provider that requires PAR got a plain request");
+                authorize.form
+            }
+        };
         assert_eq!(params["response_type"], "code");
         assert_eq!(params["client_id"], CLIENT_ID);
         assert_eq!(params["code_challenge_method"], "S256");
-        let mut provider = self.provider.borrow_mut();
         let back = |query: String| format!("/callback?{query}&state={}&iss={}", params["state"], encode(ISSUER));
         if params.get("prompt").map(String::as_str) == Some("none") {
             let refusal = if provider.session { provider.silent_error } else { Some("login_required") };
@@ -546,11 +573,16 @@ impl World {
                 json(200, format!(r#"{{"issuer":"{ISSUER}","client_id":"{client_id}"{extra}}}"#))
             }
             Endpoint::Discovery => {
-                let end_session = if provider.end_session_endpoint {
+                let mut end_session = if provider.end_session_endpoint {
                     format!(r#""end_session_endpoint":"{ISSUER}/logout","#)
                 } else {
                     String::new()
                 };
+                if let Some(required) = provider.par {
+                    end_session.push_str(&format!(
+                        r#""pushed_authorization_request_endpoint":"{ISSUER}/par","require_pushed_authorization_requests":{required},"#
+                    ));
+                }
                 json(
                     200,
                     format!(
@@ -612,6 +644,16 @@ impl World {
                     200,
                     format!(r#"{{"sub":"{}","name":"{name}","email":"{}@example.com"}}"#, provider.sub, provider.sub),
                 )
+            }
+            Endpoint::Par => {
+                // RFC 9126 §2: a public client names itself; the request is kept for its one use.
+                if form.get("client_id").map(String::as_str) != Some(CLIENT_ID) || provider.par.is_none() {
+                    return error(401, "invalid_client");
+                }
+                provider.issued += 1;
+                let uri = format!("urn:ietf:params:oauth:request_uri:pushed-{}", provider.issued);
+                provider.pushed.insert(uri.clone(), form.clone());
+                json(201, format!(r#"{{"request_uri":"{uri}","expires_in":60}}"#))
             }
             Endpoint::Revocation => {
                 // RFC 7009 §2.1: the client authenticates (a public client names itself);
@@ -705,6 +747,7 @@ impl World {
             u if u == format!("{ISSUER}/jwks") => Endpoint::Keys,
             u if u == format!("{ISSUER}/me") => Endpoint::UserInfo,
             u if u == format!("{ISSUER}/revoke") => Endpoint::Revocation,
+            u if u == format!("{ISSUER}/par") => Endpoint::Par,
             u if u == format!("{ISSUER}/token") => match form.get("grant_type").map(String::as_str) {
                 Some("refresh_token") => Endpoint::Refresh,
                 _ => Endpoint::CodeExchange,

@@ -500,3 +500,41 @@ async fn a_refresh_token_revoked_at_the_provider_ends_the_session_with_a_way_bac
     })
     .await;
 }
+
+/// RFC 9126: the local provider requires this client's authorization requests to be pushed,
+/// and advertises the endpoint, so the app (`par` auto) pushes them: the provider saw one
+/// push with the whole request, and an authorization URL with only `client_id` and the
+/// `request_uri`, for the sign-in and for the silent restore after a reload alike.
+#[tokio::test]
+async fn the_authorization_request_is_pushed_and_the_address_bar_carries_only_its_reference() {
+    with_browser("par", |browser| async move {
+        provider_token_log();
+        browser.goto("/").await;
+        browser.sign_in_as_alice().await;
+        browser.client.refresh().await.expect("reload");
+        browser.wait_for_text("h1", "Welcome, Alice Liddell").await;
+        let log = provider_token_log();
+        assert_eq!(log.authorizations, [None, Some("none".to_owned())], "a sign-in, then a silent restore");
+        for url in &log.authorization_urls {
+            assert_eq!(url, &["client_id", "request_uri"], "the address bar carried more");
+        }
+        assert_eq!(log.pushed.len(), 2, "{:?}", log.pushed);
+        for (status, parameters) in &log.pushed {
+            assert_eq!(*status, 201);
+            for name in [
+                "client_id",
+                "code_challenge",
+                "code_challenge_method",
+                "nonce",
+                "redirect_uri",
+                "response_type",
+                "scope",
+                "state",
+            ] {
+                assert!(parameters.iter().any(|p| p == name), "{name} not pushed: {parameters:?}");
+            }
+            assert!(!parameters.iter().any(|p| p == "code_verifier" || p == "client_secret"), "{parameters:?}");
+        }
+    })
+    .await;
+}

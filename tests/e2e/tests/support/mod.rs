@@ -591,6 +591,11 @@ pub struct TokenLog {
     pub secrets: Vec<String>,
     /// Each authorization request's `prompt` (None when it had none), in order.
     pub authorizations: Vec<Option<String>>,
+    /// The names of the parameters each authorization request's URL carried, in order.
+    pub authorization_urls: Vec<Vec<String>>,
+    /// Each pushed authorization request (RFC 9126): its answer's status and the names of
+    /// the parameters pushed.
+    pub pushed: Vec<(u64, Vec<String>)>,
 }
 
 /// One token request, as the provider saw it.
@@ -606,6 +611,11 @@ pub struct Exchange {
     pub status: u64,
     /// When the answer left, in ms since the Unix epoch.
     pub at: u64,
+}
+
+/// A JSON list of strings.
+fn names(list: &Value) -> Vec<String> {
+    list.as_array().into_iter().flatten().filter_map(|name| name.as_str().map(str::to_owned)).collect()
 }
 
 pub fn provider_token_log() -> TokenLog {
@@ -639,6 +649,18 @@ pub fn provider_token_log() -> TokenLog {
             .expect("authorizations")
             .iter()
             .map(|a| a["prompt"].as_str().map(str::to_owned))
+            .collect(),
+        authorization_urls: log["authorizations"]
+            .as_array()
+            .expect("authorizations")
+            .iter()
+            .map(|a| names(&a["url_parameters"]))
+            .collect(),
+        pushed: log["pushed"]
+            .as_array()
+            .expect("pushed")
+            .iter()
+            .map(|p| (p["status"].as_u64().unwrap_or_default(), names(&p["parameters"])))
             .collect(),
         secrets: log["secrets"]
             .as_array()
