@@ -8,6 +8,7 @@ pub mod callback;
 pub mod config;
 pub mod csp;
 pub mod document;
+pub mod dpop;
 pub mod error;
 pub mod jws;
 pub mod logout;
