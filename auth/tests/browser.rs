@@ -460,3 +460,34 @@ fn restricting_the_page_adds_its_policy_to_the_head() {
     let last = metas.item(metas.length() - 1).and_then(|node| node.dyn_into::<web_sys::Element>().ok()).expect("meta");
     assert_eq!(last.get_attribute("content").as_deref(), Some("manifest-src 'none'"));
 }
+
+/// RFC 9449: the page's DPoP key is made by WebCrypto with its private half not
+/// extractable; a proof built by `oauth::dpop` and signed with it verifies with the public
+/// JWK its own header carries (WebCrypto's ES256 check, as for ID tokens).
+#[wasm_bindgen_test]
+async fn a_dpop_proof_signed_by_the_page_key_verifies_with_the_key_in_its_header() {
+    use leptos_oidc_auth::browser::dpop::DpopKey;
+    use leptos_oidc_auth::oauth::dpop::{ProofClaims, PublicJwk, proof, proof_signing_input};
+    use leptos_oidc_auth::oauth::{JwsAlgorithm, SignatureCheck};
+
+    let key = DpopKey::generate().await.expect("a key");
+    assert!(!key.private_key_extractable(), "the private key can be read out");
+    let PublicJwk::Ec { crv, x, y } = key.public_jwk.clone() else { panic!("not an EC key") };
+    assert_eq!((crv.as_str(), x.len(), y.len()), ("P-256", 43, 43));
+    let claims = ProofClaims { jti: "j1", htm: "POST", htu: "https://id.example/token", iat: 1, nonce: None, ath: None };
+    let input = proof_signing_input(&key.public_jwk, &claims);
+    let signature = key.sign(&input).await.expect("signed");
+    assert_eq!(signature.len(), 64, "r || s");
+    let jwk = format!(r#"{{"kty":"EC","crv":"P-256","x":"{x}","y":"{y}"}}"#);
+    let check = |signing_input: &str| SignatureCheck {
+        alg: JwsAlgorithm::Es256,
+        jwk: jwk.clone(),
+        signing_input: signing_input.to_owned(),
+        signature: signature.clone(),
+    };
+    assert_eq!(leptos_oidc_auth::browser::verify_signature(&check(&input)).await, Some(true));
+    assert_eq!(leptos_oidc_auth::browser::verify_signature(&check(&format!("{input}x"))).await, Some(false));
+    assert_eq!(proof(&input, &signature).split('.').count(), 3);
+    let other = DpopKey::generate().await.expect("a second key");
+    assert_ne!(other.public_jwk.thumbprint(), key.public_jwk.thumbprint(), "a key of its own");
+}

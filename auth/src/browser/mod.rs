@@ -2,6 +2,7 @@
 //! browser tab. It moves bytes between the session core and the browser (storage, fetch,
 //! address bar, random numbers, clock, WebCrypto) and makes no decisions of its own.
 
+pub mod dpop;
 pub mod http;
 pub mod location;
 pub mod storage;
