@@ -474,7 +474,8 @@ async fn a_dpop_proof_signed_by_the_page_key_verifies_with_the_key_in_its_header
     assert!(!key.private_key_extractable(), "the private key can be read out");
     let PublicJwk::Ec { crv, x, y } = key.public_jwk.clone() else { panic!("not an EC key") };
     assert_eq!((crv.as_str(), x.len(), y.len()), ("P-256", 43, 43));
-    let claims = ProofClaims { jti: "j1", htm: "POST", htu: "https://id.example/token", iat: 1, nonce: None, ath: None };
+    let claims =
+        ProofClaims { jti: "j1", htm: "POST", htu: "https://id.example/token", iat: 1, nonce: None, ath: None };
     let input = proof_signing_input(&key.public_jwk, &claims);
     let signature = key.sign(&input).await.expect("signed");
     assert_eq!(signature.len(), 64, "r || s");

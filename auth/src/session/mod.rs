@@ -492,9 +492,7 @@ impl<P: Platform> Session<P> {
                 // fault (no answer) leaves the marker for a later page.
                 if !error.is_transient() {
                     store::set_restore_tried(platform, text.as_deref());
-                    if store::marker_text(platform) == text {
-                        store::forget_marker(platform);
-                    }
+                    store::forget_tried_marker(platform);
                 }
                 return false;
             }
@@ -675,10 +673,7 @@ impl<P: Platform> Session<P> {
             // the person is back where they were, signed out, and this browser stops trying.
             Err(NotSignedIn { silent_return_to: Some(return_to), .. }) => {
                 store::forget_restore_signal(platform);
-                // Only the marker it tried: another tab may have written a newer one.
-                if store::marker_text(platform) == store::restore_tried(platform) {
-                    store::forget_marker(platform);
-                }
+                store::forget_tried_marker(platform);
                 platform.replace_path(&return_to);
                 return self.set_state(AuthState::SignedOut);
             }

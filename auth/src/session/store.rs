@@ -134,6 +134,14 @@ pub fn forget_marker(platform: &impl Platform) {
     platform.shared_storage_remove(MARKER);
 }
 
+/// After a silent restore was refused: forgets the marker if it is the one this tab tried
+/// the restore with. Another tab may have written a newer one meanwhile, which stays.
+pub fn forget_tried_marker(platform: &impl Platform) {
+    if marker_text(platform) == restore_tried(platform) {
+        forget_marker(platform);
+    }
+}
+
 /// The marker this tab last tried a silent restore with: it tries once per marker, and a
 /// new marker is written only by a sign-in that worked.
 pub fn restore_tried(platform: &impl Platform) -> Option<String> {
