@@ -96,9 +96,8 @@ async fn a_request_to_an_origin_not_allowed_is_refused_and_that_server_never_see
         assert!(seen.is_empty(), "the demo API saw {seen:?}");
         // Refused by the app itself: the browser's CSP (which names no :9200 for this
         // config) never had to stop a request.
-        let refusals: Vec<_> =
-            browser.browser_log().await.into_iter().filter(|(_, m)| m.contains("Content Security Policy")).collect();
-        assert!(refusals.is_empty(), "{refusals:?}");
+        let log = browser.browser_log().await;
+        assert!(support::csp_violations(&log).is_empty(), "{log:?}");
         // Still signed in: a refused request is the app's mistake, not the session's end.
         browser.wait_for_text(".header-name", "Fay Ult").await;
     })

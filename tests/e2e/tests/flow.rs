@@ -6,7 +6,7 @@
 mod support;
 
 use serde_json::{Value, json};
-use support::{Browser, Provider, with_browser};
+use support::{Browser, Provider, csp_violations, with_browser};
 
 /// Calls the demo API from the API page; answers the call count it reports (the API counts
 /// each person's calls for its whole life, across tests).
@@ -63,10 +63,6 @@ async fn assert_narrowed(browser: &Browser, provider: Provider) {
     let narrowed = policies.as_array().and_then(|all| all.get(1)).and_then(Value::as_str).unwrap_or_default();
     let issuer_origin = support::origin(&provider.issuer());
     assert!(narrowed.starts_with(&format!("connect-src 'self' {issuer_origin}")), "{}: {policies}", provider.name());
-}
-
-fn csp_violations(log: &[(String, String)]) -> Vec<&String> {
-    log.iter().map(|(_, text)| text).filter(|text| text.contains("Content Security Policy")).collect()
 }
 
 #[tokio::test]
@@ -172,17 +168,7 @@ async fn a_forged_code_is_refused_with_the_providers_reason() {
         with_browser(&format!("flow_forged_code-{}", provider.name()), move |browser| async move {
             browser.visit(&format!("{}/", provider.app_url())).await;
             browser.wait_for_text("h1", "Sign in").await;
-            let now = browser.run_js("return Math.floor(Date.now() / 1000)").await;
-            let record = json!({
-                "state": "e2e-state", "nonce": "e2e-nonce",
-                "verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-                "return_to": "/", "created_at": now,
-            });
-            let store = format!(
-                "sessionStorage.setItem('leptos-oidc:pending:e2e-state', {:?}); return true",
-                record.to_string()
-            );
-            browser.run_js(&store).await;
+            browser.plant_pending_sign_in("e2e-state").await;
             let iss = provider.issuer().replace(':', "%3A").replace('/', "%2F");
             browser.visit(&format!("{}/callback?code=forged-code&state=e2e-state&iss={iss}", provider.app_url())).await;
             browser

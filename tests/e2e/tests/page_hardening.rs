@@ -6,11 +6,7 @@ mod support;
 use base64::Engine;
 use serde_json::json;
 use sha2::{Digest, Sha256, Sha384};
-use support::{Browser, api_url, app_url, http_get, provider_token_log, provider_url, with_browser};
-
-fn csp_violations(log: &[(String, String)]) -> Vec<&String> {
-    log.iter().map(|(_, text)| text).filter(|text| text.contains("Content Security Policy")).collect()
-}
+use support::{Browser, api_url, app_url, csp_violations, http_get, provider_token_log, provider_url, with_browser};
 
 #[tokio::test]
 async fn a_full_sign_in_and_sign_out_cause_no_csp_violation_and_print_no_secret() {

@@ -205,18 +205,7 @@ async fn a_code_the_provider_refuses_shows_its_reason() {
         // never issued: the real token endpoint refuses it with invalid_grant.
         browser.goto("/").await;
         browser.wait_for_text("h1", "Sign in").await;
-        let now = browser.run_js("return Math.floor(Date.now() / 1000)").await;
-        let record = serde_json::json!({
-            "state": "e2e-state", "nonce": "e2e-nonce",
-            "verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
-            "return_to": "/", "created_at": now,
-        });
-        browser
-            .run_js(&format!(
-                "sessionStorage.setItem('leptos-oidc:pending:e2e-state', {:?}); return true",
-                record.to_string()
-            ))
-            .await;
+        browser.plant_pending_sign_in("e2e-state").await;
         let iss = "http%3A%2F%2F127.0.0.1%3A9000";
         support::provider_token_log();
         browser.goto(&format!("/callback?code=forged-code&state=e2e-state&iss={iss}")).await;

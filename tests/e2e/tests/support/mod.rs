@@ -313,6 +313,20 @@ impl Browser {
         self.client.goto(url).await.expect("navigate");
     }
 
+    /// Stores a sign-in in progress under `state` as the app stores one (a fixed verifier,
+    /// coming back to `/`), so that a crafted callback can answer it.
+    pub async fn plant_pending_sign_in(&self, state: &str) {
+        let now = self.run_js("return Math.floor(Date.now() / 1000)").await;
+        let record = json!({
+            "state": state, "nonce": "e2e-nonce",
+            "verifier": "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk",
+            "return_to": "/", "created_at": now,
+        });
+        let store =
+            format!("sessionStorage.setItem('leptos-oidc:pending:{state}', {:?}); return true", record.to_string());
+        assert_eq!(self.run_js(&store).await, json!(true), "stored");
+    }
+
     /// Waits for an element matching `css`.
     pub async fn wait_for_element(&self, css: &str) {
         self.client.wait().at_most(WAIT).for_element(Locator::Css(css)).await.expect(css);
@@ -611,6 +625,11 @@ pub struct Exchange {
     pub status: u64,
     /// When the answer left, in ms since the Unix epoch.
     pub at: u64,
+}
+
+/// The Content-Security-Policy violations among console messages (`browser_log`).
+pub fn csp_violations(log: &[(String, String)]) -> Vec<&String> {
+    log.iter().map(|(_, text)| text).filter(|text| text.contains("Content Security Policy")).collect()
 }
 
 /// A JSON list of strings.
