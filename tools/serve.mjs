@@ -62,7 +62,7 @@ async function handle(req, res) {
   const gzip = acceptsGzip(req.headers['accept-encoding']) && extname(path) !== '.png';
   if (gzip) {
     const { mtimeMs, size } = await stat(path);
-    body = gzipped(`${path}:${mtimeMs}:${size}:${configOverride ? 'override' : ''}`, body);
+    body = gzipped(`${path}:${mtimeMs}:${size}`, body);
   }
   res.writeHead(200, {
     ...(gzip ? { 'content-encoding': 'gzip' } : {}),

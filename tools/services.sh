@@ -23,9 +23,10 @@ start_service() {
   service_pids+=($!)
 }
 
+# wait_for_ports PORT...: each within 10 s, or WAIT_SECONDS.
 wait_for_ports() {
   for port in "$@"; do
-    for _ in $(seq 100); do port_open "$port" && break; sleep 0.1; done
+    for _ in $(seq "$(( ${WAIT_SECONDS:-10} * 10 ))"); do port_open "$port" && break; sleep 0.1; done
     port_open "$port" || { echo "error: nothing listens on port $port" >&2; exit 1; }
   done
 }

@@ -79,8 +79,7 @@ start_service "$SCRATCH/django-api.log" env API_PORT=$DJANGO_API_PORT PROVIDER_I
   APP_ORIGINS="http://localhost:$DJANGO_APP_PORT" node api/server.mjs
 start_service "$SCRATCH/django-app.log" env APP_CONFIG=tests/e2e/django-config.json node tools/serve.mjs dist "$DJANGO_APP_PORT"
 wait_for_ports $APP_PORT $FAULT_APP_PORT $FAULT_PATH_APP_PORT $PROVIDER_PORT $API_PORT $WEBDRIVER_PORT $DJANGO_APP_PORT $DJANGO_API_PORT
-for _ in $(seq 300); do port_open $DJANGO_PROVIDER_PORT && break; sleep 0.1; done # up to 30 s
-wait_for_ports $DJANGO_PROVIDER_PORT
+WAIT_SECONDS=30 wait_for_ports $DJANGO_PROVIDER_PORT
 
 say "End-to-end tests (headless Chromium, release build, both local providers)"
 APP_URL="http://localhost:$APP_PORT" \
