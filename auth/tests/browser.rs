@@ -176,7 +176,7 @@ async fn an_api_request_carries_the_token_as_its_only_authorization() {
         .json(&serde_json::json!({ "item": "tea" }))
         .expect("json");
     let recorded = with_recorded_fetch(|| {
-        let request = HttpRequest::Api { request: &api, url: "https://api.example/orders", token: "at-1" };
+        let request = HttpRequest::Api { request: &api, url: "https://api.example/orders", token: "at-1", proof: None };
         let _in_flight = http::start(request).expect("started");
     });
     assert_eq!(recorded.length(), 1);
@@ -191,6 +191,29 @@ async fn an_api_request_carries_the_token_as_its_only_authorization() {
     assert_eq!(request.referrer_policy(), web_sys::ReferrerPolicy::NoReferrer);
     let body = wasm_bindgen_futures::JsFuture::from(request.text().unwrap()).await.unwrap();
     assert_eq!(body.as_string().as_deref(), Some(r#"{"item":"tea"}"#));
+}
+
+/// RFC 9449 §7.1: a DPoP-bound token goes as `Authorization: DPoP`, its proof in the `DPoP`
+/// header; a token request's proof alone, beside its form.
+#[wasm_bindgen_test]
+async fn a_request_with_a_proof_carries_it_and_names_the_token_dpop() {
+    let api = ApiRequest::get("https://api.example/orders").header("DPoP", "the-apps-own");
+    let recorded = with_recorded_fetch(|| {
+        let request =
+            HttpRequest::Api { request: &api, url: "https://api.example/orders", token: "at-1", proof: Some("p.r.f") };
+        let _api = http::start(request).expect("started");
+        let form = HttpRequest::PostForm { url: "https://id.example/token", body: "a=b", proof: Some("t.o.k") };
+        let _token = http::start(form).expect("started");
+    });
+    assert_eq!(recorded.length(), 2);
+    let request: web_sys::Request = recorded.get(0).unchecked_into();
+    let header = |request: &web_sys::Request, name: &str| request.headers().get(name).expect("header");
+    assert_eq!(header(&request, "authorization").as_deref(), Some("DPoP at-1"));
+    assert_eq!(header(&request, "dpop").as_deref(), Some("p.r.f"), "the session's proof, not the app's header");
+    let token_request: web_sys::Request = recorded.get(1).unchecked_into();
+    assert_eq!(header(&token_request, "dpop").as_deref(), Some("t.o.k"));
+    assert_eq!(header(&token_request, "authorization"), None);
+    assert_eq!(header(&token_request, "content-type").as_deref(), Some("application/x-www-form-urlencoded"));
 }
 
 /// The origin the session checks is the one fetch would reach: the browser's own parser.

@@ -301,6 +301,7 @@ fn token_response_parser_never_panics() {
             id_token_required: true,
             return_to: "/".into(),
             refreshing_sub: None,
+            dpop: false,
         };
         // The same bytes as the ID token's claims, under a valid header, as a token carries them.
         let token =

@@ -136,7 +136,7 @@ async fn call_demo_api(auth: crate::auth::Auth) -> Result<String, String> {
         auth.app_setting("demo_api").await.ok_or("This app has no demo API set up (config.json: app.demo_api).")?;
     let response = auth.fetch(ApiRequest::get(&url)).await.map_err(|error| crate::auth::error_message(&error))?;
     if !response.ok() {
-        let reason = response.bearer_error().map(|error| format!(": {error}")).unwrap_or_default();
+        let reason = response.token_error().map(|error| format!(": {error}")).unwrap_or_default();
         return Err(format!("The demo API refused the request (HTTP {}{reason}).", response.status));
     }
     let answer: DemoApiAnswer =

@@ -1,7 +1,7 @@
 //! The page's DPoP key (RFC 9449): an ECDSA P-256 key pair that WebCrypto makes with its
 //! private half not extractable, so that no script, this app's included, can read it out
 //! and a copied token is useless without this page. It signs the proofs `oauth::dpop`
-//! builds. Not wired into the session yet (issue 12, part 2).
+//! builds.
 
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};

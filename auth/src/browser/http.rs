@@ -23,31 +23,33 @@ fn build(request: HttpRequest<'_>, init: RequestInit) -> Result<Request, AuthErr
     init.set_cache(RequestCache::NoStore);
     init.set_referrer_policy(ReferrerPolicy::NoReferrer);
     let headers = Headers::new().map_err(network)?;
-    let url = match request {
-        HttpRequest::Get { url } => url,
-        HttpRequest::GetWithBearer { url, token } => {
-            headers.set("Authorization", &format!("Bearer {token}")).map_err(network)?;
-            url
-        }
-        HttpRequest::PostForm { url, body } => {
-            init.set_method("POST");
+    init.set_method(request.method());
+    match request {
+        HttpRequest::Get { .. } | HttpRequest::GetWithToken { .. } => {}
+        HttpRequest::PostForm { body, .. } => {
             headers.set("Content-Type", "application/x-www-form-urlencoded").map_err(network)?;
             init.set_body(&JsValue::from_str(body));
-            url
         }
-        HttpRequest::Api { request, url, token } => {
-            init.set_method(request.method());
+        HttpRequest::Api { request, .. } => {
             for (name, value) in request.headers() {
                 headers.append(name, value).map_err(network)?;
             }
-            headers.set("Authorization", &format!("Bearer {token}")).map_err(network)?;
             if let Some(body) = request.body_text() {
                 init.set_body(&JsValue::from_str(body));
             }
-            url
         }
-    };
+    }
+    // RFC 6750 §2.1, or RFC 9449 §7.1 for a token bound to the proof's key; the proof in
+    // its own header (RFC 9449 §4.1).
+    let scheme = if request.proof().is_some() { "DPoP" } else { "Bearer" };
+    if let Some(token) = request.access_token() {
+        headers.set("Authorization", &format!("{scheme} {token}")).map_err(network)?;
+    }
+    if let Some(proof) = request.proof() {
+        headers.set("DPoP", proof).map_err(network)?;
+    }
     init.set_headers(&headers);
+    let url = request.url();
     Request::new_with_str_and_init(url, &init).map_err(network)
 }
 
@@ -107,7 +109,9 @@ pub fn post_form_and_forget(url: &str, body: &str) {
     let init = RequestInit::new();
     // Not in web-sys's bindings; RequestInit is a plain object, so set the member.
     let _ = js_sys::Reflect::set(&init, &JsValue::from_str("keepalive"), &JsValue::TRUE);
-    if let (Some(window), Ok(request)) = (web_sys::window(), build(HttpRequest::PostForm { url, body }, init)) {
+    if let (Some(window), Ok(request)) =
+        (web_sys::window(), build(HttpRequest::PostForm { url, body, proof: None }, init))
+    {
         let _ = window.fetch_with_request(&request);
     }
 }

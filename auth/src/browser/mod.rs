@@ -2,9 +2,6 @@
 //! browser tab. It moves bytes between the session core and the browser (storage, fetch,
 //! address bar, random numbers, clock, WebCrypto) and makes no decisions of its own.
 
-// Used by the browser tests only until the session signs its token requests with it
-// (issue 12); the crate's own build then uses it too.
-#[cfg_attr(not(feature = "test-hooks"), allow(dead_code))]
 pub mod dpop;
 pub mod http;
 pub mod location;
@@ -13,6 +10,7 @@ pub mod storage;
 use futures::FutureExt;
 use futures::future::LocalBoxFuture;
 
+use crate::oauth::dpop::PublicJwk;
 use crate::oauth::{AuthError, SignatureCheck};
 use crate::session::platform::{HttpRequest, InFlight, Platform, ResolvedUrl};
 
@@ -21,6 +19,17 @@ use crate::session::platform::{HttpRequest, InFlight, Platform, ResolvedUrl};
 pub struct Browser;
 
 impl Platform for Browser {
+    type ProofKey = dpop::DpopKey;
+    fn make_proof_key(&self) -> LocalBoxFuture<'static, Option<(dpop::DpopKey, PublicJwk)>> {
+        let pair = |key: dpop::DpopKey| {
+            let jwk = key.public_jwk.clone();
+            (key, jwk)
+        };
+        dpop::DpopKey::generate().map(move |key| key.map(pair)).boxed_local()
+    }
+    fn sign_proof<'a>(&'a self, key: &'a dpop::DpopKey, signing_input: &'a str) -> LocalBoxFuture<'a, Option<Vec<u8>>> {
+        key.sign(signing_input).boxed_local()
+    }
     fn send(&self, request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
         Ok(http::start(request)?.response().boxed_local())
     }

@@ -4,8 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::config::{ClientConfig, ParMode};
+use super::config::{ClientConfig, Preference};
 use super::document;
+use super::dpop::dpop_in_use;
 use super::error::AuthError;
 use super::metadata::ProviderMetadata;
 use super::pkce::{PkceVerifier, random_value};
@@ -126,22 +127,24 @@ pub fn authorization_request(
         ));
     }
     let push = match (config.par, endpoint) {
-        (ParMode::Off, _) if metadata.require_pushed_authorization_requests => {
+        (Preference::Off, _) if metadata.require_pushed_authorization_requests => {
             return Err(AuthError::Config(
                 "the provider takes only pushed authorization requests (PAR), and config.json says \"par\": false"
                     .into(),
             ));
         }
-        (ParMode::Off, _) => None,
+        (Preference::Off, _) => None,
         (_, Some(endpoint)) => Some(endpoint),
-        (ParMode::Required, None) => {
+        (Preference::Required, None) => {
             return Err(AuthError::Config(
                 "config.json asks for pushed authorization requests (\"par\": true), and the provider offers none"
                     .into(),
             ));
         }
-        (ParMode::Auto, None) => None,
+        (Preference::Auto, None) => None,
     };
+    // A DPoP requirement the provider cannot meet is found here, before anyone leaves.
+    dpop_in_use(metadata, config)?;
     let parameters = authorization_parameters(metadata, config, pending)?;
     Ok(match push {
         Some(url) => AuthorizationRequest::Push { url: url.clone(), body: parameters },
@@ -249,6 +252,7 @@ mod tests {
             code_challenge_methods_supported: None,
             pushed_authorization_request_endpoint: None,
             require_pushed_authorization_requests: false,
+            dpop_signing_alg_values_supported: None,
         };
         let config = ClientConfig::parse(
             r#"{"issuer":"http://127.0.0.1:9000","client_id":"leptos spa"}"#,

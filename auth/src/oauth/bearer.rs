@@ -1,21 +1,30 @@
-//! Using an access token at a resource server (RFC 6750): reading its `WWW-Authenticate`
-//! challenge to tell a token it no longer accepts (worth one renewal and one retry) from
-//! every other refusal (passed to the app as they came).
+//! Using an access token at a resource server (RFC 6750, and RFC 9449 §7.1 for DPoP-bound
+//! tokens): reading its `WWW-Authenticate` challenge to tell a token it no longer accepts
+//! (worth one renewal and one retry) from every other refusal (passed to the app as they
+//! came).
 
 /// Whether a resource server's answer says the access token itself is no good: HTTP 401
-/// with a `Bearer` challenge whose `error` is `invalid_token` (RFC 6750 §3.1: "expired,
-/// revoked, malformed, or invalid for other reasons"). Not a 401 without that challenge
-/// (nothing says the token is the problem), not `insufficient_scope` (a new token has the
-/// same scope).
+/// with a `Bearer` or `DPoP` challenge whose `error` is `invalid_token` (RFC 6750 §3.1:
+/// "expired, revoked, malformed, or invalid for other reasons"; RFC 9449 §7.1). Not a 401
+/// without that challenge (nothing says the token is the problem), not `insufficient_scope`
+/// (a new token has the same scope).
 pub fn token_rejected(status: u16, www_authenticate: Option<&str>) -> bool {
-    status == 401 && www_authenticate.and_then(bearer_error).as_deref() == Some("invalid_token")
+    let invalid =
+        |scheme| www_authenticate.and_then(|value| challenge_error(value, scheme)).as_deref() == Some("invalid_token");
+    status == 401 && (invalid("Bearer") || invalid("DPoP"))
 }
 
-/// The `error` parameter of the `Bearer` challenge in a `WWW-Authenticate` value, which
-/// may hold several challenges (RFC 9110 §11.6.1: `#challenge`, each `auth-scheme
-/// [ token68 / #auth-param ]`, challenges and parameters alike separated by commas).
+/// The `error` parameter of the `Bearer` challenge in a `WWW-Authenticate` value.
 pub fn bearer_error(www_authenticate: &str) -> Option<String> {
-    let mut in_bearer = false;
+    challenge_error(www_authenticate, "Bearer")
+}
+
+/// The `error` parameter of the challenge of `scheme` (`Bearer`, `DPoP`) in a
+/// `WWW-Authenticate` value, which may hold several challenges (RFC 9110 §11.6.1:
+/// `#challenge`, each `auth-scheme [ token68 / #auth-param ]`, challenges and parameters
+/// alike separated by commas).
+pub fn challenge_error(www_authenticate: &str, scheme: &str) -> Option<String> {
+    let mut in_scheme = false;
     for item in split_items(www_authenticate) {
         // Header values hold no CR or LF, so ASCII whitespace is RFC 9110's OWS here.
         let item = item.trim_ascii();
@@ -25,13 +34,13 @@ pub fn bearer_error(www_authenticate: &str) -> Option<String> {
             Some(param) => Some(param),
             None => {
                 let end = item.bytes().position(|b| b == b' ' || b == b'\t').unwrap_or(item.len());
-                let (scheme, rest) = item.split_at_checked(end).unwrap_or((item, ""));
-                in_bearer = scheme.eq_ignore_ascii_case("Bearer");
+                let (item_scheme, rest) = item.split_at_checked(end).unwrap_or((item, ""));
+                in_scheme = item_scheme.eq_ignore_ascii_case(scheme);
                 parse_param(rest.trim_ascii_start())
             }
         };
         if let Some((name, value)) = param
-            && in_bearer
+            && in_scheme
             && name.eq_ignore_ascii_case("error")
         {
             return Some(value);
@@ -140,6 +149,10 @@ mod tests {
     fn only_a_401_with_invalid_token_is_a_rejected_token() {
         let invalid = Some(r#"Bearer error="invalid_token""#);
         assert!(token_rejected(401, invalid));
+        // RFC 9449 §7.1: a DPoP-bound token's refusal.
+        assert!(token_rejected(401, Some(r#"DPoP algs="ES256", error="invalid_token""#)));
+        assert!(!token_rejected(401, Some(r#"DPoP error="use_dpop_nonce""#)));
+        assert!(!token_rejected(401, Some(r#"Basic error="invalid_token""#)));
         assert!(!token_rejected(403, invalid));
         assert!(!token_rejected(401, None));
         assert!(!token_rejected(401, Some(r#"Bearer realm="api""#)));

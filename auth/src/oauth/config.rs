@@ -37,6 +37,8 @@ pub struct ConfigDocument {
     /// Pushed authorization requests (RFC 9126): `"auto"` (when absent), `true`, `false`,
     /// as written (read in [`ClientConfig::from_document`]).
     pub par: Option<Box<serde_json::value::RawValue>>,
+    /// Sender-constrained tokens (DPoP, RFC 9449): `"auto"` (when absent), `true`, `false`.
+    pub dpop: Option<Box<serde_json::value::RawValue>>,
     /// The app's own settings (an API's URL...), passed through untouched.
     #[serde(default)]
     pub app: BTreeMap<String, String>,
@@ -69,32 +71,35 @@ pub struct ClientConfig {
     /// page adds at sign-in ([`crate::oauth::csp`]), and no token is ever sent to them.
     pub extra_origins: Vec<String>,
     /// Whether sign-ins push their authorization request first (RFC 9126).
-    pub par: ParMode,
+    pub par: Preference,
+    /// Whether tokens are bound to a key this page holds (DPoP, RFC 9449): `Auto` when the
+    /// provider advertises ES256 proofs (`dpop_signing_alg_values_supported`).
+    pub dpop: Preference,
     /// The app's own settings from `config.json`'s `app` object: strings under names, for
     /// whatever the app wants to configure per deployment. The auth module reads none.
     pub app: BTreeMap<String, String>,
 }
 
-/// Whether a sign-in pushes its authorization request to the provider first (RFC 9126),
-/// so that the browser carries only an opaque `request_uri`.
+/// Whether the client uses a protocol extension the provider may offer: pushed
+/// authorization requests (RFC 9126, `"par"`) and DPoP (RFC 9449, `"dpop"`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ParMode {
-    /// When the provider advertises `pushed_authorization_request_endpoint` (the default).
+pub enum Preference {
+    /// When the provider advertises it (the default, `"auto"`).
     #[default]
     Auto,
-    /// Always: a provider without the endpoint is refused (`"par": true`).
+    /// Always: a provider that does not advertise it is refused (`true`).
     Required,
-    /// Never (`"par": false`): a provider that requires it is refused.
+    /// Never (`false`): a provider that requires it is refused.
     Off,
 }
 
 /// As config.json writes it, so that the tab's copy of the config reads back the same.
-impl Serialize for ParMode {
+impl Serialize for Preference {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
-            ParMode::Auto => serializer.serialize_str("auto"),
-            ParMode::Required => serializer.serialize_bool(true),
-            ParMode::Off => serializer.serialize_bool(false),
+            Preference::Auto => serializer.serialize_str("auto"),
+            Preference::Required => serializer.serialize_bool(true),
+            Preference::Off => serializer.serialize_bool(false),
         }
     }
 }
@@ -186,14 +191,15 @@ impl ClientConfig {
                 })
                 .collect()
         };
-        let par = match document.par.as_deref().map(serde_json::value::RawValue::get) {
-            None | Some(r#""auto""#) => ParMode::Auto,
-            Some("true") => ParMode::Required,
-            Some("false") => ParMode::Off,
-            Some(_) => return Err(AuthError::Config("\"par\" must be \"auto\", true or false".into())),
+        let preference = |name: &str, value: Option<&serde_json::value::RawValue>| match value.map(|v| v.get()) {
+            None | Some(r#""auto""#) => Ok(Preference::Auto),
+            Some("true") => Ok(Preference::Required),
+            Some("false") => Ok(Preference::Off),
+            Some(_) => Err(AuthError::Config(format!("\"{name}\" must be \"auto\", true or false"))),
         };
         Ok(ClientConfig {
-            par,
+            par: preference("par", document.par.as_deref())?,
+            dpop: preference("dpop", document.dpop.as_deref())?,
             api_origins: origins("api_origins", &document.api_origins)?,
             extra_origins: origins("extra_origins", &document.extra_origins)?,
             app: document.app,
@@ -314,25 +320,29 @@ mod tests {
     }
 
     #[test]
-    fn par_is_auto_true_or_false_and_reads_back_the_same() {
-        let par = |value: &str| {
+    fn par_and_dpop_are_auto_true_or_false_and_read_back_the_same() {
+        let read = |value: &str| {
             ClientConfig::parse(&format!(r#"{{"issuer":"https://id.example.com","client_id":"c"{value}}}"#), ORIGIN)
-                .map(|config| config.par)
+                .map(|config| (config.par, config.dpop))
         };
-        assert_eq!(par(""), Ok(ParMode::Auto));
-        assert_eq!(par(r#","par":"auto""#), Ok(ParMode::Auto));
-        assert_eq!(par(r#","par":true"#), Ok(ParMode::Required));
-        assert_eq!(par(r#","par":false"#), Ok(ParMode::Off));
-        for wrong in [r#","par":"yes""#, r#","par":1"#] {
-            assert!(par(wrong).is_err(), "{wrong}");
+        use Preference::*;
+        assert_eq!(read(""), Ok((Auto, Auto)));
+        assert_eq!(read(r#","par":"auto","dpop":"auto""#), Ok((Auto, Auto)));
+        assert_eq!(read(r#","par":true,"dpop":false"#), Ok((Required, Off)));
+        assert_eq!(read(r#","par":false,"dpop":true"#), Ok((Off, Required)));
+        for (wrong, named) in [(r#","par":"yes""#, "\"par\""), (r#","dpop":1"#, "\"dpop\"")] {
+            let error = read(wrong).unwrap_err();
+            assert!(error.to_string().contains(named), "{wrong}: {error}");
         }
-        for mode in [ParMode::Auto, ParMode::Required, ParMode::Off] {
+        for (par, dpop) in [(Auto, Required), (Required, Off), (Off, Auto)] {
             let config = ClientConfig {
-                par: mode,
+                par,
+                dpop,
                 ..ClientConfig::parse(r#"{"issuer":"https://id.example.com","client_id":"c"}"#, ORIGIN).unwrap()
             };
             let document: ConfigDocument = serde_json::from_str(&serde_json::to_string(&config).unwrap()).unwrap();
-            assert_eq!(ClientConfig::from_document(document, ORIGIN).unwrap().par, mode);
+            let back = ClientConfig::from_document(document, ORIGIN).unwrap();
+            assert_eq!((back.par, back.dpop), (par, dpop));
         }
     }
 

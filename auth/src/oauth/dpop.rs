@@ -1,15 +1,60 @@
 //! DPoP proofs (RFC 9449): what the app signs so that its tokens are bound to a key only the
 //! page holds. Pure: the key pair (WebCrypto, not extractable) and the signature come from
-//! the platform; this module builds what is signed and what the servers are shown.
-//!
-//! Not wired into the session yet (issue 12, part 2): the proof's parts, tested against the
-//! RFCs' own examples, for the token requests and API calls to use.
+//! the platform; this module decides whether DPoP is used, builds what is signed, and reads
+//! the servers' requests for a nonce.
 
 use base64::prelude::{BASE64_URL_SAFE_NO_PAD, Engine as _};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use super::secret::Secret;
+use super::bearer::challenge_error;
+use super::config::{ClientConfig, Preference};
+use super::error::AuthError;
+use super::metadata::ProviderMetadata;
+use super::token::ErrorDocument;
+
+/// The one proof algorithm this client signs with: ES256 (RFC 7518 §3.4), which every
+/// browser's WebCrypto makes keys for quickly and RFC 9449 §5.1's providers list first.
+pub const PROOF_ALGORITHM: &str = "ES256";
+
+/// Whether this sign-in binds its tokens to a key (RFC 9449): with `"dpop": "auto"`, when
+/// the provider advertises ES256 proofs (§5.1, `dpop_signing_alg_values_supported`); with
+/// `true`, always, and a provider that does not is refused before anyone is sent to it.
+pub fn dpop_in_use(metadata: &ProviderMetadata, config: &ClientConfig) -> Result<bool, AuthError> {
+    let offered = metadata
+        .dpop_signing_alg_values_supported
+        .as_ref()
+        .is_some_and(|algorithms| algorithms.iter().any(|alg| alg == PROOF_ALGORITHM));
+    match config.dpop {
+        Preference::Off => Ok(false),
+        Preference::Auto => Ok(offered),
+        Preference::Required if offered => Ok(true),
+        Preference::Required => Err(AuthError::Config(
+            "config.json asks for DPoP (\"dpop\": true), and the provider does not take ES256 proofs \
+             (dpop_signing_alg_values_supported)"
+                .into(),
+        )),
+    }
+}
+
+/// Whether an answer asks for the request again with a nonce in its proof: an
+/// authorization server's 400 with `error` `use_dpop_nonce` (RFC 9449 §8), or a resource
+/// server's 401 with that error in its `DPoP` challenge (§9). The nonce itself is the
+/// answer's `DPoP-Nonce` header.
+pub fn nonce_requested(status: u16, www_authenticate: Option<&str>, body: &str) -> bool {
+    const USE_NONCE: &str = "use_dpop_nonce";
+    match status {
+        400 => ErrorDocument::read(body).0.as_deref() == Some(USE_NONCE),
+        401 => www_authenticate.and_then(|value| challenge_error(value, "DPoP")).as_deref() == Some(USE_NONCE),
+        _ => false,
+    }
+}
+
+/// A proof's `jti` (RFC 9449 §4.2): 16 random bytes, base64url, which §11.1 deems enough
+/// for a server's replay check.
+pub fn proof_id(random: &[u8; 16]) -> String {
+    BASE64_URL_SAFE_NO_PAD.encode(random)
+}
 
 /// A public key as a JWK (RFC 7517), with only the members RFC 7638 §3.2 requires: what a
 /// proof's header carries and what the token's thumbprint is taken of.
@@ -83,7 +128,7 @@ struct ProofHeader<'a> {
 /// `dpop+jwt`, `alg` ES256, the public `jwk`) and claims, each base64url JSON, joined by
 /// a dot. The platform signs it with the page's private key; [`proof`] finishes it.
 pub fn proof_signing_input(jwk: &PublicJwk, claims: &ProofClaims) -> String {
-    let header = ProofHeader { typ: "dpop+jwt", alg: "ES256", jwk };
+    let header = ProofHeader { typ: "dpop+jwt", alg: PROOF_ALGORITHM, jwk };
     let part = |json: serde_json::Result<String>| BASE64_URL_SAFE_NO_PAD.encode(json.unwrap_or_default());
     format!("{}.{}", part(serde_json::to_string(&header)), part(serde_json::to_string(claims)))
 }
@@ -101,13 +146,71 @@ pub fn target_uri(url: &str) -> &str {
 
 /// `ath` (RFC 9449 §4.2): base64url SHA-256 of the access token's ASCII, which binds a
 /// resource request's proof to the token it is sent with.
-pub fn access_token_hash(access_token: &Secret) -> String {
-    BASE64_URL_SAFE_NO_PAD.encode(Sha256::digest(access_token.expose().as_bytes()))
+pub fn access_token_hash(access_token: &str) -> String {
+    BASE64_URL_SAFE_NO_PAD.encode(Sha256::digest(access_token.as_bytes()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn metadata(dpop_algorithms: Option<&[&str]>) -> ProviderMetadata {
+        let mut text = String::from(
+            r#"{"issuer":"https://id.example","authorization_endpoint":"https://id.example/auth","token_endpoint":"https://id.example/token""#,
+        );
+        if let Some(algorithms) = dpop_algorithms {
+            text += &format!(r#","dpop_signing_alg_values_supported":{}"#, serde_json::json!(algorithms));
+        }
+        ProviderMetadata::parse(&(text + "}"), "https://id.example").expect("metadata")
+    }
+
+    /// RFC 9449 §5.1: used when the provider takes ES256 proofs and the config allows it;
+    /// a config that requires it refuses a provider that does not.
+    #[test]
+    fn dpop_is_used_when_the_provider_takes_es256_proofs_and_the_config_allows_it() {
+        let config = |dpop: &str| {
+            ClientConfig::parse(
+                &format!(r#"{{"issuer":"https://id.example","client_id":"c","dpop":{dpop}}}"#),
+                "https://app.example",
+            )
+            .expect("config")
+        };
+        let es256 = metadata(Some(&["Ed25519", "ES256"]));
+        let other = metadata(Some(&["PS256"]));
+        let none = metadata(None);
+        assert_eq!(dpop_in_use(&es256, &config(r#""auto""#)), Ok(true));
+        assert_eq!(dpop_in_use(&other, &config(r#""auto""#)), Ok(false));
+        assert_eq!(dpop_in_use(&none, &config(r#""auto""#)), Ok(false));
+        assert_eq!(dpop_in_use(&es256, &config("false")), Ok(false));
+        assert_eq!(dpop_in_use(&es256, &config("true")), Ok(true));
+        for refused in [&other, &none] {
+            let error = dpop_in_use(refused, &config("true")).unwrap_err();
+            assert!(matches!(&error, AuthError::Config(detail) if detail.contains("\"dpop\": true")), "{error:?}");
+        }
+    }
+
+    /// RFC 9449 §8 (an authorization server's 400) and §9 (a resource server's 401 challenge).
+    #[test]
+    fn a_nonce_is_asked_for_by_a_400_use_dpop_nonce_or_a_401_dpop_challenge() {
+        let body =
+            r#"{"error":"use_dpop_nonce","error_description":"Authorization server requires nonce in DPoP proof"}"#;
+        assert!(nonce_requested(400, None, body));
+        assert!(!nonce_requested(400, None, r#"{"error":"invalid_dpop_proof"}"#));
+        assert!(!nonce_requested(200, None, body));
+        assert!(!nonce_requested(401, None, body), "a resource server says it in its challenge");
+        let challenge =
+            r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#;
+        assert!(nonce_requested(401, Some(challenge), ""));
+        assert!(!nonce_requested(403, Some(challenge), ""));
+        assert!(!nonce_requested(401, Some(r#"Bearer error="use_dpop_nonce""#), ""));
+        assert!(!nonce_requested(401, Some(r#"DPoP error="invalid_token""#), ""));
+    }
+
+    #[test]
+    fn a_proof_id_is_its_16_random_bytes_in_base64url() {
+        assert_eq!(proof_id(&[0xfb; 16]), "-_v7-_v7-_v7-_v7-_v7-w");
+        assert_ne!(proof_id(&[1; 16]), proof_id(&[2; 16]));
+    }
 
     /// The key of RFC 9449's examples (§4.1 proof header, §6.1 `jkt`).
     fn rfc_9449_key() -> PublicJwk {
@@ -170,15 +273,15 @@ mod tests {
     /// RFC 9449 §4.2's example `ath`, and a resource request's proof with a server's nonce.
     #[test]
     fn a_resource_proof_carries_the_token_hash_and_the_newest_nonce() {
-        let token = Secret::new("Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU".into());
-        assert_eq!(access_token_hash(&token), "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo");
+        let token = "Kz~8mXK1EalYznwH-LC-1fBAo.4Ljp~zsPE_NeO.gxU";
+        assert_eq!(access_token_hash(token), "fUHyO2r2Z3DZ53EsNrWBb0xWXoaNy59IiKCAqksmQEo");
         let claims = ProofClaims {
             jti: "e1j3V_bKic8-LAEB",
             htm: "GET",
             htu: target_uri("https://resource.example.org/protectedresource"),
             iat: 1_562_262_618,
             nonce: Some("eyJ7S_zG.eyJH0-Z.HX4w-7v"),
-            ath: Some(access_token_hash(&token)),
+            ath: Some(access_token_hash(token)),
         };
         let input = proof_signing_input(&rfc_9449_key(), &claims);
         let payload = input.split('.').nth(1).expect("claims");

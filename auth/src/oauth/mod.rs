@@ -24,7 +24,7 @@ pub use authorize::{
     pushed_redirect_url, return_target, safe_return_to,
 };
 pub use callback::{CallbackExpectations, CallbackParams, ValidatedCallback, validate_callback};
-pub use config::{ClientConfig, ConfigDocument, LogoutMethod, ParMode};
+pub use config::{ClientConfig, ConfigDocument, LogoutMethod, Preference};
 pub use csp::signed_in_policy;
 pub use error::{AuthError, ErrorFamily};
 pub use jws::{JwsAlgorithm, SignatureCheck, VerifiedSignature, check_key_set, signature_check};

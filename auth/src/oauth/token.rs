@@ -46,15 +46,20 @@ pub struct TokenExpectations {
     /// When refreshing: the signed-in person's `sub`, which a new ID token must repeat
     /// (OpenID Connect Core §12.2); its `nonce` may then be absent.
     pub refreshing_sub: Option<String>,
+    /// The request carries a DPoP proof (RFC 9449 §5): the answer's `token_type` must be
+    /// `DPoP`, a token bound to this page's key, and not a plain Bearer token.
+    pub dpop: bool,
 }
 
 /// Builds the token request for a validated callback. Consumes the callback, so the code
 /// and verifier are used exactly once. No client secret: this is a public client
-/// (RFC 6749 §2.1, §3.2.1), identified by `client_id` in the body.
+/// (RFC 6749 §2.1, §3.2.1), identified by `client_id` in the body. `dpop`: the request
+/// goes with a DPoP proof (RFC 9449 §5).
 pub fn token_request(
     metadata: &ProviderMetadata,
     config: &ClientConfig,
     callback: ValidatedCallback,
+    dpop: bool,
 ) -> (TokenRequest, TokenExpectations) {
     let ValidatedCallback { code, pending } = callback;
     let body = form_encode(&[
@@ -71,6 +76,7 @@ pub fn token_request(
         id_token_required: config.requests_openid(),
         return_to: pending.return_to,
         refreshing_sub: None,
+        dpop,
     };
     (TokenRequest { url: metadata.token_endpoint.clone(), body: Secret::new(body) }, expect)
 }
@@ -108,6 +114,9 @@ pub struct TokenSet {
     pub scope: Option<String>,
     /// The sign-in's nonce, which a refreshed ID token may repeat (OIDC Core §12.2).
     pub nonce: String,
+    /// The tokens are bound to this page's DPoP key (`token_type` `DPoP`, RFC 9449 §5):
+    /// every use and refresh goes with a proof signed by it.
+    pub dpop_bound: bool,
 }
 
 impl TokenSet {
@@ -233,6 +242,8 @@ pub fn refresh_request(
         id_token_required: false,
         return_to: String::new(),
         refreshing_sub: Some(tokens.id_claims.as_ref().map(|c| c.sub.clone()).unwrap_or_default()),
+        // RFC 9449 §5: a public client's refresh token is bound to the same key.
+        dpop: tokens.dpop_bound,
     };
     Some((TokenRequest { url: metadata.token_endpoint.clone(), body: Secret::new(body) }, expect))
 }
@@ -344,10 +355,18 @@ pub fn process_token_response(
     }
     let access_token =
         answer.access_token.filter(|t| !t.is_empty()).ok_or_else(|| invalid("access_token is missing"))?;
-    match answer.token_type {
-        Some(t) if t.eq_ignore_ascii_case("bearer") => {}
-        Some(_) => return Err(invalid("token_type is not Bearer")),
-        None => return Err(invalid("token_type is missing")),
+    // RFC 6749 §7.1: the type names how the token is used, case-insensitively; a proof
+    // asked for a DPoP-bound one (RFC 9449 §5). A Bearer answer to it would be a token any
+    // script that copies it can use: refused.
+    match (answer.token_type, expect.dpop) {
+        (Some(t), false) if t.eq_ignore_ascii_case("bearer") => {}
+        (Some(t), true) if t.eq_ignore_ascii_case("dpop") => {}
+        (Some(t), true) if t.eq_ignore_ascii_case("bearer") => {
+            return Err(invalid("token_type is Bearer: the provider did not bind the token to this page's DPoP key"));
+        }
+        (Some(_), false) => return Err(invalid("token_type is not Bearer")),
+        (Some(_), true) => return Err(invalid("token_type is not DPoP")),
+        (None, _) => return Err(invalid("token_type is missing")),
     }
     // RFC 6749 §5.1: the access token's lifetime in seconds. Zero is refused: a token
     // expired on arrival would be renewed over and over.
@@ -373,6 +392,7 @@ pub fn process_token_response(
         id_claims,
         scope: answer.scope,
         nonce: expect.nonce.clone(),
+        dpop_bound: expect.dpop,
     }))
 }
 
@@ -472,6 +492,7 @@ pub(crate) mod tests {
             id_token_required: true,
             return_to: "/".into(),
             refreshing_sub: None,
+            dpop: false,
         }
     }
 
@@ -857,6 +878,7 @@ pub(crate) mod tests {
             code_challenge_methods_supported: None,
             pushed_authorization_request_endpoint: None,
             require_pushed_authorization_requests: false,
+            dpop_signing_alg_values_supported: None,
         }
     }
 
@@ -885,6 +907,33 @@ pub(crate) mod tests {
         assert!(!expect.id_token_required);
         let without = TokenSet { refresh_token: None, ..signed_in_tokens() };
         assert!(refresh_request(&metadata(), &config(), &without).is_none());
+    }
+
+    /// RFC 9449 §5: a request with a proof must bring a DPoP-bound token, one without a
+    /// proof a Bearer token; the binding carries over to the refresh.
+    #[test]
+    fn a_dpop_request_takes_only_a_dpop_token_and_its_refresh_asks_for_one_too() {
+        let answer = |token_type: &str, dpop: bool| {
+            let body = format!(r#"{{"access_token":"at","token_type":"{token_type}","refresh_token":"rt"}}"#);
+            let expect = TokenExpectations { id_token_required: false, dpop, ..expectations() };
+            process_token_response(200, &body, &expect, NOW).map(|t| t.assume_verified())
+        };
+        for token_type in ["DPoP", "dpop"] {
+            assert!(answer(token_type, true).is_ok_and(|t| t.dpop_bound), "{token_type}");
+        }
+        assert!(answer("Bearer", false).is_ok_and(|t| !t.dpop_bound));
+        let refused = |token_type, dpop| match answer(token_type, dpop) {
+            Err(AuthError::InvalidTokenResponse(detail)) => detail,
+            other => panic!("{token_type}: {other:?}"),
+        };
+        assert!(refused("Bearer", true).contains("did not bind the token to this page's DPoP key"));
+        assert_eq!(refused("N_A", true), "token_type is not DPoP");
+        assert_eq!(refused("DPoP", false), "token_type is not Bearer");
+        let bound = answer("DPoP", true).unwrap();
+        let (_, expect) = refresh_request(&metadata(), &config(), &bound).unwrap();
+        assert!(expect.dpop, "a bound refresh token is presented with a proof");
+        let (_, expect) = refresh_request(&metadata(), &config(), &answer("Bearer", false).unwrap()).unwrap();
+        assert!(!expect.dpop);
     }
 
     #[test]

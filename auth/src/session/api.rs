@@ -56,10 +56,10 @@ impl ApiRequest {
         ApiRequest::new("DELETE", url)
     }
 
-    /// Adds a header. An `Authorization` header is not kept: the request carries the access
-    /// token's, and only that.
+    /// Adds a header. An `Authorization` or `DPoP` header is not kept: the request carries
+    /// the access token's, and the session's proof (RFC 9449), and only those.
     pub fn header(mut self, name: &str, value: &str) -> ApiRequest {
-        if !name.eq_ignore_ascii_case("authorization") {
+        if !name.eq_ignore_ascii_case("authorization") && !name.eq_ignore_ascii_case("dpop") {
             self.headers.push((name.to_owned(), value.to_owned()));
         }
         self
@@ -89,7 +89,7 @@ impl ApiRequest {
         &self.url
     }
 
-    /// The headers, in the order added (never an `Authorization` header).
+    /// The headers, in the order added (never an `Authorization` or `DPoP` header).
     pub fn headers(&self) -> &[(String, String)] {
         &self.headers
     }

@@ -9,6 +9,7 @@
 //! - [`platform`]: the seam.
 
 mod api;
+mod dpop;
 pub mod platform;
 mod renewal;
 // The steps and the storage layout are the session's own; the crate's browser tests reach
@@ -33,6 +34,7 @@ use crate::oauth::{
     AuthError, ClientConfig, ProviderMetadata, TokenExpectations, TokenRequest, TokenSet, UserInfo, refresh_request,
 };
 pub use api::ApiRequest;
+use dpop::Dpop;
 pub use platform::Platform;
 use platform::{HttpRequest, HttpResponse};
 pub use renewal::RETRY_AFTER_SECS;
@@ -226,8 +228,10 @@ impl<P: Platform> Clone for Session<P> {
     }
 }
 
-struct Inner<P> {
+struct Inner<P: Platform> {
     platform: P,
+    /// The key the tokens are bound to (RFC 9449), while the session holds DPoP-bound tokens.
+    dpop: RefCell<Option<Rc<Dpop<P::ProofKey>>>>,
     config_url: String,
     /// [`Session::start`] has run: it runs once per page.
     started: Cell<bool>,
@@ -249,6 +253,7 @@ impl<P: Platform> Session<P> {
         Session {
             inner: Rc::new(Inner {
                 platform,
+                dpop: RefCell::new(None),
                 config_url: config_url.to_owned(),
                 started: Cell::new(false),
                 state: RefCell::new(state),
@@ -463,6 +468,7 @@ impl<P: Platform> Session<P> {
             m.signed_out_by_user |= signed_in;
             (m.tokens.take(), m.config.value.clone(), m.metadata.value.clone())
         });
+        self.forget_dpop_key();
         if let (Some(config), Some(metadata), Some(tokens)) = (&config, &metadata, &tokens) {
             steps::revoke_refresh_token(platform, config, metadata, tokens);
         }
@@ -717,10 +723,12 @@ impl<P: Platform> Session<P> {
         }
         store::set_restore_tried(platform, None);
         let claims = signed_in.tokens.id_claims.clone();
+        let dpop = signed_in.dpop.map(Rc::new);
+        *self.inner.dpop.borrow_mut() = dpop.clone();
         // The profile request leaves first, with the token fresh from the exchange (no
         // renewal check needed): the signed-in page then paints while it is in flight,
         // instead of delaying it (measured: 3-50 ms on the callback).
-        let profile = steps::request_user(platform, &signed_in.metadata, signed_in.tokens.access_token.expose());
+        let profile = steps::request_user(platform, &signed_in.metadata, signed_in.tokens.access_token.expose(), dpop);
         let user = User {
             sub: claims.as_ref().map(|c| c.sub.clone()).unwrap_or_default(),
             name: claims.as_ref().and_then(|c| c.name.clone()),
@@ -822,13 +830,10 @@ impl<P: Platform> Session<P> {
     }
 
     async fn send_to_api(&self, request: &ApiRequest, url: &str, token: &str) -> Result<HttpResponse, AuthError> {
-        // Refused before it left (a header name the browser will not send, a GET with a body).
-        let in_flight =
-            self.platform().send(HttpRequest::Api { request, url, token }).map_err(|error| match error {
-                AuthError::Network(detail) => AuthError::ApiRequestInvalid(detail),
-                other => other,
-            })?;
-        in_flight.await.map_err(|error| match error {
+        let dpop = self.dpop_key();
+        let api = HttpRequest::Api { request, url, token, proof: None };
+        // (A request the browser refused to send is `ApiRequestInvalid` already.)
+        dpop::send(self.platform(), dpop.as_deref(), api).await.map_err(|error| match error {
             AuthError::Network(detail) => AuthError::ApiUnreachable(detail),
             AuthError::Timeout => AuthError::ApiUnreachable("no answer in time".into()),
             other => other,
@@ -907,7 +912,10 @@ impl<P: Platform> Session<P> {
     ) -> SharedResult<String> {
         let session = self.clone();
         let renewal = async move {
-            let outcome = steps::request_tokens(session.platform(), &request, &expect, &metadata).await;
+            // A bound refresh token is presented with a proof of the same key (RFC 9449 §5).
+            let dpop = if expect.dpop { session.dpop_key() } else { None };
+            let outcome =
+                steps::request_tokens(session.platform(), &request, &expect, &metadata, dpop.as_deref()).await;
             let token = session.adopt_renewal(outcome, &metadata);
             session.schedule_renewal();
             token
@@ -1025,10 +1033,22 @@ impl<P: Platform> Session<P> {
             m.tokens = None;
             m.renewal_failed = None;
         });
+        self.forget_dpop_key();
         if matches!(*self.inner.state.borrow(), AuthState::SignedIn(_)) {
             self.set_state(AuthState::Failed(AuthError::SessionExpired));
         }
         AuthError::SessionExpired
+    }
+
+    /// The key this session's tokens are bound to, if they are (RFC 9449).
+    fn dpop_key(&self) -> Option<Rc<Dpop<P::ProofKey>>> {
+        self.inner.dpop.borrow().clone()
+    }
+
+    /// Drops the key with the tokens it bound: nothing in this page can prove it any more.
+    /// (A renewal under way keeps its own reference until it ends.)
+    fn forget_dpop_key(&self) {
+        self.inner.dpop.borrow_mut().take();
     }
 
     /// Asks the UserInfo endpoint for the person again (an API call with the access
@@ -1038,7 +1058,8 @@ impl<P: Platform> Session<P> {
             let (_, metadata) = self.provider().await?;
             let token = self.access_token().await?;
             let sub = self.memory(|m| m.tokens.as_ref().and_then(|t| t.id_claims.as_ref()).map(|c| c.sub.clone()));
-            steps::load_user(self.platform(), &metadata, &token, sub.as_deref()).await.map(User::from_userinfo)
+            let dpop = self.dpop_key();
+            steps::load_user(self.platform(), &metadata, &token, dpop, sub.as_deref()).await.map(User::from_userinfo)
         }
         .await;
         self.show_profile(&outcome);
@@ -1084,6 +1105,7 @@ impl<P: Platform> Session<P> {
             m.renewal_failed = None;
             (m.tokens.take(), m.config.value.clone(), m.metadata.value.clone(), m.renewal.clone())
         });
+        self.forget_dpop_key();
         // The state first: the page shows "Signing out" while the browser leaves.
         self.set_state(AuthState::SigningOut);
         let platform = self.platform();

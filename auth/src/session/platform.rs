@@ -6,6 +6,7 @@
 use futures::future::LocalBoxFuture;
 
 use super::api::ApiRequest;
+use crate::oauth::dpop::PublicJwk;
 use crate::oauth::{AuthError, SignatureCheck};
 
 /// A request to send. Not `non_exhaustive`: a platform must handle every kind, so that a
@@ -17,23 +18,30 @@ pub enum HttpRequest<'a> {
         /// The URL to fetch.
         url: &'a str,
     },
-    /// A form POST with only CORS-safelisted headers, so a browser sends no preflight
-    /// (the token request, RFC 10017 §6.3.3).
+    /// A form POST (the token request). Without a proof it has only CORS-safelisted
+    /// headers, so a browser sends no preflight (RFC 10017 §6.3.3); with one, a `DPoP`
+    /// header (RFC 9449 §5).
     PostForm {
         /// The URL to post to.
         url: &'a str,
         /// The form-encoded body.
         body: &'a str,
+        /// A DPoP proof for the `DPoP` header.
+        proof: Option<&'a str>,
     },
-    /// A GET with `Authorization: Bearer` (RFC 6750 §2.1).
-    GetWithBearer {
+    /// A GET with the access token: `Authorization: Bearer` (RFC 6750 §2.1), or with a
+    /// proof `Authorization: DPoP` and the `DPoP` header (RFC 9449 §7.1).
+    GetWithToken {
         /// The URL to fetch.
         url: &'a str,
         /// The access token to present.
         token: &'a str,
+        /// The DPoP proof that goes with a DPoP-bound token.
+        proof: Option<&'a str>,
     },
-    /// The app's request to an API, sent with `Authorization: Bearer` (RFC 6750 §2.1), the
-    /// only `Authorization` header (an [`ApiRequest`] keeps none of its own).
+    /// The app's request to an API, sent with the access token as [`HttpRequest::GetWithToken`]
+    /// is, whose `Authorization` (and `DPoP`) header is the only one (an [`ApiRequest`] keeps
+    /// none of its own).
     Api {
         /// The request as the app made it.
         request: &'a ApiRequest,
@@ -41,17 +49,63 @@ pub enum HttpRequest<'a> {
         url: &'a str,
         /// The access token to present.
         token: &'a str,
+        /// The DPoP proof that goes with a DPoP-bound token.
+        proof: Option<&'a str>,
     },
 }
 
-impl HttpRequest<'_> {
+impl<'a> HttpRequest<'a> {
     /// Where the request goes.
-    pub fn url(&self) -> &str {
-        match self {
+    pub fn url(&self) -> &'a str {
+        match *self {
             HttpRequest::Get { url }
             | HttpRequest::PostForm { url, .. }
-            | HttpRequest::GetWithBearer { url, .. }
+            | HttpRequest::GetWithToken { url, .. }
             | HttpRequest::Api { url, .. } => url,
+        }
+    }
+
+    /// The HTTP method.
+    pub fn method(&self) -> &'a str {
+        match *self {
+            HttpRequest::Get { .. } | HttpRequest::GetWithToken { .. } => "GET",
+            HttpRequest::PostForm { .. } => "POST",
+            HttpRequest::Api { request, .. } => request.method(),
+        }
+    }
+
+    /// The access token it presents, if any.
+    pub fn access_token(&self) -> Option<&'a str> {
+        match *self {
+            HttpRequest::GetWithToken { token, .. } | HttpRequest::Api { token, .. } => Some(token),
+            HttpRequest::Get { .. } | HttpRequest::PostForm { .. } => None,
+        }
+    }
+
+    /// The DPoP proof it carries, if any.
+    pub fn proof(&self) -> Option<&'a str> {
+        match *self {
+            HttpRequest::PostForm { proof, .. }
+            | HttpRequest::GetWithToken { proof, .. }
+            | HttpRequest::Api { proof, .. } => proof,
+            HttpRequest::Get { .. } => None,
+        }
+    }
+
+    /// The same request with `proof` (a plain GET carries none).
+    pub fn with_proof<'p>(self, proof: &'p str) -> HttpRequest<'p>
+    where
+        'a: 'p,
+    {
+        match self {
+            HttpRequest::Get { url } => HttpRequest::Get { url },
+            HttpRequest::PostForm { url, body, .. } => HttpRequest::PostForm { url, body, proof: Some(proof) },
+            HttpRequest::GetWithToken { url, token, .. } => {
+                HttpRequest::GetWithToken { url, token, proof: Some(proof) }
+            }
+            HttpRequest::Api { request, url, token, .. } => {
+                HttpRequest::Api { request, url, token, proof: Some(proof) }
+            }
         }
     }
 }
@@ -108,10 +162,13 @@ impl HttpResponse {
         (200..300).contains(&self.status)
     }
 
-    /// The `error` of the `Bearer` challenge in `WWW-Authenticate` (RFC 6750 §3), such as
-    /// `invalid_token` or `insufficient_scope`, if the server sent one the page may read.
-    pub fn bearer_error(&self) -> Option<String> {
-        self.header("www-authenticate").and_then(crate::oauth::bearer::bearer_error)
+    /// The `error` of the `Bearer` or `DPoP` challenge in `WWW-Authenticate` (RFC 6750 §3,
+    /// RFC 9449 §7.1), such as `invalid_token` or `insufficient_scope`, if the server sent
+    /// one the page may read.
+    pub fn token_error(&self) -> Option<String> {
+        let challenge = self.header("www-authenticate")?;
+        crate::oauth::bearer::challenge_error(challenge, "Bearer")
+            .or_else(|| crate::oauth::bearer::challenge_error(challenge, "DPoP"))
     }
 
     /// The body read as JSON into a `T`.
@@ -143,6 +200,17 @@ pub type InFlight = LocalBoxFuture<'static, Result<HttpResponse, AuthError>>;
 
 /// The outside world of one browser tab, as the session core sees it.
 pub trait Platform: 'static {
+    /// A key pair for DPoP proofs (RFC 9449) whose private half nobody can read out, not
+    /// even this app: WebCrypto's non-extractable `CryptoKey` in a browser.
+    type ProofKey: 'static;
+    /// Makes a new ES256 key pair, and its public half as a JWK; `None` where the platform
+    /// cannot (a page that is not a secure context has no WebCrypto).
+    fn make_proof_key(&self) -> LocalBoxFuture<'static, Option<(Self::ProofKey, PublicJwk)>>;
+    /// Signs `signing_input` with `key` (ECDSA P-256, SHA-256): `r || s`, 64 bytes, as a JWS
+    /// ES256 signature is written (RFC 7518 §3.4); `None` if it could not.
+    fn sign_proof<'a>(&'a self, key: &'a Self::ProofKey, signing_input: &'a str)
+    -> LocalBoxFuture<'a, Option<Vec<u8>>>;
+
     /// Sends `request` now (it has left when this returns), so that the caller can do
     /// other work while it is in flight. No answer within [`REQUEST_TIME_LIMIT_MS`] is
     /// [`AuthError::Timeout`].
@@ -221,9 +289,9 @@ mod tests {
     fn debug_output_shows_no_token_and_no_body() {
         let api = ApiRequest::get("https://api.example/me");
         let requests = [
-            HttpRequest::Api { request: &api, url: "https://api.example/me", token: "at-secret" },
-            HttpRequest::GetWithBearer { url: "https://id.example/me", token: "at-secret" },
-            HttpRequest::PostForm { url: "https://id.example/token", body: "code=code-secret" },
+            HttpRequest::Api { request: &api, url: "https://api.example/me", token: "at-secret", proof: None },
+            HttpRequest::GetWithToken { url: "https://id.example/me", token: "at-secret", proof: Some("proof-secret") },
+            HttpRequest::PostForm { url: "https://id.example/token", body: "code=code-secret", proof: None },
         ];
         for request in requests {
             let shown = format!("{request:?}");

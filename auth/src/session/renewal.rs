@@ -76,6 +76,7 @@ mod tests {
             id_token_required: false,
             return_to: "/".into(),
             refreshing_sub: None,
+            dpop: false,
         };
         let body = r#"{"access_token":"at","token_type":"Bearer","expires_in":600,"refresh_token":"rt"}"#;
         process_token_response(200, body, &expect, NOW).unwrap().verified(None).unwrap()

@@ -4,16 +4,21 @@
 
 use core::future::Future;
 use core::pin::Pin;
+use std::rc::Rc;
 
+use futures::future::LocalBoxFuture;
+
+use super::dpop::{self, Dpop};
 use super::platform::{HttpRequest, HttpResponse, InFlight, Platform};
 use super::store;
+use crate::oauth::dpop::dpop_in_use;
 use crate::oauth::{
     AuthError, AuthorizationRequest, CallbackExpectations, CallbackParams, ClientConfig, ConfigDocument,
-    EndSessionRequest, PendingSignIn, ProviderMetadata, Secret, SignInRandomness, TokenExpectations, TokenRequest,
-    TokenSet, UserInfo, authorization_request, check_key_set, discovery_urls, end_session_request, is_logout_return,
-    process_pushed_response, process_token_response, process_userinfo, pushed_redirect_url, random_value,
-    refresh_token_of_refused_answer, return_target, revocation_request, signature_check, signed_in_policy,
-    token_request, validate_callback,
+    EndSessionRequest, PendingSignIn, Preference, ProviderMetadata, Secret, SignInRandomness, TokenExpectations,
+    TokenRequest, TokenSet, UserInfo, authorization_request, check_key_set, discovery_urls, end_session_request,
+    is_logout_return, process_pushed_response, process_token_response, process_userinfo, pushed_redirect_url,
+    random_value, refresh_token_of_refused_answer, return_target, revocation_request, signature_check,
+    signed_in_policy, token_request, validate_callback,
 };
 
 /// Reads the app's `config.json`, and keeps it in this tab for the callback.
@@ -96,7 +101,7 @@ pub async fn start_sign_in(
     let url = match authorization_request(metadata, config, &pending)? {
         AuthorizationRequest::Redirect(url) => url,
         AuthorizationRequest::Push { url, body } => {
-            let response = send(platform, HttpRequest::PostForm { url: &url, body: &body }).await?;
+            let response = send(platform, HttpRequest::PostForm { url: &url, body: &body, proof: None }).await?;
             let request_uri = process_pushed_response(response.status, &response.body)?;
             pushed_redirect_url(metadata, config, &request_uri)
         }
@@ -122,7 +127,7 @@ fn forget_stale_sign_ins(platform: &impl Platform, now: u64) -> bool {
 }
 
 /// A finished sign-in.
-pub struct SignedIn {
+pub struct SignedIn<K> {
     /// The tokens the code was exchanged for, checked (RFC 6749 §5.1, OpenID Connect Core §3.1.3.7).
     pub tokens: TokenSet,
     /// The provider's metadata this sign-in used.
@@ -131,6 +136,8 @@ pub struct SignedIn {
     pub return_to: String,
     /// It was a silent sign-in (a session restore).
     pub silent: bool,
+    /// The key the tokens are bound to (RFC 9449), when they are.
+    pub dpop: Option<Dpop<K>>,
 }
 
 /// A sign-in that did not finish.
@@ -150,12 +157,13 @@ impl From<AuthError> for NotSignedIn {
 }
 
 /// Finishes a sign-in on the callback route: reads and validates the authorization
-/// response (RFC 6749 §4.1.2, RFC 9207), then exchanges the code (RFC 6749 §4.1.3).
-pub async fn finish_sign_in(
-    platform: &impl Platform,
+/// response (RFC 6749 §4.1.2, RFC 9207), then exchanges the code (RFC 6749 §4.1.3), with a
+/// proof of a new key when the tokens are to be bound to one (RFC 9449 §5).
+pub async fn finish_sign_in<P: Platform>(
+    platform: &P,
     config: &ClientConfig,
     query: &str,
-) -> Result<SignedIn, NotSignedIn> {
+) -> Result<SignedIn<P::ProofKey>, NotSignedIn> {
     let params = CallbackParams::parse(query)?;
     if params.is_empty() {
         return Err(AuthError::NoSignInInProgress.into());
@@ -181,29 +189,41 @@ pub async fn finish_sign_in(
         return Err(failed(AuthError::Config("this page could not set its Content-Security-Policy".into())));
     }
 
-    let (request, expect) = token_request(&metadata, config, callback);
-    let tokens = request_tokens(platform, &request, &expect, &metadata).await.map_err(failed)?;
-    Ok(SignedIn { tokens, metadata, return_to: expect.return_to, silent: silent_return_to.is_some() })
+    let dpop = match dpop_in_use(&metadata, config).map_err(failed)? {
+        true => match Dpop::make(platform).await {
+            Some(dpop) => Some(dpop),
+            // No WebCrypto (not a secure context): with "auto", Bearer tokens as without DPoP.
+            None if config.dpop == Preference::Required => return Err(failed(AuthError::Storage)),
+            None => None,
+        },
+        false => None,
+    };
+    let (request, expect) = token_request(&metadata, config, callback, dpop.is_some());
+    let tokens = request_tokens(platform, &request, &expect, &metadata, dpop.as_ref()).await.map_err(failed)?;
+    Ok(SignedIn { tokens, metadata, return_to: expect.return_to, silent: silent_return_to.is_some(), dpop })
 }
 
-/// Sends a token request, the code exchange (RFC 6749 §4.1.3) or a refresh (§6), and
-/// checks the answer (§5): its ID token's claims, then its signature against the
-/// provider's keys (OIDC Core §3.1.3.7 step 6).
+/// Sends a token request, the code exchange (RFC 6749 §4.1.3) or a refresh (§6), with a
+/// DPoP proof when `dpop` is given (RFC 9449 §5), and checks the answer (§5): its ID
+/// token's claims, then its signature against the provider's keys (OIDC Core §3.1.3.7
+/// step 6).
 pub fn request_tokens<'a, P: Platform>(
     platform: &'a P,
     request: &'a TokenRequest,
     expect: &'a TokenExpectations,
     metadata: &'a ProviderMetadata,
+    dpop: Option<&'a Dpop<P::ProofKey>>,
 ) -> Pin<Box<dyn Future<Output = Result<TokenSet, AuthError>> + 'a>> {
     // Boxed: it has two callers (sign-in and refresh), which would otherwise each get
     // their own copy of this state machine in the .wasm (6 KB gzip measured).
     Box::pin(async move {
-        // The token request leaves first: a provider that serves requests in order answers
-        // it without waiting for the keys. A code exchange with OpenID always brings an ID
-        // token, so the keys are fetched meanwhile rather than one round trip later; a
-        // refresh may bring none, and fetches them only if it does.
-        let tokens_in_flight =
-            platform.send(HttpRequest::PostForm { url: &request.url, body: request.body.expose() })?;
+        // Without DPoP the token request leaves first: a provider that serves requests in
+        // order answers it without waiting for the keys (with DPoP it leaves once its proof
+        // is signed, after them). A code exchange with OpenID always brings an ID token, so
+        // the keys are fetched meanwhile rather than one round trip later; a refresh may
+        // bring none, and fetches them only if it does.
+        let form = HttpRequest::PostForm { url: &request.url, body: request.body.expose(), proof: None };
+        let tokens_in_flight = dpop::send(platform, dpop, form);
         let exchanging_for_id_token = expect.id_token_required && expect.refreshing_sub.is_none();
         let keys = if exchanging_for_id_token { Some(request_keys(platform, metadata)) } else { None };
         let response = tokens_in_flight.await?;
@@ -268,30 +288,44 @@ fn request_keys(platform: &impl Platform, metadata: &ProviderMetadata) -> Result
 
 /// Loads the signed-in person from the UserInfo endpoint (OIDC Core §5.3), checking it
 /// is the person the ID token names.
-pub async fn load_user(
-    platform: &impl Platform,
+pub async fn load_user<P: Platform>(
+    platform: &P,
     metadata: &ProviderMetadata,
     access_token: &str,
+    dpop: Option<Rc<Dpop<P::ProofKey>>>,
     id_sub: Option<&str>,
 ) -> Result<UserInfo, AuthError> {
-    user_info(request_user(platform, metadata, access_token)?, id_sub).await
+    user_info(request_user(platform, metadata, access_token, dpop)?, id_sub).await
 }
 
-/// Sends the UserInfo request now; [`user_info`] reads its answer.
-pub fn request_user(
-    platform: &impl Platform,
+/// Sends the UserInfo request: now without DPoP, once its proof is signed with it (RFC 9449
+/// §7.1); [`user_info`] reads its answer.
+pub fn request_user<'a, P: Platform>(
+    platform: &'a P,
     metadata: &ProviderMetadata,
     access_token: &str,
-) -> Result<InFlight, AuthError> {
+    dpop: Option<Rc<Dpop<P::ProofKey>>>,
+) -> Result<LocalBoxFuture<'a, Result<HttpResponse, AuthError>>, AuthError> {
     let url = metadata
         .userinfo_endpoint
-        .as_deref()
+        .clone()
         .ok_or_else(|| AuthError::InvalidUserInfo("the provider has no userinfo endpoint".into()))?;
-    platform.send(HttpRequest::GetWithBearer { url, token: access_token })
+    let Some(dpop) = dpop else {
+        let sent = platform.send(HttpRequest::GetWithToken { url: &url, token: access_token, proof: None });
+        return Ok(Box::pin(async move { sent?.await }));
+    };
+    let token = access_token.to_owned();
+    Ok(Box::pin(async move {
+        let request = HttpRequest::GetWithToken { url: &url, token: &token, proof: None };
+        dpop::send(platform, Some(&dpop), request).await
+    }))
 }
 
 /// The person, from a UserInfo request in flight, checked against the ID token's `sub`.
-pub async fn user_info(request: InFlight, id_sub: Option<&str>) -> Result<UserInfo, AuthError> {
+pub async fn user_info(
+    request: impl Future<Output = Result<HttpResponse, AuthError>>,
+    id_sub: Option<&str>,
+) -> Result<UserInfo, AuthError> {
     let response = request.await?;
     process_userinfo(response.status, response.content_type(), &response.body, id_sub)
 }

@@ -10,6 +10,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod api;
+mod dpop;
 mod world;
 
 use leptos_oidc_auth::{AuthError, AuthState, Session};

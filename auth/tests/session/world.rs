@@ -21,6 +21,7 @@ use futures::channel::oneshot;
 use futures::executor::{LocalPool, LocalSpawner};
 use futures::future::LocalBoxFuture;
 use futures::task::LocalSpawnExt;
+use leptos_oidc_auth::oauth::dpop::PublicJwk;
 use leptos_oidc_auth::oauth::{AuthError, SignatureCheck};
 use leptos_oidc_auth::session::ApiRequest;
 use leptos_oidc_auth::session::platform::{
@@ -89,6 +90,9 @@ pub enum Fault {
     /// The browser refuses to send the request as built (a header name it will not send):
     /// nothing leaves.
     RefusedBeforeSending,
+    /// An authorization server's request for a DPoP nonce (RFC 9449 §8): 400
+    /// `use_dpop_nonce` with this `DPoP-Nonce`, whatever the proof.
+    UseDpopNonce(&'static str),
 }
 
 /// A request as the provider saw it.
@@ -101,6 +105,9 @@ pub struct Seen {
     pub bearer: Option<String>,
     /// An API request as the app made it.
     pub api: Option<ApiRequest>,
+    /// The DPoP proof it carried (RFC 9449 §4.1); its access token then went as
+    /// `Authorization: DPoP`.
+    pub proof: Option<String>,
 }
 
 /// The authorization server's own state.
@@ -141,6 +148,18 @@ struct ProviderState {
     /// What the provider answers a `prompt=none` request when its session is there; None:
     /// a code.
     silent_error: Option<&'static str>,
+    /// It takes ES256 DPoP proofs (RFC 9449 §5.1).
+    dpop: bool,
+    /// The nonce its proofs must carry (§8), if it asks for one.
+    dpop_nonce: Option<String>,
+    /// The nonce the resource server's proofs must carry (§9), if it asks for one.
+    api_dpop_nonce: Option<String>,
+    /// It answers `token_type` Bearer even to a request with a proof.
+    dpop_answers_bearer: bool,
+    /// The thumbprint of the key the grant's tokens are bound to.
+    bound_jkt: Option<String>,
+    /// Every proof's `jti` seen, for the replay check.
+    jtis: Vec<String>,
 }
 
 type Answer = Result<HttpResponse, AuthError>;
@@ -165,6 +184,8 @@ pub struct World {
     policies: RefCell<Vec<(usize, String)>>,
     /// Pages cannot add a policy.
     policy_refused: Cell<bool>,
+    /// Pages have no WebCrypto (not a secure context): no DPoP key can be made.
+    no_webcrypto: Cell<bool>,
     /// The client_id config.json names (the provider knows only [`CLIENT_ID`]).
     config_client_id: RefCell<&'static str>,
     /// Everything that reached the provider (or the app's server), in order, navigations
@@ -212,6 +233,7 @@ impl World {
             config_extra: RefCell::default(),
             policies: RefCell::default(),
             policy_refused: Cell::new(false),
+            no_webcrypto: Cell::new(false),
             config_client_id: RefCell::new(CLIENT_ID),
             requests: RefCell::default(),
             arriving: RefCell::default(),
@@ -238,6 +260,12 @@ impl World {
                 clock_ahead: 0,
                 session: false,
                 silent_error: None,
+                dpop: false,
+                dpop_nonce: None,
+                api_dpop_nonce: None,
+                dpop_answers_bearer: false,
+                bound_jkt: None,
+                jtis: Vec::new(),
             }),
             key: SigningKey::from_slice(&[7; 32]).expect("a P-256 scalar"),
             random: Cell::new(0),
@@ -363,6 +391,39 @@ impl World {
     /// only those.
     pub fn offer_par(&self, required: bool) {
         self.provider.borrow_mut().par = Some(required);
+    }
+
+    /// Has the provider take ES256 DPoP proofs (RFC 9449) and bind its tokens to their key,
+    /// requiring `nonce` in them (§8) when given.
+    pub fn offer_dpop(&self, nonce: Option<&str>) {
+        let mut provider = self.provider.borrow_mut();
+        provider.dpop = true;
+        provider.dpop_nonce = nonce.map(str::to_owned);
+    }
+
+    /// Has the provider require a new nonce from now on (§8: nonces change).
+    pub fn rotate_dpop_nonce(&self, nonce: &str) {
+        self.provider.borrow_mut().dpop_nonce = Some(nonce.to_owned());
+    }
+
+    /// Has the resource server require `nonce` in its proofs (§9).
+    pub fn require_api_dpop_nonce(&self, nonce: &str) {
+        self.provider.borrow_mut().api_dpop_nonce = Some(nonce.to_owned());
+    }
+
+    /// Has the provider answer Bearer tokens to requests with a proof.
+    pub fn answer_bearer_to_proofs(&self) {
+        self.provider.borrow_mut().dpop_answers_bearer = true;
+    }
+
+    /// Pages have no WebCrypto from now on (a page that is not a secure context).
+    pub fn without_webcrypto(&self) {
+        self.no_webcrypto.set(true);
+    }
+
+    /// The thumbprint of the key the provider bound the grant's tokens to, if it did.
+    pub fn bound_jkt(&self) -> Option<String> {
+        self.provider.borrow().bound_jkt.clone()
     }
 
     /// Has the token answers grant `scope` (a consent box left unticked).
@@ -578,6 +639,9 @@ impl World {
                 } else {
                     String::new()
                 };
+                if provider.dpop {
+                    end_session.push_str(r#""dpop_signing_alg_values_supported":["ES256"],"#);
+                }
                 if let Some(required) = provider.par {
                     end_session.push_str(&format!(
                         r#""pushed_authorization_request_endpoint":"{ISSUER}/par","require_pushed_authorization_requests":{required},"#
@@ -620,6 +684,18 @@ impl World {
                 {
                     return error(400, "invalid_grant");
                 }
+                // RFC 9449 §5: a proof binds the tokens to its key.
+                provider.bound_jkt = None;
+                if let Some(proof) = &request.proof {
+                    match self.check_proof(&mut provider, request, proof, None, false) {
+                        Ok(jkt) => provider.bound_jkt = Some(jkt),
+                        Err(refusal) => {
+                            // The code is not spent by a refused proof (§8: asked again with a nonce).
+                            provider.codes.insert(form["code"].clone(), (challenge, nonce, redirect_uri));
+                            return refusal;
+                        }
+                    }
+                }
                 json(200, self.issue(&mut provider, Some(&nonce), true))
             }
             Endpoint::Refresh => {
@@ -632,12 +708,24 @@ impl World {
                     end_grant(&mut provider);
                     return error(400, "invalid_grant");
                 }
+                // §5: a public client's refresh token is bound too; its proof must be of the key.
+                if let Some(bound) = provider.bound_jkt.clone() {
+                    let Some(proof) = &request.proof else { return error(400, "invalid_grant") };
+                    match self.check_proof(&mut provider, request, proof, None, false) {
+                        Ok(jkt) if jkt == bound => {}
+                        Ok(_) => return error(400, "invalid_grant"),
+                        Err(refusal) => return refusal,
+                    }
+                }
                 let (with_id_token, rotates) = (provider.id_token_on_refresh, provider.rotates);
                 json(200, self.issue(&mut provider, with_id_token.then_some(""), rotates))
             }
             Endpoint::UserInfo => {
                 if !self.bearer_valid(&provider, request) {
                     return error(401, "invalid_token");
+                }
+                if let Err(refusal) = self.check_binding(&mut provider, request, false) {
+                    return refusal;
                 }
                 let name = full_name(&provider.sub);
                 json(
@@ -672,6 +760,9 @@ impl World {
                 if !self.bearer_valid(&provider, request) {
                     return Ok(invalid_token());
                 }
+                if let Err(refusal) = self.check_binding(&mut provider, request, true) {
+                    return refusal;
+                }
                 json(200, format!(r#"{{"sub":"{}"}}"#, provider.sub))
             }
             Endpoint::Authorize | Endpoint::Logout | Endpoint::Other => error(404, "not_found"),
@@ -702,7 +793,9 @@ impl World {
             provider.id_tokens.push(jwt.clone());
             jwt
         });
-        let mut members = vec![format!(r#""access_token":"{access}","token_type":"Bearer""#)];
+        let bound = provider.bound_jkt.is_some() && !provider.dpop_answers_bearer;
+        let token_type = if bound { "DPoP" } else { "Bearer" };
+        let mut members = vec![format!(r#""access_token":"{access}","token_type":"{token_type}""#)];
         let first = provider.access_tokens.len() == 1;
         if provider.gives_lifetime || first {
             members.push(format!(r#""expires_in":{}"#, provider.access_token_ttl));
@@ -721,6 +814,95 @@ impl World {
         format!("{{{}}}", members.join(","))
     }
 
+    /// A token bound to a key is used with a proof of it (RFC 9449 §7.1): `Authorization:
+    /// DPoP`, the proof's `ath` its hash, and the nonce the server asks for (§8, §9).
+    fn check_binding(&self, provider: &mut ProviderState, request: &Seen, resource_server: bool) -> Result<(), Answer> {
+        let Some(bound) = provider.bound_jkt.clone() else { return Ok(()) };
+        let Some(proof) = &request.proof else { return Err(Ok(dpop_challenge("invalid_token", None))) };
+        match self.check_proof(provider, request, proof, request.bearer.as_deref(), resource_server) {
+            Ok(jkt) if jkt == bound => Ok(()),
+            Ok(_) => Err(Ok(dpop_challenge("invalid_token", None))),
+            Err(refusal) => Err(refusal),
+        }
+    }
+
+    /// Checks a proof as RFC 9449 §4.3 has servers do: its header (`typ`, ES256, a public
+    /// JWK), its signature, `htm`, `htu`, `iat`, a new `jti`, `ath` for `token`, and the
+    /// nonce the server requires. The key's thumbprint (RFC 7638), or the refusal to answer.
+    fn check_proof(
+        &self,
+        provider: &mut ProviderState,
+        request: &Seen,
+        proof: &str,
+        token: Option<&str>,
+        resource_server: bool,
+    ) -> Result<String, Answer> {
+        let invalid = || {
+            let answer = if resource_server || token.is_some() {
+                dpop_challenge("invalid_dpop_proof", None)
+            } else {
+                HttpResponse::new(400, "application/json", r#"{"error":"invalid_dpop_proof"}"#)
+            };
+            Err(Ok(answer))
+        };
+        let decode = |part: &str| -> Option<serde_json::Value> { serde_json::from_slice(&B64.decode(part).ok()?).ok() };
+        let parts: Vec<&str> = proof.split('.').collect();
+        let [header, claims, signature] = parts[..] else { return invalid() };
+        let signing_input = format!("{header}.{claims}");
+        let (Some(header), Some(claims)) = (decode(header), decode(claims)) else { return invalid() };
+        let jwk = &header["jwk"];
+        if header["typ"] != "dpop+jwt"
+            || header["alg"] != "ES256"
+            || jwk["kty"] != "EC"
+            || jwk["crv"] != "P-256"
+            || jwk.get("d").is_some()
+        {
+            return invalid();
+        }
+        let (Some(x), Some(y)) = (jwk["x"].as_str(), jwk["y"].as_str()) else { return invalid() };
+        let mut point = vec![4u8];
+        point.extend(B64.decode(x).unwrap_or_default());
+        point.extend(B64.decode(y).unwrap_or_default());
+        let verified = VerifyingKey::from_sec1_bytes(&point).ok().zip(B64.decode(signature).ok()).is_some_and(
+            |(key, signature)| {
+                Signature::from_slice(&signature)
+                    .is_ok_and(|signature| key.verify(signing_input.as_bytes(), &signature).is_ok())
+            },
+        );
+        let method = if request.form.is_empty() && request.api.is_none() { "GET" } else { "POST" };
+        let method = request.api.as_ref().map_or(method, |api| api.method());
+        let htu = request.url.split(['?', '#']).next().unwrap_or_default();
+        let now = self.provider_now(provider) as i64;
+        let jti = claims["jti"].as_str().unwrap_or_default().to_owned();
+        let ath = token.map(|token| B64.encode(sha2::Sha256::digest(token.as_bytes())));
+        if !verified
+            || claims["htm"] != method
+            || claims["htu"] != htu
+            || claims["iat"].as_i64().is_none_or(|iat| (iat - now).abs() > 60)
+            || jti.is_empty()
+            || provider.jtis.contains(&jti)
+            || claims["ath"].as_str().map(str::to_owned) != ath
+        {
+            return invalid();
+        }
+        provider.jtis.push(jti);
+        let required = if resource_server { &provider.api_dpop_nonce } else { &provider.dpop_nonce };
+        if let Some(required) = required
+            && claims["nonce"].as_str() != Some(required)
+        {
+            let answer = if resource_server || token.is_some() {
+                dpop_challenge("use_dpop_nonce", Some(required))
+            } else {
+                let mut answer = HttpResponse::new(400, "application/json", r#"{"error":"use_dpop_nonce"}"#);
+                answer.headers.push(("dpop-nonce".into(), required.clone()));
+                answer
+            };
+            return Err(Ok(answer));
+        }
+        let canonical = format!(r#"{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}"#);
+        Ok(B64.encode(sha2::Sha256::digest(canonical.as_bytes())))
+    }
+
     fn sign(&self, claims: &str) -> String {
         let input =
             format!("{}.{}", B64.encode(r#"{"alg":"ES256","typ":"JWT","kid":"k1"}"#), B64.encode(claims.as_bytes()));
@@ -732,10 +914,11 @@ impl World {
         let url = request.url().to_owned();
         let (form, bearer) = match request {
             HttpRequest::PostForm { body, .. } => (parse_form(body), None),
-            HttpRequest::GetWithBearer { token, .. } => (BTreeMap::new(), Some(token.to_owned())),
+            HttpRequest::GetWithToken { token, .. } => (BTreeMap::new(), Some(token.to_owned())),
             HttpRequest::Get { .. } => (BTreeMap::new(), None),
             HttpRequest::Api { token, .. } => (BTreeMap::new(), Some(token.to_owned())),
         };
+        let proof = request.proof().map(str::to_owned);
         let api = match request {
             HttpRequest::Api { request, .. } => Some(request.clone()),
             _ => None,
@@ -755,7 +938,7 @@ impl World {
             u if u.starts_with(&format!("{API}/")) || u.starts_with(&format!("{ORIGIN}/api/")) => Endpoint::Api,
             _ => Endpoint::Other,
         };
-        Seen { endpoint, url, form, bearer, api }
+        Seen { endpoint, url, form, bearer, api, proof }
     }
 
     /// A navigation away from the app, seen by the provider as a request to that page.
@@ -770,7 +953,7 @@ impl World {
             // RP-Initiated Logout: the provider's session ends.
             self.provider.borrow_mut().session = false;
         }
-        let seen = Seen { endpoint, url: url.into(), form: parse_form(query), bearer: None, api: None };
+        let seen = Seen { endpoint, url: url.into(), form: parse_form(query), bearer: None, api: None, proof: None };
         self.requests.borrow_mut().push(seen);
     }
 
@@ -822,6 +1005,11 @@ impl World {
                 response.headers.push(("www-authenticate".into(), challenge.into()));
                 self.arriving.borrow_mut().push((answer, Ok(response)));
             }
+            Some(Fault::UseDpopNonce(nonce)) => {
+                let mut response = HttpResponse::new(400, "application/json", r#"{"error":"use_dpop_nonce"}"#);
+                response.headers.push(("dpop-nonce".into(), nonce.into()));
+                self.arriving.borrow_mut().push((answer, Ok(response)));
+            }
             Some(Fault::HeldAnswer(status, body)) => {
                 let response = HttpResponse::new(status, "application/json", body);
                 self.held.borrow_mut().push((answer, Ok(response)));
@@ -858,6 +1046,16 @@ fn invalid_token() -> HttpResponse {
     response
 }
 
+/// A resource server's DPoP challenge (RFC 9449 §7.1), with the nonce it asks for (§9).
+fn dpop_challenge(error: &str, nonce: Option<&str>) -> HttpResponse {
+    let mut response = HttpResponse::new(401, "application/json", format!(r#"{{"error":"{error}"}}"#));
+    response.headers.push(("www-authenticate".into(), format!(r#"DPoP algs="ES256", error="{error}""#)));
+    if let Some(nonce) = nonce {
+        response.headers.push(("dpop-nonce".into(), nonce.into()));
+    }
+    response
+}
+
 /// The name the provider knows a person by, in the ID token and in UserInfo.
 fn first_name(sub: &str) -> &'static str {
     if sub == "bob" { "Bob" } else { "Alice" }
@@ -881,6 +1079,27 @@ fn encode(value: &str) -> String {
 }
 
 impl Platform for Tab {
+    type ProofKey = SigningKey;
+
+    fn make_proof_key(&self) -> LocalBoxFuture<'static, Option<(SigningKey, PublicJwk)>> {
+        // A new key each time, as WebCrypto's: its scalar from the tab's random numbers.
+        let mut scalar = [0; 32];
+        let made = (!self.0.no_webcrypto.get() && self.fill_random(&mut scalar))
+            .then(|| SigningKey::from_slice(&scalar).ok())
+            .flatten()
+            .map(|key| {
+                let point = VerifyingKey::from(&key).to_encoded_point(false);
+                let (x, y) = (B64.encode(point.x().expect("x")), B64.encode(point.y().expect("y")));
+                (key, PublicJwk::Ec { crv: "P-256".into(), x, y })
+            });
+        futures::future::ready(made).boxed_local()
+    }
+
+    fn sign_proof<'a>(&'a self, key: &'a SigningKey, signing_input: &'a str) -> LocalBoxFuture<'a, Option<Vec<u8>>> {
+        let signature: Signature = key.sign(signing_input.as_bytes());
+        futures::future::ready(Some(signature.to_bytes().to_vec())).boxed_local()
+    }
+
     fn send(&self, request: HttpRequest<'_>) -> Result<InFlight, AuthError> {
         let seen = self.0.see(request);
         let refused = {
@@ -897,7 +1116,7 @@ impl Platform for Tab {
     }
 
     fn post_form_and_forget(&self, url: &str, body: &str) {
-        let seen = self.0.see(HttpRequest::PostForm { url, body });
+        let seen = self.0.see(HttpRequest::PostForm { url, body, proof: None });
         drop(self.0.send(seen));
     }
 

@@ -1,0 +1,215 @@
+//! DPoP (RFC 9449) through the session: tokens bound to the page's key, a proof on every
+//! token request and every use of the token, the servers' nonces, and the refusals the
+//! spec asks for. The world's provider and resource server check each proof as §4.3 has
+//! servers do (signature, `htm`, `htu`, `iat`, `jti`, `ath`, nonce) and refuse what fails.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use leptos_oidc_auth::session::ApiRequest;
+use leptos_oidc_auth::{AuthError, AuthState, HttpResponse, Session};
+
+use crate::world::{API, Endpoint, Fault, ISSUER, Seen, TTL, Tab, World};
+use Endpoint::*;
+
+fn fetch(world: &World, session: &Session<Tab>, request: ApiRequest) -> Result<HttpResponse, AuthError> {
+    let session = session.clone();
+    world.run(async move { session.fetch(&request).await }).expect("answered")
+}
+
+/// A proof's header and claims.
+fn proof_of(seen: &Seen) -> (serde_json::Value, serde_json::Value) {
+    let proof = seen.proof.as_deref().unwrap_or_else(|| panic!("no proof to {}", seen.url));
+    let part = |n: usize| -> serde_json::Value {
+        serde_json::from_slice(&B64.decode(proof.split('.').nth(n).expect("a part")).expect("base64url")).expect("JSON")
+    };
+    (part(0), part(1))
+}
+
+fn signed_in_with_dpop(nonce: Option<&str>) -> (crate::world::TestWorld, Session<Tab>) {
+    let world = World::new();
+    world.offer_dpop(nonce);
+    world.configure(&format!(r#","api_origins":["{API}"]"#));
+    let session = world.signed_in();
+    (world, session)
+}
+
+/// §5, §7.1: the code exchange, the refresh, UserInfo and an API call each carry a proof of
+/// the one key the provider bound the tokens to, naming their method and URL, with the token's
+/// hash where a token goes, and a `jti` never used before.
+#[test]
+fn a_provider_with_dpop_binds_the_tokens_and_every_use_carries_a_proof_of_the_key() {
+    let (world, session) = signed_in_with_dpop(None);
+    let jkt = world.bound_jkt().expect("the provider bound the tokens to a key");
+    let exchange = world.request_to(CodeExchange, 0, 0);
+    let (header, claims) = proof_of(&exchange);
+    assert_eq!((header["typ"].as_str(), header["alg"].as_str()), (Some("dpop+jwt"), Some("ES256")));
+    assert!(header["jwk"].get("d").is_none(), "no private part");
+    assert_eq!(claims["htm"], "POST");
+    assert_eq!(claims["htu"], format!("{ISSUER}/token"));
+    assert!(claims.get("ath").is_none(), "no token yet");
+    let user_info = world.request_to(UserInfo, 0, 0);
+    assert_eq!(proof_of(&user_info).1["htm"], "GET");
+    assert_eq!(proof_of(&user_info).1["htu"], format!("{ISSUER}/me"));
+    assert!(matches!(session.state(), AuthState::SignedIn(ref user) if user.name.as_deref() == Some("Alice Liddell")));
+
+    let from = world.request_count();
+    let response = fetch(&world, &session, ApiRequest::post(&format!("{API}/orders?page=2")).body("x")).expect("sent");
+    assert_eq!(response.status, 200, "the resource server took the proof");
+    let (_, claims) = proof_of(&world.request_to(Api, from, 0));
+    assert_eq!(
+        (claims["htm"].as_str(), claims["htu"].as_str()),
+        (Some("POST"), Some(format!("{API}/orders").as_str()))
+    );
+    let token = world.access_tokens()[0].clone();
+    use sha2::Digest;
+    assert_eq!(claims["ath"], B64.encode(sha2::Sha256::digest(token.as_bytes())));
+
+    // The renewal: the bound refresh token with a proof of the same key (or the provider refuses).
+    let from = world.request_count();
+    world.advance(TTL);
+    let renewed = crate::access_token(&world, &session).expect("renewed");
+    assert_eq!(renewed, world.access_tokens()[1]);
+    let (header, _) = proof_of(&world.request_to(Refresh, from, 0));
+    assert_eq!(header["jwk"], proof_of(&exchange).0["jwk"], "the same key");
+    assert_eq!(world.bound_jkt(), Some(jkt));
+
+    let jtis: Vec<String> = world
+        .requests
+        .borrow()
+        .iter()
+        .filter(|seen| seen.proof.is_some())
+        .map(|seen| proof_of(seen).1["jti"].as_str().expect("jti").to_owned())
+        .collect();
+    assert_eq!(jtis.len(), 4);
+    assert!(jtis.iter().all(|jti| jti.len() == 22), "{jtis:?}");
+    assert!((1..jtis.len()).all(|i| !jtis[..i].contains(&jtis[i])), "each jti once: {jtis:?}");
+}
+
+/// §8: the provider's first answer asks for a nonce (400 `use_dpop_nonce` and `DPoP-Nonce`);
+/// the exchange is sent once more with it, and UserInfo on the same server uses it from the
+/// start, with no second refusal.
+#[test]
+fn a_provider_nonce_costs_one_retry_and_is_used_from_then_on() {
+    let (world, session) = signed_in_with_dpop(Some("n-1"));
+    let exchanges: Vec<Seen> = world.requests.borrow().iter().filter(|s| s.endpoint == CodeExchange).cloned().collect();
+    assert_eq!(exchanges.len(), 2, "one retry");
+    assert!(proof_of(&exchanges[0]).1.get("nonce").is_none());
+    assert_eq!(proof_of(&exchanges[1]).1["nonce"], "n-1");
+    assert_ne!(proof_of(&exchanges[0]).1["jti"], proof_of(&exchanges[1]).1["jti"], "a new proof");
+    let user_info: Vec<Seen> = world.requests.borrow().iter().filter(|s| s.endpoint == UserInfo).cloned().collect();
+    assert_eq!(user_info.len(), 1, "the nonce was known already");
+    assert_eq!(proof_of(&user_info[0]).1["nonce"], "n-1");
+    // The provider moves on to a new nonce: the next request learns it and uses it.
+    world.rotate_dpop_nonce("n-2");
+    let from = world.request_count();
+    let reloaded = session.clone();
+    let user = world.run(async move { reloaded.reload_profile().await }).expect("answered");
+    assert!(user.is_ok(), "{user:?}");
+    assert_eq!(world.endpoints(from), [UserInfo, UserInfo]);
+    assert_eq!(proof_of(&world.request_to(UserInfo, from, 1)).1["nonce"], "n-2");
+}
+
+/// §8: a server that asks for a nonce again right after its own is not asked a third time:
+/// its refusal is the answer, and the sign-in fails saying so.
+#[test]
+fn a_second_request_for_a_nonce_is_the_answer() {
+    let world = World::new();
+    world.offer_dpop(Some("n-1"));
+    let callback = world.callback_of_a_sign_in();
+    // Each nonce the provider gives is stale by the time the proof with it arrives.
+    world.fault(CodeExchange, Fault::UseDpopNonce("n-2"));
+    world.fault(CodeExchange, Fault::UseDpopNonce("n-3"));
+    let from = world.request_count();
+    let session = world.open(&callback);
+    assert_eq!(world.endpoints(from), [Keys, CodeExchange, CodeExchange], "one retry, no third try");
+    assert_eq!(proof_of(&world.request_to(CodeExchange, from, 1)).1["nonce"], "n-2");
+    assert!(
+        matches!(
+            session.state(),
+            AuthState::Failed(AuthError::TokenRejected { status: 400, error: Some(ref error), .. }) if error == "use_dpop_nonce"
+        ),
+        "{:?}",
+        session.state()
+    );
+}
+
+/// §9: a resource server's 401 with `DPoP error="use_dpop_nonce"` and a nonce gets one retry
+/// carrying it; the app sees only the final answer.
+#[test]
+fn a_resource_server_nonce_costs_one_retry() {
+    let (world, session) = signed_in_with_dpop(None);
+    world.require_api_dpop_nonce("api-n");
+    let from = world.request_count();
+    let response = fetch(&world, &session, ApiRequest::get(&format!("{API}/me"))).expect("sent");
+    assert_eq!(response.status, 200);
+    assert_eq!(world.endpoints(from), [Api, Api]);
+    assert!(proof_of(&world.request_to(Api, from, 0)).1.get("nonce").is_none());
+    assert_eq!(proof_of(&world.request_to(Api, from, 1)).1["nonce"], "api-n");
+    let from = world.request_count();
+    fetch(&world, &session, ApiRequest::get(&format!("{API}/me"))).expect("sent");
+    assert_eq!(world.endpoints(from), [Api], "the newest nonce is kept");
+}
+
+/// §5: a provider that answers a Bearer token to a request with a proof gave a token anyone
+/// who copies it can use: refused with a message, and its refresh token revoked.
+#[test]
+fn a_bearer_answer_to_a_proof_is_refused_and_its_refresh_token_revoked() {
+    let world = World::new();
+    world.offer_dpop(None);
+    world.answer_bearer_to_proofs();
+    let callback = world.callback_of_a_sign_in();
+    let session = world.open(&callback);
+    match session.state() {
+        AuthState::Failed(AuthError::InvalidTokenResponse(detail)) => {
+            assert!(detail.contains("did not bind the token to this page's DPoP key"), "{detail}")
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(world.revoked().len(), 1, "the refresh token it brought is revoked");
+}
+
+/// `"dpop": true` refuses a provider that takes no proofs before the person is sent
+/// anywhere; `"dpop": false` sends none to one that does, and gets Bearer tokens.
+#[test]
+fn the_config_can_require_dpop_or_turn_it_off() {
+    let world = World::new();
+    world.configure(r#","dpop":true"#);
+    let home = world.open("/");
+    let from = world.request_count();
+    home.sign_in("/");
+    world.settle();
+    assert!(!world.endpoints(from).contains(&Authorize), "nobody left: {:?}", world.endpoints(from));
+    assert!(
+        matches!(home.state(), AuthState::Failed(AuthError::Config(ref detail)) if detail.contains("\"dpop\": true")),
+        "{:?}",
+        home.state()
+    );
+
+    let world = World::new();
+    world.offer_dpop(None);
+    world.configure(r#","dpop":false"#);
+    world.signed_in();
+    assert!(world.requests.borrow().iter().all(|seen| seen.proof.is_none()));
+    assert_eq!(world.bound_jkt(), None);
+}
+
+/// A page with no WebCrypto (not a secure context) cannot make a key: with `"auto"` it signs
+/// in with Bearer tokens, with `true` it refuses to exchange the code unbound.
+#[test]
+fn without_webcrypto_auto_goes_without_and_required_refuses() {
+    let world = World::new();
+    world.offer_dpop(None);
+    world.without_webcrypto();
+    world.signed_in();
+    assert!(world.requests.borrow().iter().all(|seen| seen.proof.is_none()));
+
+    let world = World::new();
+    world.offer_dpop(None);
+    world.configure(r#","dpop":true"#);
+    world.without_webcrypto();
+    let callback = world.callback_of_a_sign_in();
+    let from = world.request_count();
+    let session = world.open(&callback);
+    assert!(!world.endpoints(from).contains(&CodeExchange), "the code was not sent");
+    assert_eq!(session.state(), AuthState::Failed(AuthError::Storage));
+}
