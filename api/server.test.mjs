@@ -4,6 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 
 const APP = 'http://localhost:8080';
 let introspected = { active: false };
@@ -21,7 +22,7 @@ const provider = createServer((req, res) => {
 await new Promise((resolve) => provider.listen(0, '127.0.0.1', resolve));
 process.env.PROVIDER_ISSUER = `http://127.0.0.1:${provider.address().port}`;
 process.env.APP_ORIGINS = APP;
-const { refusal, challenge, createApi } = await import('./server.mjs');
+const { refusal, challenge, createApi, proofRefusal, thumbprint, currentNonce } = await import('./server.mjs');
 const ISSUER = process.env.PROVIDER_ISSUER;
 
 const api = createApi();
@@ -44,7 +45,7 @@ test('a token is refused unless active, from the issuer, Bearer, for a trusted a
   for (const [info, error] of [
     [{ ...good, active: false }, 'invalid_token'],
     [{ ...good, iss: 'https://evil.example' }, 'invalid_token'],
-    [{ ...good, token_type: 'DPoP' }, 'invalid_token'],
+    [{ ...good, token_type: 'mac' }, 'invalid_token'],
     [{ ...good, client_id: 'another-app' }, 'invalid_token'],
     [{ ...good, aud: 'https://another-api.example' }, 'invalid_token'],
     [{ ...good, sub: undefined }, 'invalid_token'],
@@ -81,7 +82,7 @@ test('answers: the person with a good token; 401 invalid_token, 403 insufficient
   assert.match(narrow.headers.get('www-authenticate'), /error="insufficient_scope".*scope="profile"$/);
   const none = await call('GET', { origin: APP });
   assert.equal(none.status, 401);
-  assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="demo-api"');
+  assert.equal(none.headers.get('www-authenticate'), 'Bearer realm="demo-api", DPoP realm="demo-api", algs="ES256"');
   const basic = await call('GET', { authorization: 'Basic YTpi', origin: APP });
   assert.equal(basic.status, 401, 'only Bearer tokens');
 });
@@ -90,18 +91,109 @@ test('CORS: only the app origin may send a token and read the answer, challenge 
   const preflight = await call('OPTIONS', { origin: APP, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' });
   assert.equal(preflight.status, 204);
   assert.equal(preflight.headers.get('access-control-allow-origin'), APP);
-  assert.equal(preflight.headers.get('access-control-allow-headers'), 'authorization');
+  assert.equal(preflight.headers.get('access-control-allow-headers'), 'authorization, dpop');
   const foreign = await call('OPTIONS', { origin: 'https://evil.example', 'access-control-request-method': 'GET' });
   assert.equal(foreign.status, 403);
   assert.equal(foreign.headers.get('access-control-allow-origin'), null);
   const answer = await call('GET', { origin: APP });
   assert.equal(answer.headers.get('access-control-allow-origin'), APP);
-  assert.equal(answer.headers.get('access-control-expose-headers'), 'WWW-Authenticate');
+  assert.equal(answer.headers.get('access-control-expose-headers'), 'WWW-Authenticate, DPoP-Nonce');
   assert.equal(answer.headers.get('vary'), 'Origin');
   const elsewhere = await call('GET', { origin: 'https://evil.example' });
   assert.equal(elsewhere.headers.get('access-control-allow-origin'), null);
 });
 
+// RFC 9449: a key as the page's (P-256), and proofs made with it as §4.2 says.
+function dpopKey() {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { kty, crv, x, y } = publicKey.export({ format: 'jwk' });
+  return { privateKey, jwk: { kty, crv, x, y } };
+}
+const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+function makeProof(key, claims, header = {}) {
+  const input = `${b64({ typ: 'dpop+jwt', alg: 'ES256', jwk: key.jwk, ...header })}.${b64(claims)}`;
+  const signature = sign('sha256', Buffer.from(input), { key: key.privateKey, dsaEncoding: 'ieee-p1363' });
+  return `${input}.${signature.toString('base64url')}`;
+}
+let jtis = 0;
+const claimsFor = (token, extra = {}) => ({
+  jti: `jti-${(jtis += 1)}`, htm: 'GET', htu: 'http://127.0.0.1:9200/me', iat: Math.floor(Date.now() / 1000),
+  ath: createHash('sha256').update(token).digest('base64url'), ...extra,
+});
+
+test('a DPoP proof is refused unless signed by the bound key, for this method, URL, token and time, and new', () => {
+  const key = dpopKey();
+  const jkt = thumbprint(key.jwk);
+  const request = { method: 'GET', url: 'http://127.0.0.1:9200/me', token: 'at-1', jkt };
+  assert.equal(proofRefusal(makeProof(key, claimsFor('at-1')), request), null);
+  const replayed = makeProof(key, claimsFor('at-1'));
+  assert.equal(proofRefusal(replayed, request), null);
+  assert.deepEqual(proofRefusal(replayed, request), ['invalid_dpop_proof', 'The DPoP proof was used before']);
+  const thief = dpopKey();
+  const cases = [
+    ['another key', makeProof(thief, claimsFor('at-1')), 'bound to another key'],
+    ['another method', makeProof(key, claimsFor('at-1', { htm: 'POST' })), 'another method'],
+    ['another URL', makeProof(key, claimsFor('at-1', { htu: 'http://127.0.0.1:9200/other' })), 'another URL'],
+    ['another token', makeProof(key, claimsFor('at-2')), 'another access token'],
+    ['no token hash', makeProof(key, claimsFor('at-1', { ath: undefined })), 'another access token'],
+    ['an old proof', makeProof(key, claimsFor('at-1', { iat: Math.floor(Date.now() / 1000) - 120 })), 'not recent'],
+    ['no jti', makeProof(key, claimsFor('at-1', { jti: '' })), 'no jti'],
+    ['the private key shown', makeProof(key, claimsFor('at-1'), { jwk: { ...key.jwk, d: 'x' } }), 'public P-256 key'],
+    ['another type', makeProof(key, claimsFor('at-1'), { typ: 'JWT' }), 'ES256 dpop\\+jwt'],
+    ['a forged signature', `${makeProof(key, claimsFor('at-1')).slice(0, -4)}AAAA`, 'does not verify'],
+    ['two proofs', `${makeProof(key, claimsFor('at-1'))}, ${makeProof(key, claimsFor('at-1'))}`, 'One DPoP proof'],
+    ['no proof', undefined, 'One DPoP proof'],
+  ];
+  for (const [name, proof, reason] of cases) {
+    const refused = proofRefusal(proof, request);
+    assert.equal(refused?.[0], 'invalid_dpop_proof', name);
+    assert.match(refused[1], new RegExp(reason), name);
+  }
+  // The query is not part of htu (§4.2).
+  assert.equal(proofRefusal(makeProof(key, claimsFor('at-1', { htu: 'http://127.0.0.1:9200/me?x=1' })), request), null);
+});
+
+test('with nonces required, a proof without the current nonce is asked for one (RFC 9449 §9)', async () => {
+  const key = dpopKey();
+  const jkt = thumbprint(key.jwk);
+  const request = { method: 'GET', url: 'http://127.0.0.1:9200/me', token: 'at-1', jkt, requireNonce: true };
+  assert.equal(proofRefusal(makeProof(key, claimsFor('at-1')), request)?.[0], 'use_dpop_nonce');
+  assert.equal(proofRefusal(makeProof(key, claimsFor('at-1', { nonce: 'made-up' })), request)?.[0], 'use_dpop_nonce');
+  assert.equal(proofRefusal(makeProof(key, claimsFor('at-1', { nonce: currentNonce() })), request), null);
+  // Five minutes on, a new nonce; the one before still counts for as long again, then not.
+  const later = Date.now() + 301_000;
+  const old = currentNonce();
+  const fresh = currentNonce(later);
+  assert.notEqual(fresh, old);
+  const at = (when, nonce) => proofRefusal(makeProof(key, claimsFor('at-1', { nonce, iat: Math.floor(when / 1000) })), { ...request, now: when });
+  assert.equal(at(later, old), null);
+  assert.equal(at(later, fresh), null);
+  const muchLater = later + 301_000;
+  currentNonce(muchLater);
+  assert.equal(at(muchLater, old)?.[0], 'use_dpop_nonce');
+});
+
+test('a DPoP-bound token is taken only as DPoP with a proof of its key; an unbound one only as Bearer', async () => {
+  const key = dpopKey();
+  const htu = `http://127.0.0.1:${api.address().port}/me`;
+  introspected = { ...good, token_type: 'DPoP', cnf: { jkt: thumbprint(key.jwk) } };
+  const ok = await call('GET', { authorization: 'DPoP at-1', dpop: makeProof(key, claimsFor('at-1', { htu })), origin: APP });
+  assert.equal(ok.status, 200);
+  const asBearer = await call('GET', { authorization: 'Bearer at-1', origin: APP });
+  assert.equal(asBearer.status, 401);
+  assert.match(asBearer.headers.get('www-authenticate'), /^Bearer realm="demo-api", error="invalid_token", error_description="The access token is DPoP-bound/);
+  const thief = await call('GET', { authorization: 'DPoP at-1', dpop: makeProof(dpopKey(), claimsFor('at-1', { htu })), origin: APP });
+  assert.equal(thief.status, 401);
+  assert.match(thief.headers.get('www-authenticate'), /^DPoP realm="demo-api", algs="ES256", error="invalid_dpop_proof"/);
+  const noProof = await call('GET', { authorization: 'DPoP at-1', origin: APP });
+  assert.equal(noProof.status, 401);
+  introspected = good;
+  const unbound = await call('GET', { authorization: 'DPoP at-1', dpop: makeProof(key, claimsFor('at-1', { htu })), origin: APP });
+  assert.equal(unbound.status, 401);
+  assert.match(unbound.headers.get('www-authenticate'), /error="invalid_token", error_description="The access token is not DPoP-bound"/);
+});
+
+// Last: it leaves the stand-in provider failing.
 test('the provider not answering introspection is a 503, never an acceptance', async () => {
   const saved = introspected;
   provider.removeAllListeners('request');

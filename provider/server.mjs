@@ -1,6 +1,7 @@
 // The local OpenID provider: oidc-provider (OpenID Certified), configured for one public
 // single-page-app client. Development and tests only: in-memory storage, dev signing keys,
 // dev login pages. Listens on loopback only.
+import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const PORT = Number(process.env.PROVIDER_PORT ?? 9000);
@@ -34,12 +35,14 @@ const spaClient = (client_id, origins) => ({
 const configuration = {
   clients: [
     // RFC 9126: this app's authorization requests must be pushed (the browser then carries
-    // only a reference); oidc-provider 9 offers the endpoint by default. PROVIDER_REQUIRE_PAR=0
-    // lets the benchmark measure the same app without it.
+    // only a reference); oidc-provider 9 offers the endpoint by default. RFC 9449 §5.2: its
+    // access tokens must be DPoP-bound. PROVIDER_REQUIRE_PAR=0 and PROVIDER_DPOP=0 let the
+    // benchmark measure the same app without them (PROVIDER_DPOP=0 also stops advertising DPoP).
     {
       ...spaClient('leptos-spa', APP_ORIGINS),
       client_name: 'Leptos OIDC demo',
       require_pushed_authorization_requests: process.env.PROVIDER_REQUIRE_PAR !== '0',
+      dpop_bound_access_tokens: process.env.PROVIDER_DPOP !== '0',
     },
     ...(BASELINE_ORIGINS.length ? [{ ...spaClient('react-baseline', BASELINE_ORIGINS), client_name: 'React baseline' }] : []),
     // The demo API (api/server.mjs): a confidential client that only introspects tokens.
@@ -67,6 +70,13 @@ const configuration = {
     },
     userinfo: { enabled: true },
     rpInitiatedLogout: { enabled: true },
+    // RFC 9449, with a nonce (§8) required in every proof: the first token request of a page
+    // is answered `use_dpop_nonce`. PROVIDER_DPOP_NONCE=0 takes proofs without one.
+    dPoP: {
+      enabled: process.env.PROVIDER_DPOP !== '0',
+      nonceSecret: randomBytes(32),
+      requireNonce: () => process.env.PROVIDER_DPOP_NONCE !== '0',
+    },
   },
   claims: {
     openid: ['sub'],
@@ -160,11 +170,19 @@ if (AUTO_LOGIN) {
 // refresh token it presented, the refresh token it was given) and keeps every code,
 // verifier and token that crosses it, so that the end-to-end tests can assert how many
 // token requests were made, when, that refresh tokens rotate, and search the browser for those
-// secrets, and the tokens revoked (RFC 7009); and every authorization request with its
-// prompt. GET /__test/token-log answers { requests, exchanges, revoked, secrets,
-// authorizations } and starts a new log.
+// secrets, and the tokens revoked (RFC 7009); every authorization request with its
+// prompt; and every DPoP proof (RFC 9449) it was sent, decoded, with the path and status.
+// GET /__test/token-log answers { requests, exchanges, revoked, secrets, authorizations,
+// pushed, proofs } and starts a new log.
 if (process.env.PROVIDER_TEST_HOOKS === '1') {
-  const fresh = () => ({ requests: 0, exchanges: [], revoked: [], secrets: [], authorizations: [], pushed: [] });
+  const fresh = () => ({ requests: 0, exchanges: [], revoked: [], secrets: [], authorizations: [], pushed: [], proofs: [] });
+  const decode = (part) => {
+    try {
+      return JSON.parse(Buffer.from(part ?? '', 'base64url').toString());
+    } catch {
+      return null;
+    }
+  };
   let log = fresh();
   provider.use(async (ctx, next) => {
     if (ctx.path === '/__test/token-log') {
@@ -173,6 +191,11 @@ if (process.env.PROVIDER_TEST_HOOKS === '1') {
       return;
     }
     await next();
+    const proof = ctx.get('DPoP');
+    if (proof) {
+      const [header, claims] = proof.split('.').map(decode);
+      log.proofs.push({ method: ctx.method, path: ctx.path, status: ctx.status, authorization_scheme: ctx.get('Authorization').split(' ')[0] || null, header, claims });
+    }
     // Every authorization request, with its prompt (`none` for a silent session restore),
     // pushed or not, and the names of the parameters its URL carried.
     if (ctx.method === 'GET' && ctx.path === '/auth') {
@@ -197,6 +220,8 @@ if (process.env.PROVIDER_TEST_HOOKS === '1') {
         presented: params.refresh_token ?? null,
         issued: body.refresh_token ?? null,
         access_token: body.access_token ?? null,
+        token_type: body.token_type ?? null,
+        error: body.error ?? null,
         status: ctx.status,
         at: Date.now(),
       });

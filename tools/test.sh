@@ -65,8 +65,9 @@ trap 'exit 130' INT TERM
 
 # Access tokens live 10 s here, and the app renews a token that short half-way through
 # its life: 5 s after sign-in the end-to-end tests see refresh-token rotation for real.
+# Its tokens are DPoP-bound, and it and the demo API both ask for DPoP nonces (RFC 9449 §8, §9).
 start_service "$SCRATCH/provider.log" env PROVIDER_ACCESS_TOKEN_TTL=10 PROVIDER_TEST_HOOKS=1 node provider/server.mjs
-start_service "$SCRATCH/api.log" env API_PORT=$API_PORT API_TEST_HOOKS=1 node api/server.mjs
+start_service "$SCRATCH/api.log" env API_PORT=$API_PORT API_TEST_HOOKS=1 API_DPOP_NONCE=1 node api/server.mjs
 start_service "$SCRATCH/app.log" node tools/serve.mjs dist "$APP_PORT"
 start_service "$SCRATCH/fault-app.log" env APP_CONFIG=tests/e2e/fault-config.json node tools/serve.mjs dist "$FAULT_APP_PORT"
 start_service "$SCRATCH/fault-path-app.log" env APP_CONFIG=tests/e2e/fault-path-config.json node tools/serve.mjs dist "$FAULT_PATH_APP_PORT"

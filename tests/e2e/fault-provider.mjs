@@ -53,6 +53,7 @@ const userinfo = []; // the access token each UserInfo request presented
 const logouts = []; // each request to the logout endpoint: its method, query and form
 const idTokens = []; // every ID token issued, in order
 const authorizations = []; // each authorization request's prompt (null when it had none)
+const dpopProofs = []; // the DPoP proof of each token request that carried one (RFC 9449)
 const later = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 let nonce = '';
 const held = []; // connections that are never answered
@@ -102,6 +103,8 @@ function tokenResponse(form) {
     case 'not_json': return { status: 200, type: 'application/json', body: '<html>OK</html>' };
     case 'no_access_token': { const { access_token, ...rest } = good; return json(rest); }
     case 'token_type_mac': return json({ ...good, token_type: 'MAC' });
+    // RFC 9449: DPoP advertised, and a Bearer token answered to the request's proof.
+    case 'dpop_bearer': return json({ ...good, refresh_token: 'fault-refresh-token' });
     case 'expires_in_negative': return json({ ...good, expires_in: -30 });
     case 'expires_in_string': return json({ ...good, expires_in: '300' });
     case 'id_token_wrong_iss': return json({ ...good, id_token: idToken({ ...claims, iss: 'https://evil.example' }) });
@@ -121,7 +124,7 @@ const server = createServer(async (req, res) => {
   const send = (status, type, body, headers = cors) =>
     res.writeHead(status, { 'content-type': type, connection: 'close', ...headers }).end(body);
   if (req.method === 'OPTIONS') {
-    return send(204, 'text/plain', '', { ...cors, 'access-control-allow-headers': 'authorization', 'access-control-allow-methods': 'GET, POST' });
+    return send(204, 'text/plain', '', { ...cors, 'access-control-allow-headers': 'authorization, dpop', 'access-control-allow-methods': 'GET, POST' });
   }
   // Under the issuer's path, if it has one; anything outside it is not this provider's.
   const inside = !TENANT || url.pathname === '/__count' || url.pathname.startsWith(`${TENANT}/`);
@@ -130,7 +133,7 @@ const server = createServer(async (req, res) => {
     case '/__count':
       return send(200, 'application/json', JSON.stringify({
         scenario, token_requests: tokenRequests, key_requests: keyRequests, discovery_requests: discoveryRequests, revoked, refreshes, userinfo,
-        logouts, id_tokens: idTokens, token_request_times: tokenRequestTimes, authorizations,
+        logouts, id_tokens: idTokens, token_request_times: tokenRequestTimes, authorizations, dpop_proofs: dpopProofs,
       }));
     case '/.well-known/oauth-authorization-server':
     case '/.well-known/openid-configuration':
@@ -154,6 +157,7 @@ const server = createServer(async (req, res) => {
         code_challenge_methods_supported: ['S256'],
         // RFC 9207 §3: not advertised, though `iss` is sent all the same (§2.4 then says compare it).
         ...(scenario.startsWith('iss_unadvertised') ? {} : { authorization_response_iss_parameter_supported: true }),
+        ...(scenario.startsWith('dpop_') ? { dpop_signing_alg_values_supported: ['ES256'] } : {}),
       }));
     case '/jwks':
       keyRequests += 1;
@@ -189,6 +193,13 @@ const server = createServer(async (req, res) => {
       for await (const chunk of req) body += chunk;
       tokenRequests += 1;
       tokenRequestTimes.push(Date.now());
+      if (req.headers.dpop) dpopProofs.push(req.headers.dpop);
+      // RFC 9449 §8: a provider whose every answer asks for a new nonce (one it never takes).
+      if (scenario === 'dpop_nonce_always') {
+        return send(400, 'application/json', JSON.stringify({ error: 'use_dpop_nonce', error_description: 'Authorization server requires nonce in DPoP proof' }), {
+          ...cors, 'dpop-nonce': `nonce-${tokenRequests}`, 'access-control-expose-headers': 'DPoP-Nonce',
+        });
+      }
       if (scenario === 'never') return held.push(res); // the answer never comes
       const form = new URLSearchParams(body);
       if (form.get('grant_type') === 'refresh_token') refreshes.push(form.get('refresh_token'));

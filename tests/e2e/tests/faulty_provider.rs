@@ -810,3 +810,56 @@ async fn an_issuer_with_a_path_and_a_trailing_slash_signs_in_and_out() {
     assert_eq!(provider.discovery_requests(), 1, "found at once, under the path");
     assert_eq!(provider.logouts().len(), 1);
 }
+
+/// The claims of a DPoP proof (RFC 9449 §4.2), decoded.
+fn proof_claims(proof: &str) -> serde_json::Value {
+    use base64::Engine;
+    let part = proof.split('.').nth(1).expect("a JWT");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(part).expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON claims")
+}
+
+/// RFC 9449 §5: a provider that advertises DPoP and answers a Bearer token to a request with
+/// a proof gave a token that any script copying it could use: the sign-in fails with a
+/// message, and the refresh token the answer brought is revoked rather than left alive.
+#[tokio::test]
+async fn a_bearer_token_answered_to_a_dpop_proof_is_refused_and_its_refresh_token_revoked() {
+    let provider = std::sync::Arc::new(FaultProvider::start("dpop_bearer"));
+    let seen = provider.clone();
+    with_browser("dpop_bearer", |browser| async move {
+        sign_in_against(&browser).await;
+        assert_failure_shown(
+            &browser,
+            "invalid_token_response",
+            "The sign-in service sent an invalid answer (token_type is Bearer: the provider did not bind the token to \
+             this page's DPoP key).",
+        )
+        .await;
+        wait_until("the refused answer's refresh token is revoked", || !seen.revoked().is_empty()).await;
+    })
+    .await;
+    assert_eq!(provider.revoked(), ["fault-refresh-token"]);
+    let proofs = provider.dpop_proofs();
+    assert_eq!(proofs.len(), 1, "the code exchange carried a proof");
+    assert_eq!(proof_claims(&proofs[0])["htm"], "POST");
+}
+
+/// RFC 9449 §8: a provider that answers every proof with `use_dpop_nonce` and a new nonce is
+/// asked once more, with the nonce it gave, and no third time: the person reads the refusal.
+#[tokio::test]
+async fn a_provider_asking_for_a_new_nonce_every_time_gets_one_retry_and_no_more() {
+    let provider = FaultProvider::start("dpop_nonce_always");
+    with_browser("dpop_nonce_always", |browser| async move {
+        sign_in_against(&browser).await;
+        browser.wait_for_text("[role=alert] .message", "use_dpop_nonce").await;
+        assert_eq!(browser.shown_error_code().await, "token_rejected");
+        browser.wait_for_text("[role=alert] button", "Try again").await;
+    })
+    .await;
+    assert_eq!(provider.token_requests(), 2, "the exchange and one retry");
+    let proofs = provider.dpop_proofs();
+    assert_eq!(proofs.len(), 2);
+    assert_eq!(proof_claims(&proofs[0]).get("nonce"), None);
+    assert_eq!(proof_claims(&proofs[1])["nonce"], "nonce-1", "the retry carries the nonce the first answer gave");
+    assert_ne!(proof_claims(&proofs[0])["jti"], proof_claims(&proofs[1])["jti"]);
+}

@@ -217,7 +217,7 @@ async fn a_code_the_provider_refuses_shows_its_reason() {
             .await;
         browser.snapshot("8-refused-code").await;
         browser.assert_accessible("8-refused-code").await;
-        assert_eq!(support::provider_token_log().requests, 1, "the code was sent once, and refused");
+        assert_eq!(support::provider_token_log().answered().len(), 1, "the code was answered once, and refused");
         let stored = browser.stored_state().await;
         assert!(stored["session"].get("leptos-oidc:pending:e2e-state").is_none(), "the pending sign-in is used once");
     })
@@ -259,20 +259,23 @@ async fn an_expiring_access_token_is_renewed_with_the_rotated_refresh_token() {
             browser.click_button("Call the UserInfo API again").await;
             browser.wait_for_text("p.ok", "The API answered for Alice Liddell.").await;
             // The token had not expired, so the call used it while the renewal ran beside it.
-            browser.wait_for_js(support::TOKEN_REQUESTS, serde_json::json!(1 + round)).await;
+            // The exchange, answered second (the first asks for the DPoP nonce, RFC 9449 §8),
+            // then one renewal per round.
+            browser.wait_for_js(support::TOKEN_REQUESTS, serde_json::json!(2 + round)).await;
             assert!(
                 browser.client.find(fantoccini::Locator::Css("p.error-text")).await.is_err(),
                 "round {round} failed"
             );
         }
         let log = support::provider_token_log();
-        let grants: Vec<&str> = log.exchanges.iter().map(|e| e.grant_type.as_str()).collect();
+        let answered = log.answered();
+        let grants: Vec<&str> = answered.iter().map(|e| e.grant_type.as_str()).collect();
         assert_eq!(grants, ["authorization_code", "refresh_token", "refresh_token"], "{:?}", log.exchanges);
-        assert!(log.exchanges.iter().all(|e| e.status == 200), "{:?}", log.exchanges);
+        assert!(answered.iter().all(|e| e.status == 200), "{:?}", log.exchanges);
         // Rotation: each refresh presents the refresh token the previous answer issued (the
         // old one is presented once, never again), and receives a new one.
-        for pair in log.exchanges.windows(2) {
-            let (before, after) = (&pair[0], &pair[1]);
+        for pair in answered.windows(2) {
+            let (before, after) = (pair[0], pair[1]);
             assert!(before.issued.is_some(), "no refresh token issued: {before:?}");
             assert_eq!(after.presented, before.issued, "the refresh did not present the latest refresh token");
             assert_ne!(after.issued, before.issued, "the provider did not rotate the refresh token");
@@ -311,7 +314,8 @@ async fn a_reload_restores_the_session_silently_on_the_same_page() {
         browser.client.refresh().await.expect("reload");
         browser.wait_for_text("dd.person-name", "Alice Liddell").await;
         assert_eq!(browser.url().await, format!("{}/profile?tab=2#top", app_url()), "the exact page");
-        assert_eq!(browser.token_requests().await, 1, "a new sign-in in the reloaded page");
+        // (The first answered with the provider's DPoP nonce, RFC 9449 §8.)
+        assert_eq!(browser.token_requests().await, 2, "a new sign-in in the reloaded page");
         let log = provider_token_log();
         assert_eq!(log.authorizations, [Some("none".to_owned())], "one silent authorization request");
         assert_no_secret_left_behind(&browser).await;
@@ -451,9 +455,9 @@ async fn a_hidden_tab_renews_nothing_and_renews_first_when_shown_again() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
             log = provider_token_log();
         }
-        let grants: Vec<&str> = log.exchanges.iter().map(|e| e.grant_type.as_str()).collect();
+        let grants: Vec<&str> = log.answered().iter().map(|e| e.grant_type.as_str()).collect();
         assert_eq!(grants, ["refresh_token"], "one renewal, on being shown");
-        assert_eq!(log.exchanges[0].status, 200);
+        assert_eq!(log.answered()[0].status, 200);
         browser.click_button("Call the UserInfo API again").await;
         browser.wait_for_text("p.ok", "The API answered for Alice Liddell.").await;
         assert_eq!(provider_token_log().requests, 0, "the call used the renewed token");
@@ -481,7 +485,7 @@ async fn a_refresh_token_revoked_at_the_provider_ends_the_session_with_a_way_bac
         let header = browser.run_js("return document.querySelector('header').innerText").await;
         assert!(!header.as_str().unwrap_or_default().contains("Alice"), "a stale signed-in header: {header}");
         let log = provider_token_log();
-        let refused: Vec<_> = log.exchanges.iter().filter(|e| e.grant_type == "refresh_token").collect();
+        let refused: Vec<_> = log.answered().into_iter().filter(|e| e.grant_type == "refresh_token").collect();
         assert_eq!(refused.len(), 1, "{:?}", log.exchanges);
         assert_eq!(refused[0].presented.as_deref(), Some(refresh.as_str()));
         assert_eq!(refused[0].status, 400);

@@ -120,6 +120,16 @@ impl Provider {
         }
     }
 
+    /// How many token requests a page makes before its first is answered, to learn the
+    /// provider's DPoP nonce (RFC 9449 §8): oidc-provider here binds tokens to the page's key
+    /// and asks for a nonce in every proof; django-oauth-toolkit takes no proofs.
+    pub fn nonce_round_trips(self) -> u64 {
+        match self {
+            Provider::OidcProvider => 1,
+            Provider::DjangoOauthToolkit => 0,
+        }
+    }
+
     /// Where its login page is.
     pub fn login_page(self) -> String {
         match self {
@@ -184,6 +194,20 @@ pub struct ApiSeen {
     pub status: u64,
     /// When it arrived, in ms since the Unix epoch.
     pub at: u64,
+    /// How its token was presented: `Bearer` or `DPoP` (RFC 9449 §7.1).
+    pub scheme: Option<String>,
+    /// Its DPoP proof, as sent.
+    pub proof: Option<String>,
+    /// The error of the API's refusal (`use_dpop_nonce`, `invalid_dpop_proof`...), if it refused.
+    pub error: Option<String>,
+}
+
+impl ApiSeen {
+    /// The API's request for a DPoP nonce (RFC 9449 §9), which the app answers by sending the
+    /// call again: not a call of its own.
+    pub fn asked_for_nonce(&self) -> bool {
+        self.error.as_deref() == Some("use_dpop_nonce")
+    }
 }
 
 /// What reached the demo API since the last call.
@@ -204,6 +228,9 @@ pub fn api_log() -> Vec<ApiSeen> {
             token: r["token"].as_str().map(str::to_owned),
             status: r["status"].as_u64().unwrap_or_default(),
             at: r["at"].as_u64().expect("at"),
+            scheme: r["scheme"].as_str().map(str::to_owned),
+            proof: r["proof"].as_str().map(str::to_owned),
+            error: r["error"].as_str().map(str::to_owned),
         })
         .collect()
 }
@@ -610,6 +637,17 @@ pub struct TokenLog {
     /// Each pushed authorization request (RFC 9126): its answer's status and the names of
     /// the parameters pushed.
     pub pushed: Vec<(u64, Vec<String>)>,
+    /// Each DPoP proof the provider was sent (RFC 9449), decoded: `method`, `path`,
+    /// `status`, `authorization_scheme`, `header`, `claims`.
+    pub proofs: Vec<Value>,
+}
+
+impl TokenLog {
+    /// The token requests that were answered, leaving out the provider's requests for a
+    /// DPoP nonce (RFC 9449 §8), which the app answers by sending the request again.
+    pub fn answered(&self) -> Vec<&Exchange> {
+        self.exchanges.iter().filter(|e| !e.asked_for_nonce()).collect()
+    }
 }
 
 /// One token request, as the provider saw it.
@@ -625,6 +663,17 @@ pub struct Exchange {
     pub status: u64,
     /// When the answer left, in ms since the Unix epoch.
     pub at: u64,
+    /// The answer's `token_type` (`DPoP` for a token bound to the page's key).
+    pub token_type: Option<String>,
+    /// The answer's `error`, if it refused.
+    pub error: Option<String>,
+}
+
+impl Exchange {
+    /// The provider's request for a DPoP nonce (RFC 9449 §8): the request is sent again.
+    pub fn asked_for_nonce(&self) -> bool {
+        self.error.as_deref() == Some("use_dpop_nonce")
+    }
 }
 
 /// The Content-Security-Policy violations among console messages (`browser_log`).
@@ -655,6 +704,8 @@ pub fn provider_token_log() -> TokenLog {
                 access_token: e["access_token"].as_str().map(str::to_owned),
                 status: e["status"].as_u64().unwrap_or_default(),
                 at: e["at"].as_u64().expect("at"),
+                token_type: e["token_type"].as_str().map(str::to_owned),
+                error: e["error"].as_str().map(str::to_owned),
             })
             .collect(),
         revoked: log["revoked"]
@@ -681,6 +732,7 @@ pub fn provider_token_log() -> TokenLog {
             .iter()
             .map(|p| (p["status"].as_u64().unwrap_or_default(), names(&p["parameters"])))
             .collect(),
+        proofs: log["proofs"].as_array().cloned().unwrap_or_default(),
         secrets: log["secrets"]
             .as_array()
             .expect("secrets")
@@ -762,6 +814,11 @@ impl FaultProvider {
     /// The refresh token each refresh presented, in order.
     pub fn refreshes(&self) -> Vec<String> {
         self.strings("refreshes")
+    }
+
+    /// The DPoP proof of each token request that carried one (RFC 9449), in order.
+    pub fn dpop_proofs(&self) -> Vec<String> {
+        self.strings("dpop_proofs")
     }
 
     /// The access token each UserInfo request presented, in order.
