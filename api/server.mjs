@@ -223,7 +223,8 @@ async function handle(req, res) {
   if (!token) return answer(401, { error: 'unauthorized' }, { 'www-authenticate': `${challenge()}, ${challenge(null, null, 'DPoP')}` });
   if (rejectNext) {
     rejectNext = false;
-    return answer(401, { error: 'invalid_token' }, { 'www-authenticate': challenge('invalid_token', 'The access token was revoked') });
+    const scheme = entry.scheme === 'DPoP' ? 'DPoP' : 'Bearer';
+    return answer(401, { error: 'invalid_token' }, { 'www-authenticate': challenge('invalid_token', 'The access token was revoked', scheme) });
   }
 
   let info;
@@ -240,8 +241,8 @@ async function handle(req, res) {
   if (!refused && jkt && !dpop) refused = ['invalid_token', 'The access token is DPoP-bound: present it with a DPoP proof'];
   if (!refused && !jkt && dpop) refused = ['invalid_token', 'The access token is not DPoP-bound'];
   if (!refused && jkt) {
-    const requestUrl = `http://${req.headers.host}${url.pathname}`;
-    refused = proofRefusal(proof, { method: req.method, url: requestUrl, token, jkt });
+    // §4.3: `htu` is checked against this API's own URL, not the Host header the caller chose.
+    refused = proofRefusal(proof, { method: req.method, url: url.href, token, jkt });
   }
   if (refused) {
     const [error, description] = refused;

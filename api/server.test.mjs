@@ -3,7 +3,7 @@
 // that answers discovery and introspection as the test tells it to.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
+import { createServer, request } from 'node:http';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 
 const APP = 'http://localhost:8080';
@@ -46,13 +46,14 @@ test('a token is refused unless active, from the issuer, Bearer, for a trusted a
     [{ ...good, active: false }, 'invalid_token'],
     [{ ...good, iss: 'https://evil.example' }, 'invalid_token'],
     [{ ...good, token_type: 'mac' }, 'invalid_token'],
+    [{ ...good, token_type: 'DPoP', cnf: { jkt: 'x' } }, null],
     [{ ...good, client_id: 'another-app' }, 'invalid_token'],
     [{ ...good, aud: 'https://another-api.example' }, 'invalid_token'],
     [{ ...good, sub: undefined }, 'invalid_token'],
     [{ ...good, scope: 'openid email' }, 'insufficient_scope'],
     [{ active: true }, 'invalid_token'],
   ]) {
-    assert.equal(refusal(info)?.[0], error, JSON.stringify(info));
+    assert.equal(refusal(info)?.[0] ?? null, error, JSON.stringify(info));
   }
 });
 
@@ -121,6 +122,11 @@ const claimsFor = (token, extra = {}) => ({
   ath: createHash('sha256').update(token).digest('base64url'), ...extra,
 });
 
+test('a JWK thumbprint is RFC 7638 §3 (RFC 9449 §6.1 example)', () => {
+  const jwk = { kty: 'EC', crv: 'P-256', x: 'l8tFrhx-34tV3hRICRDY9zCkDlpBhF42UQUfWVAWBFs', y: '9VE4jf_Ok_o64zbTTlcuNJajHmt6v9TDVrU0CdvGRDA' };
+  assert.equal(thumbprint(jwk), '0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I');
+});
+
 test('a DPoP proof is refused unless signed by the bound key, for this method, URL, token and time, and new', () => {
   const key = dpopKey();
   const jkt = thumbprint(key.jwk);
@@ -134,6 +140,7 @@ test('a DPoP proof is refused unless signed by the bound key, for this method, U
     ['another key', makeProof(thief, claimsFor('at-1')), 'bound to another key'],
     ['another method', makeProof(key, claimsFor('at-1', { htm: 'POST' })), 'another method'],
     ['another URL', makeProof(key, claimsFor('at-1', { htu: 'http://127.0.0.1:9200/other' })), 'another URL'],
+    ['another server', makeProof(key, claimsFor('at-1', { htu: 'http://evil.example:9200/me' })), 'another URL'],
     ['another token', makeProof(key, claimsFor('at-2')), 'another access token'],
     ['no token hash', makeProof(key, claimsFor('at-1', { ath: undefined })), 'another access token'],
     ['an old proof', makeProof(key, claimsFor('at-1', { iat: Math.floor(Date.now() / 1000) - 120 })), 'not recent'],
@@ -175,7 +182,8 @@ test('with nonces required, a proof without the current nonce is asked for one (
 
 test('a DPoP-bound token is taken only as DPoP with a proof of its key; an unbound one only as Bearer', async () => {
   const key = dpopKey();
-  const htu = `http://127.0.0.1:${api.address().port}/me`;
+  // This API's own URL (API_AUDIENCE, by default http://127.0.0.1:9200), whatever port the test server has.
+  const htu = 'http://127.0.0.1:9200/me';
   introspected = { ...good, token_type: 'DPoP', cnf: { jkt: thumbprint(key.jwk) } };
   const ok = await call('GET', { authorization: 'DPoP at-1', dpop: makeProof(key, claimsFor('at-1', { htu })), origin: APP });
   assert.equal(ok.status, 200);
@@ -187,6 +195,18 @@ test('a DPoP-bound token is taken only as DPoP with a proof of its key; an unbou
   assert.match(thief.headers.get('www-authenticate'), /^DPoP realm="demo-api", algs="ES256", error="invalid_dpop_proof"/);
   const noProof = await call('GET', { authorization: 'DPoP at-1', origin: APP });
   assert.equal(noProof.status, 401);
+  assert.match(noProof.headers.get('www-authenticate'), /^DPoP .*error="invalid_dpop_proof", error_description="One DPoP proof is needed"/);
+  // The proof is checked against this API's own URL: a Host header naming another server
+  // does not make a proof for that server count here.
+  const elsewhere = 'http://evil.example/me';
+  const hostedStatus = await new Promise((resolve, reject) => {
+    const headers = { authorization: 'DPoP at-1', dpop: makeProof(key, claimsFor('at-1', { htu: elsewhere })), origin: APP, host: 'evil.example' };
+    request({ host: '127.0.0.1', port: api.address().port, path: '/me', headers }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    }).on('error', reject).end();
+  });
+  assert.equal(hostedStatus, 401);
   introspected = good;
   const unbound = await call('GET', { authorization: 'DPoP at-1', dpop: makeProof(key, claimsFor('at-1', { htu })), origin: APP });
   assert.equal(unbound.status, 401);

@@ -36,13 +36,13 @@ const configuration = {
   clients: [
     // RFC 9126: this app's authorization requests must be pushed (the browser then carries
     // only a reference); oidc-provider 9 offers the endpoint by default. RFC 9449 §5.2: its
-    // access tokens must be DPoP-bound. PROVIDER_REQUIRE_PAR=0 and PROVIDER_DPOP=0 let the
-    // benchmark measure the same app without them (PROVIDER_DPOP=0 also stops advertising DPoP).
+    // access tokens must be DPoP-bound. PROVIDER_REQUIRE_PAR=0 and PROVIDER_REQUIRE_DPOP=0 let
+    // the benchmark measure the same app without them (PROVIDER_DPOP=0: no DPoP at all).
     {
       ...spaClient('leptos-spa', APP_ORIGINS),
       client_name: 'Leptos OIDC demo',
       require_pushed_authorization_requests: process.env.PROVIDER_REQUIRE_PAR !== '0',
-      dpop_bound_access_tokens: process.env.PROVIDER_DPOP !== '0',
+      dpop_bound_access_tokens: process.env.PROVIDER_DPOP !== '0' && process.env.PROVIDER_REQUIRE_DPOP !== '0',
     },
     ...(BASELINE_ORIGINS.length ? [{ ...spaClient('react-baseline', BASELINE_ORIGINS), client_name: 'React baseline' }] : []),
     // The demo API (api/server.mjs): a confidential client that only introspects tokens.
@@ -184,7 +184,13 @@ if (process.env.PROVIDER_TEST_HOOKS === '1') {
     }
   };
   let log = fresh();
+  // Why a token request was refused, which the answer keeps to itself (`error_detail`).
+  let grantError = null;
+  provider.on('grant.error', (ctx, error) => {
+    grantError = error.error_detail ?? error.error_description ?? null;
+  });
   provider.use(async (ctx, next) => {
+    grantError = null;
     if (ctx.path === '/__test/token-log') {
       ctx.body = log;
       log = fresh();
@@ -194,7 +200,10 @@ if (process.env.PROVIDER_TEST_HOOKS === '1') {
     const proof = ctx.get('DPoP');
     if (proof) {
       const [header, claims] = proof.split('.').map(decode);
-      log.proofs.push({ method: ctx.method, path: ctx.path, status: ctx.status, authorization_scheme: ctx.get('Authorization').split(' ')[0] || null, header, claims });
+      log.proofs.push({
+        method: ctx.method, path: ctx.path, status: ctx.status, grant_type: ctx.oidc?.params?.grant_type ?? null,
+        authorization_scheme: ctx.get('Authorization').split(' ')[0] || null, header, claims,
+      });
     }
     // Every authorization request, with its prompt (`none` for a silent session restore),
     // pushed or not, and the names of the parameters its URL carried.
@@ -222,6 +231,7 @@ if (process.env.PROVIDER_TEST_HOOKS === '1') {
         access_token: body.access_token ?? null,
         token_type: body.token_type ?? null,
         error: body.error ?? null,
+        error_detail: grantError,
         status: ctx.status,
         at: Date.now(),
       });

@@ -140,8 +140,17 @@ impl Auth {
         self.with_session(Session::withheld_scopes).unwrap_or_default()
     }
 
+    /// Whether the session's tokens are bound to this page's DPoP key (RFC 9449): a server
+    /// that checks binding then takes the token only with a proof, which [`Auth::fetch`]
+    /// adds and [`Auth::access_token`] alone cannot.
+    pub fn tokens_bound_to_key(&self) -> bool {
+        self.with_session(Session::tokens_bound_to_key).unwrap_or_default()
+    }
+
     /// A valid access token for an `Authorization: Bearer` header. Use it for the request at
-    /// hand; do not keep or store it. See [`Session::access_token`] for when it is renewed
+    /// hand; do not keep or store it. When [`Auth::tokens_bound_to_key`], send requests
+    /// through [`Auth::fetch`] instead: the token alone is refused by servers that check the
+    /// binding. See [`Session::access_token`] for when it is renewed
     /// and who waits; if the provider no longer renews the session, the state becomes
     /// `Failed(SessionExpired)` and this answers [`AuthError::SessionExpired`].
     pub async fn access_token(&self) -> Result<String, AuthError> {

@@ -172,6 +172,7 @@ fn an_endpoints_own_query_is_kept_as_it_is() {
 async fn an_api_request_carries_the_token_as_its_only_authorization() {
     let api = ApiRequest::post("https://api.example/orders")
         .header("Authorization", "Basic c3RvbGVu")
+        .header("DPoP", "the-apps-own")
         .header("X-Trace", "7")
         .json(&serde_json::json!({ "item": "tea" }))
         .expect("json");
@@ -184,6 +185,7 @@ async fn an_api_request_carries_the_token_as_its_only_authorization() {
     assert_eq!((request.method(), request.url()), ("POST".to_owned(), "https://api.example/orders".to_owned()));
     let header = |name: &str| request.headers().get(name).expect("header");
     assert_eq!(header("authorization").as_deref(), Some("Bearer at-1"));
+    assert_eq!(header("dpop"), None, "the app's own DPoP header is not kept");
     assert_eq!(header("x-trace").as_deref(), Some("7"));
     assert_eq!(header("content-type").as_deref(), Some("application/json"));
     assert_eq!(request.mode(), web_sys::RequestMode::Cors);

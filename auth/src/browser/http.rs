@@ -39,11 +39,8 @@ fn build(request: HttpRequest<'_>, init: RequestInit) -> Result<Request, AuthErr
             }
         }
     }
-    // RFC 6750 §2.1, or RFC 9449 §7.1 for a token bound to the proof's key; the proof in
-    // its own header (RFC 9449 §4.1).
-    let scheme = if request.proof().is_some() { "DPoP" } else { "Bearer" };
-    if let Some(token) = request.access_token() {
-        headers.set("Authorization", &format!("{scheme} {token}")).map_err(network)?;
+    if let Some(authorization) = request.authorization() {
+        headers.set("Authorization", &authorization).map_err(network)?;
     }
     if let Some(proof) = request.proof() {
         headers.set("DPoP", proof).map_err(network)?;

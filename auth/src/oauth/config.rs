@@ -89,9 +89,16 @@ pub enum Preference {
     Auto,
     /// Always: a provider that does not advertise it is refused (`true`).
     Required,
-    /// Never (`false`): a provider that requires it is refused.
+    /// Never (`false`). A provider that says it requires it (PAR's
+    /// `require_pushed_authorization_requests`) is refused before anyone leaves; one that
+    /// binds this client's tokens without saying so in its metadata (DPoP's
+    /// `dpop_bound_access_tokens` is client registration) refuses the code exchange.
     Off,
 }
+
+/// The name this had before DPoP shared it with PAR.
+#[deprecated(note = "renamed to Preference: `par` and `dpop` share it")]
+pub type ParMode = Preference;
 
 /// As config.json writes it, so that the tab's copy of the config reads back the same.
 impl Serialize for Preference {

@@ -37,15 +37,15 @@ pub fn dpop_in_use(metadata: &ProviderMetadata, config: &ClientConfig) -> Result
     }
 }
 
-/// Whether an answer asks for the request again with a nonce in its proof: an
-/// authorization server's 400 with `error` `use_dpop_nonce` (RFC 9449 §8), or a resource
-/// server's 401 with that error in its `DPoP` challenge (§9). The nonce itself is the
-/// answer's `DPoP-Nonce` header.
-pub fn nonce_requested(status: u16, www_authenticate: Option<&str>, body: &str) -> bool {
+/// Whether an answer asks for the request again with a nonce in its proof: from a token
+/// endpoint, a 400 with `error` `use_dpop_nonce` (RFC 9449 §8); from a resource (`resource`:
+/// the request presented an access token, UserInfo included), a 401 with that error in its
+/// `DPoP` challenge (§9). The nonce itself is the answer's `DPoP-Nonce` header.
+pub fn nonce_requested(resource: bool, status: u16, www_authenticate: Option<&str>, body: &str) -> bool {
     const USE_NONCE: &str = "use_dpop_nonce";
-    match status {
-        400 => ErrorDocument::read(body).0.as_deref() == Some(USE_NONCE),
-        401 => www_authenticate.and_then(|value| challenge_error(value, "DPoP")).as_deref() == Some(USE_NONCE),
+    match (resource, status) {
+        (false, 400) => ErrorDocument::read(body).0.as_deref() == Some(USE_NONCE),
+        (true, 401) => www_authenticate.and_then(|value| challenge_error(value, "DPoP")).as_deref() == Some(USE_NONCE),
         _ => false,
     }
 }
@@ -194,16 +194,18 @@ mod tests {
     fn a_nonce_is_asked_for_by_a_400_use_dpop_nonce_or_a_401_dpop_challenge() {
         let body =
             r#"{"error":"use_dpop_nonce","error_description":"Authorization server requires nonce in DPoP proof"}"#;
-        assert!(nonce_requested(400, None, body));
-        assert!(!nonce_requested(400, None, r#"{"error":"invalid_dpop_proof"}"#));
-        assert!(!nonce_requested(200, None, body));
-        assert!(!nonce_requested(401, None, body), "a resource server says it in its challenge");
+        assert!(nonce_requested(false, 400, None, body));
+        assert!(!nonce_requested(false, 400, None, r#"{"error":"invalid_dpop_proof"}"#));
+        assert!(!nonce_requested(false, 200, None, body));
+        assert!(!nonce_requested(false, 401, None, body));
+        assert!(!nonce_requested(true, 400, None, body), "a resource server says it in a 401 challenge");
         let challenge =
             r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#;
-        assert!(nonce_requested(401, Some(challenge), ""));
-        assert!(!nonce_requested(403, Some(challenge), ""));
-        assert!(!nonce_requested(401, Some(r#"Bearer error="use_dpop_nonce""#), ""));
-        assert!(!nonce_requested(401, Some(r#"DPoP error="invalid_token""#), ""));
+        assert!(nonce_requested(true, 401, Some(challenge), ""));
+        assert!(!nonce_requested(false, 401, Some(challenge), ""), "a token endpoint says it in a 400");
+        assert!(!nonce_requested(true, 403, Some(challenge), ""));
+        assert!(!nonce_requested(true, 401, Some(r#"Bearer error="use_dpop_nonce""#), ""));
+        assert!(!nonce_requested(true, 401, Some(r#"DPoP error="invalid_token""#), ""));
     }
 
     #[test]

@@ -121,7 +121,11 @@ impl AuthError {
     pub fn ends_session(&self) -> bool {
         match self {
             AuthError::TokenRejected { status, error: Some(error), .. } => {
-                *status < 500 && !matches!(error.as_str(), "temporarily_unavailable" | "server_error" | "slow_down")
+                *status < 500
+                    && !matches!(
+                        error.as_str(),
+                        "temporarily_unavailable" | "server_error" | "slow_down" | "use_dpop_nonce"
+                    )
             }
             AuthError::TokenRejected { status: 401, error: None, .. } => true,
             AuthError::InvalidIdToken(_) | AuthError::SessionExpired => true,
@@ -131,12 +135,14 @@ impl AuthError {
 
     /// Whether trying again later may succeed: no answer, no answer in time, or a server
     /// that said "later" (a 5xx without an OAuth error, `temporarily_unavailable`,
-    /// `server_error`, `slow_down`). A renewal that fails so keeps the session.
+    /// `server_error`, `slow_down`, or `use_dpop_nonce` once more after its one retry: a
+    /// nonce that changed meanwhile, or servers behind one name each with its own, RFC 9449
+    /// §8; nothing was spent). A renewal that fails so keeps the session.
     pub fn is_transient(&self) -> bool {
         match self {
             AuthError::Network(_) | AuthError::Timeout | AuthError::ApiUnreachable(_) => true,
             AuthError::TokenRejected { status, error, .. } => match error.as_deref() {
-                Some("temporarily_unavailable" | "server_error" | "slow_down") => true,
+                Some("temporarily_unavailable" | "server_error" | "slow_down" | "use_dpop_nonce") => true,
                 Some(_) => *status >= 500,
                 None => *status >= 500 || matches!(status, 408 | 429),
             },
@@ -286,6 +292,8 @@ mod tests {
             rejected(429, Some("slow_down")),
             rejected(429, None),
             rejected(408, None),
+            // RFC 9449 §8: a nonce asked for again after the one retry spent nothing.
+            rejected(400, Some("use_dpop_nonce")),
         ] {
             assert!(transient.is_transient(), "{transient}");
             assert!(!transient.ends_session(), "{transient}");

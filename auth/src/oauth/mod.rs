@@ -24,6 +24,8 @@ pub use authorize::{
     pushed_redirect_url, return_target, safe_return_to,
 };
 pub use callback::{CallbackExpectations, CallbackParams, ValidatedCallback, validate_callback};
+#[allow(deprecated)]
+pub use config::ParMode;
 pub use config::{ClientConfig, ConfigDocument, LogoutMethod, Preference};
 pub use csp::signed_in_policy;
 pub use error::{AuthError, ErrorFamily};

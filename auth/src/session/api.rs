@@ -26,9 +26,16 @@ pub struct ApiRequest {
 
 impl ApiRequest {
     /// A request with `method` (`GET`, `POST`, ...) to `url`: absolute, or a path on the
-    /// app's own origin.
+    /// app's own origin. The six methods fetch upper-cases whatever their case (`DELETE`,
+    /// `GET`, `HEAD`, `OPTIONS`, `POST`, `PUT`) are upper-cased here too, so that a DPoP proof
+    /// names the method that is sent (RFC 9449 §4.3 compares it exactly); others are kept.
     pub fn new(method: &str, url: &str) -> ApiRequest {
-        ApiRequest { method: method.to_owned(), url: url.to_owned(), headers: Vec::new(), body: None }
+        const NORMALIZED: [&str; 6] = ["DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"];
+        let method = match NORMALIZED.iter().find(|name| name.eq_ignore_ascii_case(method)) {
+            Some(name) => (*name).to_owned(),
+            None => method.to_owned(),
+        };
+        ApiRequest { method, url: url.to_owned(), headers: Vec::new(), body: None }
     }
 
     /// A GET to `url`.

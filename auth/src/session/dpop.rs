@@ -42,10 +42,13 @@ impl<K: 'static> Dpop<K> {
             return Err(AuthError::Storage);
         }
         let nonce = self.nonce_for(request.url());
+        // The URL as the browser will request it (host case, default port, encoding), which
+        // is what a server compares `htu` with.
+        let url = platform.resolve_url(request.url()).map_or_else(|| request.url().to_owned(), |url| url.href);
         let claims = ProofClaims {
             jti: &proof_id(&random),
             htm: request.method(),
-            htu: target_uri(request.url()),
+            htu: target_uri(&url),
             iat: platform.now_secs(),
             nonce: nonce.as_deref(),
             ath: request.access_token().map(access_token_hash),
@@ -91,7 +94,9 @@ pub fn send<'a, P: Platform>(
             let proof = dpop.proof(platform, &request).await?;
             let response = leave(platform, request.with_proof(&proof))?.await?;
             dpop.remember_nonce(request.url(), &response);
-            let asks_for_nonce = nonce_requested(response.status, response.header("www-authenticate"), &response.body)
+            let resource = request.access_token().is_some();
+            let challenge = response.header("www-authenticate");
+            let asks_for_nonce = nonce_requested(resource, response.status, challenge, &response.body)
                 && response.header("dpop-nonce").is_some();
             if retried || !asks_for_nonce {
                 return Ok(response);

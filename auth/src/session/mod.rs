@@ -297,6 +297,12 @@ impl<P: Platform> Session<P> {
         })
     }
 
+    /// Whether the tokens held are bound to this page's DPoP key (RFC 9449 §5): servers that
+    /// check binding take them only with a proof, as [`Session::fetch`] sends.
+    pub fn tokens_bound_to_key(&self) -> bool {
+        self.memory(|m| m.tokens.as_ref().is_some_and(|tokens| tokens.dpop_bound))
+    }
+
     fn memory<T>(&self, f: impl FnOnce(&mut Memory) -> T) -> T {
         f(&mut self.inner.memory.borrow_mut())
     }
@@ -725,9 +731,10 @@ impl<P: Platform> Session<P> {
         let claims = signed_in.tokens.id_claims.clone();
         let dpop = signed_in.dpop.map(Rc::new);
         *self.inner.dpop.borrow_mut() = dpop.clone();
-        // The profile request leaves first, with the token fresh from the exchange (no
-        // renewal check needed): the signed-in page then paints while it is in flight,
-        // instead of delaying it (measured: 3-50 ms on the callback).
+        // The profile request leaves first (with DPoP, once its proof is signed, after the
+        // paint), with the token fresh from the exchange (no renewal check needed): the
+        // signed-in page then paints while it is in flight, instead of delaying it
+        // (measured: 3-50 ms on the callback).
         let profile = steps::request_user(platform, &signed_in.metadata, signed_in.tokens.access_token.expose(), dpop);
         let user = User {
             sub: claims.as_ref().map(|c| c.sub.clone()).unwrap_or_default(),
@@ -805,7 +812,8 @@ impl<P: Platform> Session<P> {
     /// config's `api_origins`: a request for anywhere else is not sent at all
     /// ([`AuthError::ApiOriginNotAllowed`]). The token is renewed first when due, as for
     /// [`Session::access_token`]. An answer saying the token itself is no good (401 with a
-    /// `Bearer` challenge `error="invalid_token"`, RFC 6750 §3.1: revoked, or expired early)
+    /// `Bearer` or `DPoP` challenge `error="invalid_token"`, RFC 6750 §3.1, RFC 9449 §7.1:
+    /// revoked, or expired early)
     /// gets one renewal and the request is sent once more with the new token. That 401 is
     /// answered as it came when no new token can be had: no refresh token, a renewal that
     /// failed for a passing reason (or failed within the last [`RETRY_AFTER_SECS`]), or a
@@ -831,6 +839,13 @@ impl<P: Platform> Session<P> {
 
     async fn send_to_api(&self, request: &ApiRequest, url: &str, token: &str) -> Result<HttpResponse, AuthError> {
         let dpop = self.dpop_key();
+        // Signed out meanwhile (a renewal or a retry was awaited): nothing is sent, and a
+        // bound token never goes without its key.
+        match self.memory(|m| m.tokens.as_ref().map(|tokens| tokens.dpop_bound)) {
+            None => return Err(AuthError::NotSignedIn),
+            Some(true) if dpop.is_none() => return Err(AuthError::NotSignedIn),
+            Some(_) => {}
+        }
         let api = HttpRequest::Api { request, url, token, proof: None };
         // (A request the browser refused to send is `ApiRequestInvalid` already.)
         dpop::send(self.platform(), dpop.as_deref(), api).await.map_err(|error| match error {
@@ -911,9 +926,10 @@ impl<P: Platform> Session<P> {
         metadata: ProviderMetadata,
     ) -> SharedResult<String> {
         let session = self.clone();
+        // A bound refresh token is presented with a proof of the same key (RFC 9449 §5),
+        // taken now, with the decision to renew.
+        let dpop = if expect.dpop { self.dpop_key() } else { None };
         let renewal = async move {
-            // A bound refresh token is presented with a proof of the same key (RFC 9449 §5).
-            let dpop = if expect.dpop { session.dpop_key() } else { None };
             let outcome =
                 steps::request_tokens(session.platform(), &request, &expect, &metadata, dpop.as_deref()).await;
             let token = session.adopt_renewal(outcome, &metadata);

@@ -82,6 +82,13 @@ impl<'a> HttpRequest<'a> {
         }
     }
 
+    /// Its `Authorization` header, when it presents a token: `DPoP <token>` with a proof
+    /// (RFC 9449 §7.1), else `Bearer <token>` (RFC 6750 §2.1).
+    pub fn authorization(&self) -> Option<String> {
+        let scheme = if self.proof().is_some() { "DPoP" } else { "Bearer" };
+        self.access_token().map(|token| format!("{scheme} {token}"))
+    }
+
     /// The DPoP proof it carries, if any.
     pub fn proof(&self) -> Option<&'a str> {
         match *self {
@@ -92,7 +99,8 @@ impl<'a> HttpRequest<'a> {
         }
     }
 
-    /// The same request with `proof` (a plain GET carries none).
+    /// The same request with `proof`. (A plain GET presents no token and gets no proof:
+    /// the session never asks for one.)
     pub fn with_proof<'p>(self, proof: &'p str) -> HttpRequest<'p>
     where
         'a: 'p,
@@ -169,6 +177,12 @@ impl HttpResponse {
         let challenge = self.header("www-authenticate")?;
         crate::oauth::bearer::challenge_error(challenge, "Bearer")
             .or_else(|| crate::oauth::bearer::challenge_error(challenge, "DPoP"))
+    }
+
+    /// The `error` of the `Bearer` challenge.
+    #[deprecated(note = "use token_error, which reads DPoP challenges too")]
+    pub fn bearer_error(&self) -> Option<String> {
+        self.header("www-authenticate").and_then(crate::oauth::bearer::bearer_error)
     }
 
     /// The body read as JSON into a `T`.
@@ -298,7 +312,26 @@ mod tests {
             assert!(!shown.contains("secret") && shown.contains("example"), "{shown}");
         }
         let response = HttpResponse::new(200, "application/json", r#"{"access_token":"at-secret"}"#);
+        let proved = HttpRequest::GetWithToken { url: "https://id.example/me", token: "at-secret", proof: Some("p") };
+        assert_eq!(proved.authorization().as_deref(), Some("DPoP at-secret"));
+        assert_eq!(requests[0].authorization().as_deref(), Some("Bearer at-secret"));
+        assert_eq!(requests[2].authorization(), None);
         let shown = format!("{response:?}");
         assert!(!shown.contains("secret") && shown.contains("body_len: 28"), "{shown}");
+    }
+
+    /// RFC 6750 §3 and RFC 9449 §7.1: the error of whichever token challenge the server sent.
+    #[test]
+    fn a_token_error_is_read_from_a_bearer_or_a_dpop_challenge() {
+        let with = |challenge: &str| {
+            let mut response = HttpResponse::new(401, "application/json", "{}");
+            response.headers.push(("WWW-Authenticate".into(), challenge.into()));
+            response.token_error()
+        };
+        assert_eq!(with(r#"Bearer error="invalid_token""#).as_deref(), Some("invalid_token"));
+        assert_eq!(with(r#"DPoP algs="ES256", error="invalid_dpop_proof""#).as_deref(), Some("invalid_dpop_proof"));
+        assert_eq!(with(r#"Bearer realm="api", DPoP error="use_dpop_nonce""#).as_deref(), Some("use_dpop_nonce"));
+        assert_eq!(with(r#"Basic error="invalid_token""#), None);
+        assert_eq!(HttpResponse::new(401, "text/plain", "").token_error(), None);
     }
 }

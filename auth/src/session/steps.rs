@@ -193,7 +193,13 @@ pub async fn finish_sign_in<P: Platform>(
         true => match Dpop::make(platform).await {
             Some(dpop) => Some(dpop),
             // No WebCrypto (not a secure context): with "auto", Bearer tokens as without DPoP.
-            None if config.dpop == Preference::Required => return Err(failed(AuthError::Storage)),
+            None if config.dpop == Preference::Required => {
+                return Err(failed(AuthError::Config(
+                    "config.json asks for DPoP (\"dpop\": true), and this page cannot make a key: WebCrypto needs \
+                     a secure context (https, or http on localhost)"
+                        .into(),
+                )));
+            }
             None => None,
         },
         false => None,

@@ -16,6 +16,18 @@ fn fetch(world: &World, session: &Session<Tab>, request: ApiRequest) -> Result<H
     world.run(async move { session.fetch(&request).await }).expect("answered")
 }
 
+/// RFC 7638 §3 of an EC JWK.
+fn thumbprint(jwk: &serde_json::Value) -> String {
+    use sha2::Digest;
+    let canonical = format!(r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#, jwk["crv"], jwk["x"], jwk["y"]);
+    B64.encode(sha2::Sha256::digest(canonical.as_bytes()))
+}
+
+fn ath(token: &str) -> String {
+    use sha2::Digest;
+    B64.encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
 /// A proof's header and claims.
 fn proof_of(seen: &Seen) -> (serde_json::Value, serde_json::Value) {
     let proof = seen.proof.as_deref().unwrap_or_else(|| panic!("no proof to {}", seen.url));
@@ -71,7 +83,7 @@ fn a_provider_with_dpop_binds_the_tokens_and_every_use_carries_a_proof_of_the_ke
     assert_eq!(renewed, world.access_tokens()[1]);
     let (header, _) = proof_of(&world.request_to(Refresh, from, 0));
     assert_eq!(header["jwk"], proof_of(&exchange).0["jwk"], "the same key");
-    assert_eq!(world.bound_jkt(), Some(jkt));
+    assert_eq!(thumbprint(&header["jwk"]), jkt, "the key the provider bound the tokens to");
 
     let jtis: Vec<String> = world
         .requests
@@ -211,5 +223,110 @@ fn without_webcrypto_auto_goes_without_and_required_refuses() {
     let from = world.request_count();
     let session = world.open(&callback);
     assert!(!world.endpoints(from).contains(&CodeExchange), "the code was not sent");
-    assert_eq!(session.state(), AuthState::Failed(AuthError::Storage));
+    assert!(
+        matches!(session.state(), AuthState::Failed(AuthError::Config(ref detail)) if detail.contains("secure context")),
+        "{:?}",
+        session.state()
+    );
+}
+
+/// §8, §9: the provider's nonce and the resource server's are each their server's: the first
+/// API proof carries neither (not the provider's), and once each is known, UserInfo and a
+/// refresh use the provider's and the API the API's, with no request asked twice. A nonce the
+/// provider changes costs the next refresh one retry, and a second request for a nonce after
+/// that retry keeps the session (nothing was spent).
+#[test]
+fn each_server_gets_its_own_nonce_and_a_changed_one_costs_one_retry() {
+    let (world, session) = signed_in_with_dpop(Some("n-1"));
+    world.require_api_dpop_nonce("api-n");
+    let from = world.request_count();
+    fetch(&world, &session, ApiRequest::get(&format!("{API}/me"))).expect("sent");
+    assert_eq!(world.endpoints(from), [Api, Api]);
+    assert!(proof_of(&world.request_to(Api, from, 0)).1.get("nonce").is_none(), "not the provider's nonce");
+    let from = world.request_count();
+    fetch(&world, &session, ApiRequest::get(&format!("{API}/me"))).expect("sent");
+    let reloaded = session.clone();
+    assert!(world.run(async move { reloaded.reload_profile().await }).expect("answered").is_ok());
+    assert_eq!(world.endpoints(from), [Api, UserInfo], "each server's own nonce, known");
+    assert_eq!(proof_of(&world.request_to(Api, from, 0)).1["nonce"], "api-n");
+    assert_eq!(proof_of(&world.request_to(UserInfo, from, 0)).1["nonce"], "n-1");
+
+    world.rotate_dpop_nonce("n-2");
+    let from = world.request_count();
+    world.advance(TTL);
+    crate::access_token(&world, &session).expect("renewed");
+    assert_eq!(world.endpoints(from), [Refresh, Refresh, Keys], "the changed nonce, learnt from one refusal");
+    assert_eq!(proof_of(&world.request_to(Refresh, from, 1)).1["nonce"], "n-2");
+
+    // A nonce asked for again after the retry: a passing fault, the session keeps its tokens.
+    // (Hidden: only this caller renews, not the page's timer, which would try again in 10 s.)
+    world.set_hidden(true);
+    world.fault(Refresh, Fault::UseDpopNonce("n-3"));
+    world.fault(Refresh, Fault::UseDpopNonce("n-4"));
+    let from = world.request_count();
+    world.advance(TTL - 30);
+    let outcome = crate::access_token(&world, &session);
+    assert_eq!(world.endpoints(from), [Refresh, Refresh]);
+    assert_ne!(outcome, Err(AuthError::SessionExpired), "not the end of the session");
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "{:?}", session.state());
+    // After the back-off, a renewal with the nonce the last refusal gave.
+    world.advance(10);
+    let from = world.request_count();
+    assert!(crate::access_token(&world, &session).is_ok());
+    assert_eq!(proof_of(&world.request_to(Refresh, from, 0)).1["nonce"], "n-4");
+}
+
+/// RFC 9449 §7.1: a resource server's `DPoP error="invalid_token"` gets the one renewal and the
+/// one retry, whose proof hashes the new token.
+#[test]
+fn a_dpop_invalid_token_challenge_gets_one_renewal_and_a_retry_with_the_new_token() {
+    let (world, session) = signed_in_with_dpop(None);
+    world.fault(Api, Fault::Challenge(401, r#"DPoP algs="ES256", error="invalid_token""#));
+    let from = world.request_count();
+    let response = fetch(&world, &session, ApiRequest::get(&format!("{API}/me"))).expect("sent");
+    assert_eq!(response.status, 200);
+    assert_eq!(world.endpoints(from), [Api, Refresh, Keys, Api]);
+    let renewed = world.access_tokens()[1].clone();
+    assert_eq!(world.request_to(Api, from, 1).bearer.as_deref(), Some(renewed.as_str()));
+    assert_eq!(proof_of(&world.request_to(Api, from, 1)).1["ath"], ath(&renewed));
+}
+
+/// A reload signs in again silently: the new page makes a key of its own, and the provider
+/// binds the new tokens to it.
+#[test]
+fn a_restored_page_binds_its_tokens_to_a_key_of_its_own() {
+    let (world, _session) = signed_in_with_dpop(None);
+    let first = world.bound_jkt().expect("bound");
+    let start = world.request_count();
+    let reload = world.open("/orders");
+    assert_eq!(reload.state(), AuthState::Restoring);
+    let restored = world.open(&world.approve());
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
+    let exchange = world.request_to(CodeExchange, start, 0);
+    let second = world.bound_jkt().expect("bound");
+    assert_eq!(thumbprint(&proof_of(&exchange).0["jwk"]), second);
+    assert_ne!(first, second, "a new key in the new page");
+}
+
+/// With a key, a request the browser will not send is still the app's mistake, and nothing left.
+#[test]
+fn with_dpop_a_request_the_browser_will_not_send_is_still_the_apps_mistake() {
+    let (world, session) = signed_in_with_dpop(None);
+    world.fault(Api, Fault::RefusedBeforeSending);
+    let refused = fetch(&world, &session, ApiRequest::get(&format!("{API}/me")).header("Bad Name", "x"));
+    assert!(matches!(refused, Err(AuthError::ApiRequestInvalid(_))), "{refused:?}");
+}
+
+/// Fetch upper-cases `post` as it sends it; the proof names the method sent (§4.3 compares
+/// exactly), and the resource server takes it.
+#[test]
+fn a_method_written_in_lower_case_is_named_as_sent() {
+    let (world, session) = signed_in_with_dpop(None);
+    let from = world.request_count();
+    let request = ApiRequest::new("post", &format!("{API}/orders"));
+    assert_eq!(request.method(), "POST");
+    let response = fetch(&world, &session, request).expect("sent");
+    assert_eq!(response.status, 200);
+    assert_eq!(proof_of(&world.request_to(Api, from, 0)).1["htm"], "POST");
+    assert_eq!(ApiRequest::new("Patch", "/x").method(), "Patch", "others as written, as fetch sends them");
 }

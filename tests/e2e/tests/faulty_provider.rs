@@ -839,6 +839,7 @@ async fn a_bearer_token_answered_to_a_dpop_proof_is_refused_and_its_refresh_toke
     })
     .await;
     assert_eq!(provider.revoked(), ["fault-refresh-token"]);
+    assert!(provider.userinfo_tokens().is_empty(), "the unbound token was never used");
     let proofs = provider.dpop_proofs();
     assert_eq!(proofs.len(), 1, "the code exchange carried a proof");
     assert_eq!(proof_claims(&proofs[0])["htm"], "POST");

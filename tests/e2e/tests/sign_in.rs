@@ -123,6 +123,10 @@ async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
         );
         let answer = String::from_utf8_lossy(&answer);
         assert!(status == 400 && answer.contains("invalid_grant"), "the revoked token still works: {status} {answer}");
+        // Refused as revoked, not merely for coming without a DPoP proof of its key (which
+        // this bound refresh token would also be refused for, RFC 9449 §5).
+        let detail = support::provider_token_log().exchanges.last().and_then(|e| e.error_detail.clone());
+        assert_eq!(detail.as_deref(), Some("refresh token not found"), "{answer}");
         browser.click_button("Yes, sign me out").await;
         browser.wait_for_url(&format!("{}/", app_url())).await;
         // The provider passed the state back (RP-Initiated Logout §3): checked, it says so,
@@ -217,7 +221,9 @@ async fn a_code_the_provider_refuses_shows_its_reason() {
             .await;
         browser.snapshot("8-refused-code").await;
         browser.assert_accessible("8-refused-code").await;
-        assert_eq!(support::provider_token_log().answered().len(), 1, "the code was answered once, and refused");
+        // Twice: once asked for the DPoP nonce (RFC 9449 §8), once refused.
+        let log = support::provider_token_log();
+        assert_eq!((log.requests, log.answered().len()), (2, 1), "the code was answered once, and refused");
         let stored = browser.stored_state().await;
         assert!(stored["session"].get("leptos-oidc:pending:e2e-state").is_none(), "the pending sign-in is used once");
     })

@@ -638,7 +638,7 @@ pub struct TokenLog {
     /// the parameters pushed.
     pub pushed: Vec<(u64, Vec<String>)>,
     /// Each DPoP proof the provider was sent (RFC 9449), decoded: `method`, `path`,
-    /// `status`, `authorization_scheme`, `header`, `claims`.
+    /// `status`, `grant_type` (token requests), `authorization_scheme`, `header`, `claims`.
     pub proofs: Vec<Value>,
 }
 
@@ -667,6 +667,8 @@ pub struct Exchange {
     pub token_type: Option<String>,
     /// The answer's `error`, if it refused.
     pub error: Option<String>,
+    /// Why, in the provider's own words (its `error_detail`, which the answer leaves out).
+    pub error_detail: Option<String>,
 }
 
 impl Exchange {
@@ -706,6 +708,7 @@ pub fn provider_token_log() -> TokenLog {
                 at: e["at"].as_u64().expect("at"),
                 token_type: e["token_type"].as_str().map(str::to_owned),
                 error: e["error"].as_str().map(str::to_owned),
+                error_detail: e["error_detail"].as_str().map(str::to_owned),
             })
             .collect(),
         revoked: log["revoked"]
