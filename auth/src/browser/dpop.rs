@@ -9,11 +9,9 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::oauth::dpop::PublicJwk;
 
-/// A key pair for DPoP proofs, in this page's memory only.
+/// The private half of a key pair for DPoP proofs, in this page's memory only.
 pub struct DpopKey {
     private: web_sys::CryptoKey,
-    /// The public half, for the proofs' header and the token's thumbprint.
-    pub public_jwk: PublicJwk,
 }
 
 /// `{name: "ECDSA", <member>: <value>}`, the algorithm dictionaries WebCrypto takes.
@@ -30,8 +28,9 @@ fn text(object: &JsValue, name: &str) -> Option<String> {
 }
 
 impl DpopKey {
-    /// A new key pair (ES256, RFC 7518 §3.4); `None` where WebCrypto cannot make one.
-    pub async fn generate() -> Option<DpopKey> {
+    /// A new key pair (ES256, RFC 7518 §3.4), and its public half as a JWK for the proofs'
+    /// header; `None` where WebCrypto cannot make one.
+    pub async fn generate() -> Option<(DpopKey, PublicJwk)> {
         let subtle = web_sys::window()?.crypto().ok()?.subtle();
         let usages = js_sys::Array::of1(&"sign".into());
         let pair = subtle.generate_key_with_object(&ecdsa("namedCurve", "P-256")?, false, &usages).ok()?;
@@ -41,7 +40,7 @@ impl DpopKey {
         // A pair's public half is always extractable; only it is exported.
         let jwk = JsFuture::from(subtle.export_key("jwk", &public).ok()?).await.ok()?;
         let public_jwk = PublicJwk::Ec { crv: text(&jwk, "crv")?, x: text(&jwk, "x")?, y: text(&jwk, "y")? };
-        Some(DpopKey { private, public_jwk })
+        Some((DpopKey { private }, public_jwk))
     }
 
     /// Whether the private half can be read out of WebCrypto (never, by construction).

@@ -21,11 +21,7 @@ pub struct Browser;
 impl Platform for Browser {
     type ProofKey = dpop::DpopKey;
     fn make_proof_key(&self) -> LocalBoxFuture<'static, Option<(dpop::DpopKey, PublicJwk)>> {
-        let pair = |key: dpop::DpopKey| {
-            let jwk = key.public_jwk.clone();
-            (key, jwk)
-        };
-        dpop::DpopKey::generate().map(move |key| key.map(pair)).boxed_local()
+        dpop::DpopKey::generate().boxed_local()
     }
     fn sign_proof<'a>(&'a self, key: &'a dpop::DpopKey, signing_input: &'a str) -> LocalBoxFuture<'a, Option<Vec<u8>>> {
         key.sign(signing_input).boxed_local()

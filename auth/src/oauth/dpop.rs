@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 use super::bearer::challenge_error;
 use super::config::{ClientConfig, Preference};
 use super::error::AuthError;
+pub use super::jws::PublicJwk;
 use super::metadata::ProviderMetadata;
 use super::token::ErrorDocument;
 
@@ -54,48 +55,6 @@ pub fn nonce_requested(resource: bool, status: u16, www_authenticate: Option<&st
 /// for a server's replay check.
 pub fn proof_id(random: &[u8; 16]) -> String {
     BASE64_URL_SAFE_NO_PAD.encode(random)
-}
-
-/// A public key as a JWK (RFC 7517), with only the members RFC 7638 §3.2 requires: what a
-/// proof's header carries and what the token's thumbprint is taken of.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "kty")]
-pub enum PublicJwk {
-    /// An elliptic-curve key (the page's own: P-256, for ES256).
-    #[serde(rename = "EC")]
-    Ec {
-        /// The curve, `P-256`.
-        crv: String,
-        /// The point's coordinates, base64url.
-        x: String,
-        /// The point's coordinates, base64url.
-        y: String,
-    },
-    /// An RSA key (a provider's; here for RFC 7638's own example).
-    #[serde(rename = "RSA")]
-    Rsa {
-        /// The exponent, base64url.
-        e: String,
-        /// The modulus, base64url.
-        n: String,
-    },
-}
-
-impl PublicJwk {
-    /// The JWK thumbprint (RFC 7638 §3): SHA-256 over the required members in
-    /// lexicographic order with no whitespace, base64url. What a DPoP-bound token's
-    /// `cnf.jkt` names (RFC 9449 §6.1).
-    pub fn thumbprint(&self) -> String {
-        // serde_json writes strings with RFC 8259's minimal escaping, as §3.3 asks.
-        let text = |value: &str| serde_json::to_string(value).unwrap_or_default();
-        let canonical = match self {
-            PublicJwk::Ec { crv, x, y } => {
-                format!(r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#, text(crv), text(x), text(y))
-            }
-            PublicJwk::Rsa { e, n } => format!(r#"{{"e":{},"kty":"RSA","n":{}}}"#, text(e), text(n)),
-        };
-        BASE64_URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
-    }
 }
 
 /// What one proof says (RFC 9449 §4.2).

@@ -7,6 +7,7 @@ use base64::prelude::{BASE64_URL_SAFE_NO_PAD, Engine as _};
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 
 use super::document;
 use super::error::AuthError;
@@ -225,14 +226,47 @@ struct Jwk {
     e: Option<String>,
 }
 
-/// The public key as WebCrypto imports it: only the members it needs.
-#[derive(Serialize)]
+/// A public key as a JWK (RFC 7517) with only the members RFC 7638 §3.2 requires, which
+/// are also those WebCrypto imports: a provider's key for an ID token's signature check, and
+/// the page's DPoP key in a proof's header (`super::dpop`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kty")]
-enum PublicJwk<'a> {
+pub enum PublicJwk {
+    /// An elliptic-curve key.
     #[serde(rename = "EC")]
-    Ec { crv: &'a str, x: &'a str, y: &'a str },
+    Ec {
+        /// The curve, such as `P-256`.
+        crv: String,
+        /// The point's coordinates, base64url.
+        x: String,
+        /// The point's coordinates, base64url.
+        y: String,
+    },
+    /// An RSA key.
     #[serde(rename = "RSA")]
-    Rsa { n: &'a str, e: &'a str },
+    Rsa {
+        /// The modulus, base64url.
+        n: String,
+        /// The exponent, base64url.
+        e: String,
+    },
+}
+
+impl PublicJwk {
+    /// The JWK thumbprint (RFC 7638 §3): SHA-256 over the required members in
+    /// lexicographic order with no whitespace, base64url. What a DPoP-bound token's
+    /// `cnf.jkt` names (RFC 9449 §6.1).
+    pub fn thumbprint(&self) -> String {
+        // serde_json writes strings with RFC 8259's minimal escaping, as §3.3 asks.
+        let text = |value: &str| serde_json::to_string(value).unwrap_or_default();
+        let canonical = match self {
+            PublicJwk::Ec { crv, x, y } => {
+                format!(r#"{{"crv":{},"kty":"EC","x":{},"y":{}}}"#, text(crv), text(x), text(y))
+            }
+            PublicJwk::Rsa { n, e } => format!(r#"{{"e":{},"kty":"RSA","n":{}}}"#, text(e), text(n)),
+        };
+        BASE64_URL_SAFE_NO_PAD.encode(Sha256::digest(canonical.as_bytes()))
+    }
 }
 
 /// Smallest RSA modulus accepted (RFC 7518 §3.3: 2048 bits or larger).
@@ -323,7 +357,7 @@ fn minimal_jwk<'a>(key: &'a Jwk, alg: JwsAlgorithm) -> Result<String, AuthError>
             if x_bytes.len() != coordinate || y_bytes.len() != coordinate {
                 return Err(refused("the provider's key does not fit its curve"));
             }
-            PublicJwk::Ec { crv, x, y }
+            PublicJwk::Ec { crv: crv.into(), x: x.into(), y: y.into() }
         }
         None => {
             let ((n, modulus), (e, _)) = (member("n", &key.n)?, member("e", &key.e)?);
@@ -331,7 +365,7 @@ fn minimal_jwk<'a>(key: &'a Jwk, alg: JwsAlgorithm) -> Result<String, AuthError>
             if significant < MIN_RSA_MODULUS_BYTES {
                 return Err(refused("the provider's RSA key is shorter than 2048 bits"));
             }
-            PublicJwk::Rsa { n, e }
+            PublicJwk::Rsa { n: n.into(), e: e.into() }
         }
     };
     serde_json::to_string(&public).map_err(|_| refused("the provider's signing key cannot be used"))
