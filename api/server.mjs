@@ -197,7 +197,7 @@ async function handle(req, res) {
   const entry = { method: req.method, path: url.pathname, origin: origin ?? null, authorization: authorization !== '', at: Date.now() };
   const [, scheme, token] = /^(Bearer|DPoP) +([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization) ?? [];
   const proof = req.headers.dpop;
-  if (token) entry.token = createHash('sha256').update(token).digest('base64url').slice(0, 16);
+  if (token) entry.token = sha256(token).slice(0, 16);
   if (scheme) entry.scheme = /^dpop$/i.test(scheme) ? 'DPoP' : 'Bearer';
   if (proof) entry.proof = proof;
   const answer = (status, body, headers = {}) => {

@@ -99,6 +99,8 @@ pub enum Fault {
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub endpoint: Endpoint,
+    /// The HTTP method (`GET` for a navigation).
+    pub method: String,
     pub url: String,
     /// The form fields of a POST, or the query of a navigation.
     pub form: BTreeMap<String, String>,
@@ -869,8 +871,7 @@ impl World {
                     .is_ok_and(|signature| key.verify(signing_input.as_bytes(), &signature).is_ok())
             },
         );
-        let method = if request.form.is_empty() && request.api.is_none() { "GET" } else { "POST" };
-        let method = request.api.as_ref().map_or(method, |api| api.method());
+        let method = request.method.as_str();
         let htu = request.url.split(['?', '#']).next().unwrap_or_default();
         let now = self.provider_now(provider) as i64;
         let jti = claims["jti"].as_str().unwrap_or_default().to_owned();
@@ -938,7 +939,7 @@ impl World {
             u if u.starts_with(&format!("{API}/")) || u.starts_with(&format!("{ORIGIN}/api/")) => Endpoint::Api,
             _ => Endpoint::Other,
         };
-        Seen { endpoint, url, form, bearer, api, proof }
+        Seen { endpoint, method: request.method().to_owned(), url, form, bearer, api, proof }
     }
 
     /// A navigation away from the app, seen by the provider as a request to that page.
@@ -953,7 +954,15 @@ impl World {
             // RP-Initiated Logout: the provider's session ends.
             self.provider.borrow_mut().session = false;
         }
-        let seen = Seen { endpoint, url: url.into(), form: parse_form(query), bearer: None, api: None, proof: None };
+        let seen = Seen {
+            endpoint,
+            method: "GET".into(),
+            url: url.into(),
+            form: parse_form(query),
+            bearer: None,
+            api: None,
+            proof: None,
+        };
         self.requests.borrow_mut().push(seen);
     }
 
