@@ -3,7 +3,7 @@
 // reload and callback times, interleaved run by run, each run in fresh browser contexts
 // (cold cache), on two profiles: "plain" (this machine, loopback) and "mobile" (a mid-range
 // phone on a mobile network, through the DevTools protocol: 150 ms latency, 1.6 Mbit/s down,
-// 750 kbit/s up, the CPU 4x slower; the apps' files are served gzip-compressed either way).
+// 750 kbit/s up, the CPU 4x slower; the apps' files are served compressed either way: brotli, as tools/serve.mjs does).
 //
 // Usage: node bench/bench.mjs <runs> <out.json> name=url=distDir ...
 // The first app is "ours", the second the baseline the ratios compare against; an app whose
@@ -12,17 +12,14 @@
 import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { gzipSync, brotliCompressSync, constants } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import {
+  PROFILES, launch, newContext, newPage, waitForMark, waitForPersonSince, clickSignIn, holdCallback,
+  providerCounts, median, quantile,
+} from './browser.mjs';
 
 const [runsArg, outPath, ...appArgs] = process.argv.slice(2);
 const RUNS = Number(runsArg);
-const PROFILES = {
-  plain: null,
-  mobile: { latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8, cpuSlowdown: 4 },
-};
 const PROFILE_NAMES = (process.env.BENCH_PROFILES ?? 'plain,mobile').split(',');
-const PROVIDER = process.env.PROVIDER_URL ?? 'http://127.0.0.1:9000';
-const PERSON = 'Alice Liddell';
 const apps = appArgs.map((arg) => {
   const [name, url, dist] = arg.split('=');
   return { name, url, dist };
@@ -55,81 +52,6 @@ function bytes(dist) {
   return sum;
 }
 
-// Runs in every document before the app: notes when "Sign in" and the person's name first
-// appear (performance.now(): ms since this document's navigation start; Date.now(): wall clock).
-const INSTRUMENT = `(() => {
-  const marks = (window.__bench = {});
-  const mark = (name) => { if (!marks[name]) marks[name] = { now: performance.now(), epoch: Date.now() }; };
-  const check = () => {
-    if (!document.body) return;
-    for (const b of document.querySelectorAll('button')) {
-      if (b.textContent.trim() === 'Sign in' && b.offsetParent !== null && !b.disabled) { mark('signIn'); break; }
-    }
-    if (document.body.textContent.includes(${JSON.stringify(PERSON)})) mark('person');
-  };
-  new MutationObserver(check).observe(document, { childList: true, subtree: true, characterData: true });
-})();`;
-
-async function waitForMark(page, name) {
-  await page.waitForFunction((n) => window.__bench && window.__bench[n], name, { timeout: 60000 });
-  return page.evaluate((n) => window.__bench[n], name);
-}
-
-// The wall-clock time the person appeared in a document that started at or after `since`,
-// polling through navigations (a document that goes away mid-check is skipped). An app that
-// comes back signed out (the baseline keeps its tokens in memory and has no silent restore)
-// gets its "Sign in" clicked at once, as the least a person would have to do.
-async function waitForPersonSince(page, since) {
-  let clicked = false;
-  for (let i = 0; i < 6000; i++) {
-    const marks = await page.evaluate(() => window.__bench).catch(() => undefined);
-    if (marks?.person && marks.person.epoch >= since) return { at: marks.person.epoch, clicked };
-    if (!clicked && marks?.signIn && marks.signIn.epoch >= since && !marks.person) {
-      clicked = await clickSignIn(page).then(() => true).catch(() => false);
-    }
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`the person never appeared after the reload, at ${page.url()}`);
-}
-
-async function providerCounts() {
-  return (await fetch(`${PROVIDER}/__bench/counts`)).json();
-}
-
-async function newContext(browser) {
-  const context = await browser.newContext();
-  await context.addInitScript(INSTRUMENT);
-  return context;
-}
-
-// A page of `context` on `profile`: network and CPU throttled through the DevTools protocol,
-// for every request and navigation the page makes. Returns the page and its CDP session.
-async function newPage(context, profile) {
-  const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  if (profile) {
-    await cdp.send('Network.enable');
-    await cdp.send('Network.emulateNetworkConditions', {
-      offline: false,
-      latency: profile.latency,
-      downloadThroughput: profile.downloadThroughput,
-      uploadThroughput: profile.uploadThroughput,
-    });
-    await cdp.send('Emulation.setCPUThrottlingRate', { rate: profile.cpuSlowdown });
-  }
-  return { page, cdp };
-}
-
-// Clicks the visible "Sign in" button, in the page, and returns the click's wall-clock time.
-function clickSignIn(page) {
-  return page.evaluate(() => {
-    const button = [...document.querySelectorAll('button')].find((b) => b.textContent.trim() === 'Sign in' && b.offsetParent !== null);
-    const at = Date.now();
-    button.click();
-    return at;
-  });
-}
-
 async function measureOnce(browser, app, profile) {
   // Load and sign-in: a fresh context, the whole flow as a person goes through it.
   const first = await newContext(browser);
@@ -158,21 +80,9 @@ async function measureOnce(browser, app, profile) {
   // Callback: a fresh context; the provider's redirect back is held, then opened as a
   // navigation of its own, so that its time starts at the callback's navigation start.
   const second = await newContext(browser);
-  // Held at the network layer (CDP Fetch): the callback is the end of a redirect chain,
-  // which page.route() does not see.
   const { page: tab, cdp } = await newPage(second, profile);
-  let callbackUrl;
-  cdp.on('Fetch.requestPaused', (event) => {
-    callbackUrl = event.request.url;
-    cdp.send('Fetch.failRequest', { requestId: event.requestId, errorReason: 'Aborted' }).catch(() => {});
-  });
-  await cdp.send('Fetch.enable', { patterns: [{ urlPattern: `${app.url}/callback?*`, requestStage: 'Request' }] });
   await tab.goto(`${app.url}/`);
-  await waitForMark(tab, 'signIn');
-  await clickSignIn(tab);
-  for (let i = 0; i < 3000 && !callbackUrl; i++) await new Promise((r) => setTimeout(r, 10));
-  if (!callbackUrl) throw new Error(`${app.name}: the provider never redirected back`);
-  await cdp.send('Fetch.disable');
+  const callbackUrl = await holdCallback(tab, cdp, app.url);
   const requestList = [];
   tab.on('request', (r) => requestList.push(`${r.method()} ${r.url().split('?')[0]}`));
   await providerCounts(); // resets the provider's counters
@@ -183,21 +93,9 @@ async function measureOnce(browser, app, profile) {
   return { load, warmLoad, signIn, reload, reloadClicked, reloadRequests: reloadRequests.length, reloadRequestList: reloadRequests, callback, requests: requestList.length, requestList, preflights: atProvider.OPTIONS ?? 0, providerRequests: atProvider };
 }
 
-// The q-quantile by linear interpolation between the closest ranks.
-const quantile = (xs, q) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const at = (s.length - 1) * q;
-  const low = Math.floor(at);
-  return s[low] + (s[Math.min(low + 1, s.length - 1)] - s[low]) * (at - low);
-};
-const median = (xs) => quantile(xs, 0.5);
 const spread = (xs) => ({ median: median(xs), q1: quantile(xs, 0.25), q3: quantile(xs, 0.75) });
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
+const browser = await launch();
 const timed = apps.filter((a) => a.url !== '-');
 // samples[profile][app]: one entry per run.
 const samples = Object.fromEntries(PROFILE_NAMES.map((p) => [p, Object.fromEntries(timed.map((a) => [a.name, []]))]));

@@ -2,8 +2,9 @@
 # The benchmark (make bench): builds the release bundle, the React + oidc-client-ts baseline
 # and a Leptos reference without auth; serves them with the local provider in benchmark mode
 # (automatic login and consent); and measures them side by side in headless Chromium.
-# BENCH_RUNS sets the runs per app (default 21). Results: table on stdout, JSON in
-# target/bench/results.json.
+# BENCH_RUNS sets the runs per app (default 21). Then one waterfall per app and flow on the
+# mobile profile (bench/waterfall.mjs). Results: tables on stdout, JSON in
+# target/bench/results.json and target/bench/waterfall.json.
 set -euo pipefail
 source "$(dirname "$0")/../tools/env.sh"
 source "$(dirname "$0")/../tools/services.sh"
@@ -37,3 +38,7 @@ node bench/bench.mjs "$RUNS" target/bench/results.json \
   "leptos=http://localhost:8080=dist" \
   "react=http://localhost:8081=bench/react-baseline/dist" \
   "reference=-=bench/leptos-reference/dist"
+
+say "Waterfalls (mobile profile, one cold run each)"
+node bench/waterfall.mjs target/bench/waterfall.json \
+  "leptos=http://localhost:8080" "react=http://localhost:8081"

@@ -1,14 +1,16 @@
 // Serves the release build (dist/) on loopback, as a static host would: files by path,
-// and index.html for every other path (the SPA's routes, /callback included), gzip-compressed
-// (level 9) for a browser that accepts it.
+// and index.html for every other path (the SPA's routes, /callback included), compressed as
+// a host with precompressed files does: brotli (quality 11) for a browser that accepts it,
+// else gzip (level 9).
 // Usage: node tools/serve.mjs [dist-dir] [port]
 // APP_CONFIG=FILE serves FILE as /config.json instead, and nothing else changes: the same
 // build deployed against another provider by its config alone (the e2e tests' fault
 // provider and second provider).
 import { createServer } from 'node:http';
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, readdir, stat } from 'node:fs/promises';
 import { extname, join, normalize, resolve, sep } from 'node:path';
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { brotliCompress, constants, gzip } from 'node:zlib';
 
 const root = resolve(process.argv[2] ?? 'dist');
 const port = Number(process.argv[3] ?? process.env.APP_PORT ?? 8080);
@@ -25,17 +27,26 @@ const TYPES = {
   '.ico': 'image/x-icon',
 };
 
-// Compressed bodies, by file and version (a rebuild while this runs makes new ones).
-const compressed = new Map();
-const gzipped = (key, body) => {
-  if (!compressed.has(key)) compressed.set(key, gzipSync(body, { level: 9 }));
-  return compressed.get(key);
+const ENCODERS = {
+  br: (body) => promisify(brotliCompress)(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+  gzip: (body) => promisify(gzip)(body, { level: 9 }),
 };
-// Whether Accept-Encoding takes gzip (and not with q=0).
-const acceptsGzip = (header = '') => header.split(',').some((item) => {
-  const [coding, ...params] = item.trim().split(';').map((p) => p.trim());
-  return coding === 'gzip' && !params.some((p) => /^q=0(\.0*)?$/.test(p));
-});
+// Compressed bodies (promises), by encoding, file and version (a rebuild while this runs
+// makes new ones).
+const compressed = new Map();
+async function compressedBody(encoding, path, body) {
+  const { mtimeMs, size } = await stat(path);
+  const key = `${encoding}:${path}:${mtimeMs}:${size}`;
+  if (!compressed.has(key)) compressed.set(key, ENCODERS[encoding](body));
+  return compressed.get(key);
+}
+// The encoding to answer with: brotli, else gzip, if Accept-Encoding takes it (not with q=0).
+const chooseEncoding = (header = '') => {
+  const accepted = header.split(',').map((item) => item.trim().split(';').map((p) => p.trim()))
+    .filter(([, ...params]) => !params.some((p) => /^q=0(\.0*)?$/.test(p)))
+    .map(([coding]) => coding);
+  return ['br', 'gzip'].find((coding) => accepted.includes(coding)) ?? null;
+};
 
 async function fileFor(urlPath) {
   const clean = normalize(decodeURIComponent(urlPath)).replace(/^([/\\])+/, '');
@@ -59,13 +70,10 @@ async function handle(req, res) {
   let body = await readFile(path);
   const isHtml = path.endsWith('.html');
   if (configOverride && path === join(root, 'config.json')) body = configOverride;
-  const gzip = acceptsGzip(req.headers['accept-encoding']) && extname(path) !== '.png';
-  if (gzip) {
-    const { mtimeMs, size } = await stat(path);
-    body = gzipped(`${path}:${mtimeMs}:${size}`, body);
-  }
+  const encoding = extname(path) === '.png' ? null : chooseEncoding(req.headers['accept-encoding']);
+  if (encoding) body = await compressedBody(encoding, path, body);
   res.writeHead(200, {
-    ...(gzip ? { 'content-encoding': 'gzip' } : {}),
+    ...(encoding ? { 'content-encoding': encoding } : {}),
     vary: 'Accept-Encoding',
     'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
     // Trunk names assets by content hash, so they can be cached for good; the page cannot.
@@ -77,6 +85,19 @@ async function handle(req, res) {
   });
   res.end(req.method === 'HEAD' ? undefined : body);
 }
+
+// Compressed ahead, as a deploy step would, so that no first visitor waits on brotli's
+// highest quality (about a second for the .wasm).
+async function precompress() {
+  for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
+    const path = join(entry.parentPath ?? entry.path, entry.name);
+    if (!entry.isFile() || extname(path) === '.png') continue;
+    let body = await readFile(path);
+    if (configOverride && path === join(root, 'config.json')) body = configOverride;
+    for (const encoding of Object.keys(ENCODERS)) await compressedBody(encoding, path, body);
+  }
+}
+precompress().catch((error) => console.error(`precompressing ${root}: ${error.message}`));
 
 const onRequest = (req, res) => handle(req, res).catch(() => res.writeHead(500).end());
 // Node refuses request heads over 16 KB (HTTP 431) by default; a larger limit lets a
