@@ -176,9 +176,10 @@ if (AUTO_LOGIN) {
 // secrets, and the tokens revoked (RFC 7009); every authorization request with its
 // prompt; and every DPoP proof (RFC 9449) it was sent, decoded, with the path and status.
 // GET /__test/token-log answers { requests, exchanges, revoked, secrets, authorizations,
-// pushed, proofs } and starts a new log.
+// pushed, proofs, preflights } and starts a new log: `preflights` the path of each CORS
+// preflight (OPTIONS) request.
 if (process.env.PROVIDER_TEST_HOOKS === '1') {
-  const fresh = () => ({ requests: 0, exchanges: [], revoked: [], secrets: [], authorizations: [], pushed: [], proofs: [] });
+  const fresh = () => ({ requests: 0, exchanges: [], revoked: [], secrets: [], authorizations: [], pushed: [], proofs: [], preflights: [] });
   const decode = (part) => {
     try {
       return JSON.parse(Buffer.from(part ?? '', 'base64url').toString());
@@ -200,6 +201,7 @@ if (process.env.PROVIDER_TEST_HOOKS === '1') {
       return;
     }
     await next();
+    if (ctx.method === 'OPTIONS') log.preflights.push(ctx.path);
     const proof = ctx.get('DPoP');
     if (proof) {
       const [header, claims] = proof.split('.').map(decode);

@@ -1,6 +1,6 @@
 //! HTTP through the browser's `fetch`, with the settings every request of this client
-//! wants: CORS mode, no referrer, no cache, and a time limit after which the request is
-//! aborted. Credentials stay at fetch's default, `same-origin`, which sends no cookie to
+//! wants: CORS mode, no referrer, no HTTP cache for what is fetched, and a time limit after
+//! which the request is aborted. Credentials stay at fetch's default, `same-origin`, which sends no cookie to
 //! the provider. Answers are read with gloo-net's `Response`.
 //!
 //! Requests are made with web-sys's `RequestInit` rather than gloo-net's `RequestBuilder`,
@@ -20,7 +20,14 @@ use crate::session::platform::{HttpRequest, HttpResponse, REQUEST_TIME_LIMIT_MS}
 /// The request with this client's settings, ready to send.
 fn build(request: HttpRequest<'_>, init: RequestInit) -> Result<Request, AuthError> {
     init.set_mode(RequestMode::Cors);
-    init.set_cache(RequestCache::NoStore);
+    init.set_cache(match request {
+        // A POST's answer is never stored or reused by the HTTP cache (and a token answer says
+        // `no-store`, RFC 6749 §5.1). `no-store` would also make Chromium skip its CORS
+        // preflight cache: a token request with a DPoP proof (a header that needs a
+        // preflight) would be preflighted again at a nonce retry and at every renewal.
+        HttpRequest::PostForm { .. } => RequestCache::Default,
+        _ => RequestCache::NoStore,
+    });
     init.set_referrer_policy(ReferrerPolicy::NoReferrer);
     let headers = Headers::new().map_err(network)?;
     init.set_method(request.method());

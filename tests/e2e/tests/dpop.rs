@@ -109,6 +109,30 @@ async fn tokens_are_bound_to_the_pages_key_and_every_request_carries_a_complete_
     .await;
 }
 
+/// The `DPoP` header makes every token request CORS-preflighted. The browser may reuse a
+/// preflight's answer for its `Access-Control-Max-Age` (the local provider: an hour), but
+/// Chromium skips that cache for a request made with `cache: 'no-store'`. Token requests
+/// are POSTs, whose answers no HTTP cache reuses, so they go with the default cache mode:
+/// the nonce retry and the renewals then cost no second preflight (a round trip each on a
+/// real network).
+#[tokio::test]
+async fn the_token_endpoints_preflight_is_asked_once_for_the_retry_and_the_renewals() {
+    with_browser("dpop_preflight", |browser| async move {
+        provider_token_log();
+        browser.goto("/").await;
+        browser.sign_in_as_alice().await;
+        // Tokens live 10 s here: wait for a renewal.
+        tokio::time::sleep(std::time::Duration::from_secs(7)).await;
+        let log = provider_token_log();
+        let token_requests = log.exchanges.len();
+        assert!(log.exchanges.iter().any(|e| e.grant_type == "refresh_token"), "no renewal yet: {:?}", log.exchanges);
+        assert!(token_requests >= 3, "the exchange, its nonce retry and a renewal: {:?}", log.exchanges);
+        let token_preflights = log.preflights.iter().filter(|path| *path == "/token").count();
+        assert_eq!(token_preflights, 1, "{token_requests} token requests: {:?}", log.preflights);
+    })
+    .await;
+}
+
 /// The thief: a script in the page that got the access token (here, from the provider's test
 /// log) sends it to the demo API as a Bearer token, as DPoP with no proof, with a proof of a
 /// key of its own, and with a proof the app already used; every one is refused, while the

@@ -640,6 +640,8 @@ pub struct TokenLog {
     /// Each DPoP proof the provider was sent (RFC 9449), decoded: `method`, `path`,
     /// `status`, `grant_type` (token requests), `authorization_scheme`, `header`, `claims`.
     pub proofs: Vec<Value>,
+    /// The path of each CORS preflight (`OPTIONS`) the provider answered, in order.
+    pub preflights: Vec<String>,
 }
 
 impl TokenLog {
@@ -739,6 +741,7 @@ pub fn provider_token_log() -> TokenLog {
             .map(|p| (p["status"].as_u64().unwrap_or_default(), names(&p["parameters"])))
             .collect(),
         proofs: log["proofs"].as_array().cloned().unwrap_or_default(),
+        preflights: names(&log["preflights"]),
         secrets: log["secrets"]
             .as_array()
             .expect("secrets")
