@@ -208,26 +208,7 @@ fn authorization_parameters(
     if pending.silent {
         pairs.push(("prompt", "none"));
     }
-    if let Some(claims) = id_token_claims_request(metadata, config) {
-        pairs.push(("claims", claims));
-    }
     Ok(form_encode(&pairs))
-}
-
-/// The `claims` request (OIDC Core §5.5) asking for the claims the app shows in the ID
-/// token, when the provider takes one: without it, a provider may put them only in
-/// UserInfo (§5.4), and the person could be shown only one round trip later. Only the
-/// claims of scopes already asked for, so the request asks no more of the person.
-fn id_token_claims_request(metadata: &ProviderMetadata, config: &ClientConfig) -> Option<&'static str> {
-    if !metadata.claims_parameter_supported || !config.requests_openid() {
-        return None;
-    }
-    match (config.requests_scope("profile"), config.requests_scope("email")) {
-        (true, true) => Some(r#"{"id_token":{"name":null,"email":null}}"#),
-        (true, false) => Some(r#"{"id_token":{"name":null}}"#),
-        (false, true) => Some(r#"{"id_token":{"email":null}}"#),
-        (false, false) => None,
-    }
 }
 
 /// Where to come back to after a sign-in started at `path`: [`safe_return_to`], and never
@@ -271,7 +252,6 @@ mod tests {
             code_challenge_methods_supported: None,
             pushed_authorization_request_endpoint: None,
             require_pushed_authorization_requests: false,
-            claims_parameter_supported: false,
             dpop_signing_alg_values_supported: None,
         };
         let config = ClientConfig::parse(
@@ -429,31 +409,6 @@ mod tests {
             ..plain_only
         };
         assert!(authorization_url(&listed, &config, &pending).is_ok());
-    }
-
-    /// OIDC Core §5.5: a provider that takes the `claims` parameter is asked for the claims
-    /// the app shows in the ID token too, so that the person is on the page from it, one
-    /// round trip before UserInfo answers; only those the configured scope already covers
-    /// (§5.4), and none without an ID token.
-    #[test]
-    fn a_provider_taking_the_claims_parameter_is_asked_for_the_shown_claims_in_the_id_token() {
-        let (metadata, config, pending) = fixture();
-        let claims = |metadata: &ProviderMetadata, config: &ClientConfig| {
-            let url = authorization_url(metadata, config, &pending).unwrap();
-            let pairs = parse_query(url.split_once('?').unwrap().1).unwrap();
-            pairs.into_iter().find(|(name, _)| name == "claims").map(|(_, value)| value)
-        };
-        assert_eq!(claims(&metadata, &config), None, "not offered");
-        let offered = ProviderMetadata { claims_parameter_supported: true, ..metadata };
-        let scoped = |scope: &str| claims(&offered, &config_with(&format!(r#","scope":"{scope}""#)));
-        assert_eq!(claims(&offered, &config).as_deref(), Some(r#"{"id_token":{"name":null,"email":null}}"#));
-        assert_eq!(scoped("openid profile").as_deref(), Some(r#"{"id_token":{"name":null}}"#));
-        assert_eq!(scoped("email openid").as_deref(), Some(r#"{"id_token":{"email":null}}"#));
-        assert_eq!(scoped("openid"), None);
-        assert_eq!(scoped("profile email"), None, "no openid, no ID token");
-        let pushed = authorization_request(&with_par(offered, false), &config, &pending).unwrap();
-        let AuthorizationRequest::Push { body, .. } = pushed else { panic!("not pushed") };
-        assert!(body.contains("claims=%7B%22id_token%22"), "pushed with the rest: {body}");
     }
 
     #[test]

@@ -239,12 +239,7 @@ impl ClientConfig {
 
     /// Whether OpenID Connect is in use, so an ID token is required (OIDC Core §3.1.2.1).
     pub fn requests_openid(&self) -> bool {
-        self.requests_scope("openid")
-    }
-
-    /// Whether `scope` is one of the scopes asked for.
-    pub fn requests_scope(&self, scope: &str) -> bool {
-        self.scope.split(' ').any(|s| s == scope)
+        self.scope.split(' ').any(|s| s == "openid")
     }
 }
 

@@ -62,7 +62,6 @@ mod tests {
             code_challenge_methods_supported: None,
             pushed_authorization_request_endpoint: Some("https://par.example.com/request".into()),
             require_pushed_authorization_requests: false,
-            claims_parameter_supported: false,
             dpop_signing_alg_values_supported: None,
         }
     }

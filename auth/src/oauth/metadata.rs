@@ -40,9 +40,6 @@ pub struct ProviderMetadata {
     /// RFC 9126 §5: it takes authorization requests only when pushed.
     #[serde(default)]
     pub require_pushed_authorization_requests: bool,
-    /// OIDC Discovery §3: it takes the `claims` request parameter (OIDC Core §5.5).
-    #[serde(default)]
-    pub claims_parameter_supported: bool,
     /// RFC 9449 §5.1: the algorithms it takes DPoP proofs signed with, if it takes them.
     #[serde(default)]
     pub dpop_signing_alg_values_supported: Option<Vec<String>>,

@@ -878,7 +878,6 @@ pub(crate) mod tests {
             code_challenge_methods_supported: None,
             pushed_authorization_request_endpoint: None,
             require_pushed_authorization_requests: false,
-            claims_parameter_supported: false,
             dpop_signing_alg_values_supported: None,
         }
     }

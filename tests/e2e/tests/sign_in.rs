@@ -500,31 +500,6 @@ async fn a_refresh_token_revoked_at_the_provider_ends_the_session_with_a_way_bac
     .await;
 }
 
-/// OIDC Core §5.5: the local provider takes the `claims` parameter and, without it, puts
-/// the profile and email claims only in UserInfo. The app asks for the ones it shows in the
-/// ID token, so the person is on the page from the code exchange alone, before UserInfo
-/// answers: the ID token the provider issued carries `name` and `email`.
-#[tokio::test]
-async fn the_id_token_names_the_person_so_the_page_need_not_wait_for_userinfo() {
-    with_browser("id_token_claims", |browser| async move {
-        provider_token_log();
-        browser.goto("/").await;
-        browser.sign_in_as_alice().await;
-        let log = provider_token_log();
-        let exchange = log.answered().into_iter().find(|e| e.grant_type == "authorization_code").cloned();
-        let exchange = exchange.expect("a code exchange");
-        for claim in ["email", "name", "nonce", "sub"] {
-            assert!(
-                exchange.id_token_claims.iter().any(|c| c == claim),
-                "{claim} missing: {:?}",
-                exchange.id_token_claims
-            );
-        }
-        assert!(log.pushed.iter().all(|(_, parameters)| parameters.iter().any(|p| p == "claims")), "{:?}", log.pushed);
-    })
-    .await;
-}
-
 /// RFC 9126: the local provider requires this client's authorization requests to be pushed,
 /// and advertises the endpoint, so the app (`par` auto) pushes them: the provider saw one
 /// push with the whole request, and an authorization URL with only `client_id` and the

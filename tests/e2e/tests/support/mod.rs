@@ -671,8 +671,6 @@ pub struct Exchange {
     pub error: Option<String>,
     /// Why, in the provider's own words (its `error_detail`, which the answer leaves out).
     pub error_detail: Option<String>,
-    /// The names of the claims in the ID token given, if one was.
-    pub id_token_claims: Vec<String>,
 }
 
 impl Exchange {
@@ -713,7 +711,6 @@ pub fn provider_token_log() -> TokenLog {
                 token_type: e["token_type"].as_str().map(str::to_owned),
                 error: e["error"].as_str().map(str::to_owned),
                 error_detail: e["error_detail"].as_str().map(str::to_owned),
-                id_token_claims: names(&e["id_token_claims"]),
             })
             .collect(),
         revoked: log["revoked"]
