@@ -165,6 +165,7 @@ fn an_endpoints_own_query_is_kept_as_it_is() {
     });
     let request: web_sys::Request = recorded.get(0).unchecked_into();
     assert_eq!(request.url(), url);
+    assert_eq!(request.cache(), web_sys::RequestCache::NoStore, "a GET's answer is not cached");
 }
 
 /// The token is the request's one `Authorization` header; the rest is as the app built it.
@@ -216,6 +217,10 @@ async fn a_request_with_a_proof_carries_it_and_names_the_token_dpop() {
     assert_eq!(header(&token_request, "dpop").as_deref(), Some("t.o.k"));
     assert_eq!(header(&token_request, "authorization"), None);
     assert_eq!(header(&token_request, "content-type").as_deref(), Some("application/x-www-form-urlencoded"));
+    // The token request may reuse its preflight (the DPoP header needs one); the API's
+    // answer, a GET, is never cached.
+    assert_eq!(token_request.cache(), web_sys::RequestCache::Default);
+    assert_eq!(request.cache(), web_sys::RequestCache::NoStore);
 }
 
 /// The origin the session checks is the one fetch would reach: the browser's own parser.

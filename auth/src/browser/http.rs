@@ -1,6 +1,6 @@
 //! HTTP through the browser's `fetch`, with the settings every request of this client
-//! wants: CORS mode, no referrer, no HTTP cache for what is fetched, and a time limit after
-//! which the request is aborted. Credentials stay at fetch's default, `same-origin`, which sends no cookie to
+//! wants: CORS mode, no referrer, no cache (but for a proof's preflight, see [`build`]), and
+//! a time limit after which the request is aborted. Credentials stay at fetch's default, `same-origin`, which sends no cookie to
 //! the provider. Answers are read with gloo-net's `Response`.
 //!
 //! Requests are made with web-sys's `RequestInit` rather than gloo-net's `RequestBuilder`,
@@ -21,11 +21,13 @@ use crate::session::platform::{HttpRequest, HttpResponse, REQUEST_TIME_LIMIT_MS}
 fn build(request: HttpRequest<'_>, init: RequestInit) -> Result<Request, AuthError> {
     init.set_mode(RequestMode::Cors);
     init.set_cache(match request {
-        // A POST's answer is never stored or reused by the HTTP cache (and a token answer says
-        // `no-store`, RFC 6749 §5.1). `no-store` would also make Chromium skip its CORS
-        // preflight cache: a token request with a DPoP proof (a header that needs a
-        // preflight) would be preflighted again at a nonce retry and at every renewal.
-        HttpRequest::PostForm { .. } => RequestCache::Default,
+        // A token request with a DPoP proof: its `DPoP` header needs a CORS preflight, and
+        // Chromium skips its preflight cache for a `no-store` request, so the nonce retry
+        // and every renewal would be preflighted again (a round trip each). The default
+        // mode lets the browser reuse the preflight; what keeps the answer out of the HTTP
+        // cache is then the provider's `Cache-Control: no-store`, which RFC 6749 §5.1
+        // requires on every answer with tokens (an error answer carries none).
+        HttpRequest::PostForm { proof: Some(_), .. } => RequestCache::Default,
         _ => RequestCache::NoStore,
     });
     init.set_referrer_policy(ReferrerPolicy::NoReferrer);
