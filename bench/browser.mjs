@@ -6,7 +6,7 @@ export const PROFILES = {
   plain: null,
   mobile: { latency: 150, downloadThroughput: 1.6e6 / 8, uploadThroughput: 750e3 / 8, cpuSlowdown: 4 },
 };
-export const PROVIDER = process.env.PROVIDER_URL ?? 'http://127.0.0.1:9000';
+const PROVIDER = process.env.PROVIDER_URL ?? 'http://127.0.0.1:9000';
 const PERSON = 'Alice Liddell';
 
 export function launch() {
@@ -19,7 +19,7 @@ export function launch() {
 
 // Runs in every document before the app: notes when "Sign in" and the person's name first
 // appear (performance.now(): ms since this document's navigation start; Date.now(): wall clock).
-export const INSTRUMENT = `(() => {
+const INSTRUMENT = `(() => {
   const marks = (window.__bench = {});
   const mark = (name) => { if (!marks[name]) marks[name] = { now: performance.now(), epoch: Date.now() }; };
   const check = () => {

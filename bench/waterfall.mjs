@@ -1,6 +1,7 @@
 // A waterfall of each flow (load, sign-in, callback) on the mobile profile, one cold run per
 // app: every request the page makes (preflights included) with its start, its end and the
-// bytes that came over the wire; the stretches the page's main thread was busy; and when the
+// bytes that came over the wire; the stretches a renderer's main thread was busy (the app's
+// pages, and the provider's in between); and when the
 // first token request started. Where bench.mjs says how long, this says where the time went.
 //
 // Usage: node bench/waterfall.mjs <out.json> name=url ...  (bench/run.sh calls it after
@@ -28,7 +29,12 @@ function recordRequests(cdp) {
   const requests = new Map();
   const list = [];
   const clock = { offset: null };
-  cdp.on('Network.requestWillBeSent', (e) => {
+  const handlers = {};
+  const on = (event, handler) => {
+    handlers[event] = handler;
+    cdp.on(event, handler);
+  };
+  on('Network.requestWillBeSent', (e) => {
     clock.offset ??= e.wallTime - e.timestamp;
     const previous = requests.get(e.requestId);
     // A redirect reuses the request's id: the hop before it ends where the next one starts.
@@ -37,19 +43,20 @@ function recordRequests(cdp) {
     requests.set(e.requestId, entry);
     list.push(entry);
   });
-  cdp.on('Network.responseReceived', (e) => {
+  on('Network.responseReceived', (e) => {
     const entry = requests.get(e.requestId);
     if (entry) entry.status = e.response.status;
   });
-  cdp.on('Network.loadingFinished', (e) => {
+  on('Network.loadingFinished', (e) => {
     const entry = requests.get(e.requestId);
     if (entry) Object.assign(entry, { end: e.timestamp, bytes: e.encodedDataLength });
   });
-  cdp.on('Network.loadingFailed', (e) => {
+  on('Network.loadingFailed', (e) => {
     const entry = requests.get(e.requestId);
     if (entry) Object.assign(entry, { end: e.timestamp, failed: e.errorText });
   });
-  return { list, clock };
+  const stop = () => Object.entries(handlers).forEach(([event, handler]) => cdp.off(event, handler));
+  return { list, clock, stop };
 }
 
 // The renderer main threads' tasks from a Chromium trace (microseconds), merged into busy
@@ -74,14 +81,16 @@ function busyStretches(trace) {
 }
 
 // One flow on `page`: `begin()` starts it and returns the wall-clock ms it started at, or
-// null for "at the first request"; `end()` resolves to the wall-clock ms its end was on screen.
+// the URL of the navigation that starts it; `end()` resolves to the wall-clock ms its end
+// was on screen.
 async function flow(browser, page, cdp, begin, end) {
-  const { list, clock } = recordRequests(cdp);
+  const { list, clock, stop } = recordRequests(cdp);
   await browser.startTracing(page, { categories: ['toplevel'] });
   const beganAt = await begin();
   const endedAt = await end();
   const trace = await browser.stopTracing();
-  const t0 = beganAt == null ? list[0].start : beganAt / 1000 - clock.offset;
+  stop();
+  const t0 = typeof beganAt === 'string' ? list.find((r) => r.url === beganAt).start : beganAt / 1000 - clock.offset;
   const t1 = endedAt / 1000 - clock.offset;
   const ms = (seconds) => Math.round((seconds - t0) * 1000);
   const requests = list
@@ -103,7 +112,7 @@ async function waterfalls(browser, app) {
   // Load, then sign-in from that page: one fresh context, as a person goes through it.
   const first = await newContext(browser);
   const { page, cdp } = await newPage(first, profile);
-  const load = await flow(browser, page, cdp, async () => { await page.goto(`${app.url}/`); return null; }, () => markAt(page, 'signIn'));
+  const load = await flow(browser, page, cdp, async () => { await page.goto(`${app.url}/`); return `${app.url}/`; }, () => markAt(page, 'signIn'));
   const signIn = await flow(browser, page, cdp, () => clickSignIn(page), async () => {
     await page.waitForURL(`${app.url}/**`, { timeout: 60000 });
     return markAt(page, 'person');
@@ -114,7 +123,7 @@ async function waterfalls(browser, app) {
   const { page: tab, cdp: tabCdp } = await newPage(second, profile);
   await tab.goto(`${app.url}/`);
   const callbackUrl = await holdCallback(tab, tabCdp, app.url);
-  const callback = await flow(browser, tab, tabCdp, async () => { await tab.goto(callbackUrl, { waitUntil: 'commit' }); return null; }, () => markAt(tab, 'person'));
+  const callback = await flow(browser, tab, tabCdp, async () => { await tab.goto(callbackUrl, { waitUntil: 'commit' }); return callbackUrl; }, () => markAt(tab, 'person'));
   await second.close();
   return { load, sign_in: signIn, callback };
 }

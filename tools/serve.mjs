@@ -37,12 +37,19 @@ const compressed = new Map();
 async function compressedBody(encoding, path, body) {
   const { mtimeMs, size } = await stat(path);
   const key = `${encoding}:${path}:${mtimeMs}:${size}`;
-  if (!compressed.has(key)) compressed.set(key, ENCODERS[encoding](body));
+  if (!compressed.has(key)) {
+    // A compression that failed is tried again at the next request, not kept.
+    compressed.set(key, ENCODERS[encoding](body).catch((error) => {
+      compressed.delete(key);
+      throw error;
+    }));
+  }
   return compressed.get(key);
 }
-// The encoding to answer with: brotli, else gzip, if Accept-Encoding takes it (not with q=0).
+// The encoding to answer with: brotli, else gzip, if Accept-Encoding takes it (not with q=0;
+// names and parameters are case-insensitive, RFC 9110 §12.5.3).
 const chooseEncoding = (header = '') => {
-  const accepted = header.split(',').map((item) => item.trim().split(';').map((p) => p.trim()))
+  const accepted = header.toLowerCase().split(',').map((item) => item.trim().split(';').map((p) => p.trim()))
     .filter(([, ...params]) => !params.some((p) => /^q=0(\.0*)?$/.test(p)))
     .map(([coding]) => coding);
   return ['br', 'gzip'].find((coding) => accepted.includes(coding)) ?? null;
@@ -86,8 +93,8 @@ async function handle(req, res) {
   res.end(req.method === 'HEAD' ? undefined : body);
 }
 
-// Compressed ahead, as a deploy step would, so that no first visitor waits on brotli's
-// highest quality (about a second for the .wasm).
+// Compressed ahead, before listening, as a deploy step would, so that no visitor waits on
+// brotli's highest quality (about a second for the .wasm).
 async function precompress() {
   for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
     const path = join(entry.parentPath ?? entry.path, entry.name);
@@ -97,7 +104,7 @@ async function precompress() {
     for (const encoding of Object.keys(ENCODERS)) await compressedBody(encoding, path, body);
   }
 }
-precompress().catch((error) => console.error(`precompressing ${root}: ${error.message}`));
+await precompress().catch((error) => console.error(`precompressing ${root}: ${error.message}`));
 
 const onRequest = (req, res) => handle(req, res).catch(() => res.writeHead(500).end());
 // Node refuses request heads over 16 KB (HTTP 431) by default; a larger limit lets a

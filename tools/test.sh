@@ -34,7 +34,7 @@ say "Native tests (protocol core)"
 cargo test --quiet
 
 say "Node tests (the demo API's rules and CORS, the CSP hook)"
-node --test api/server.test.mjs tools/csp.test.mjs
+node --test api/server.test.mjs tools/csp.test.mjs tools/serve.test.mjs
 
 say "Browser tests (wasm-bindgen-test in headless Chrome)"
 cargo test --target wasm32-unknown-unknown -p leptos-oidc-auth --features test-hooks --test browser
