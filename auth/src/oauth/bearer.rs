@@ -9,9 +9,14 @@
 /// without that challenge (nothing says the token is the problem), not `insufficient_scope`
 /// (a new token has the same scope).
 pub fn token_rejected(status: u16, www_authenticate: Option<&str>) -> bool {
-    let invalid =
-        |scheme| www_authenticate.and_then(|value| challenge_error(value, scheme)).as_deref() == Some("invalid_token");
-    status == 401 && (invalid("Bearer") || invalid("DPoP"))
+    status == 401 && www_authenticate.is_some_and(|value| token_challenge_errors(value).any(|e| e == "invalid_token"))
+}
+
+/// The `error` parameters of the challenges a token is presented under, in a
+/// `WWW-Authenticate` value: the `Bearer` one's (RFC 6750 §3), then the `DPoP` one's
+/// (RFC 9449 §7.1), each if the server sent it.
+pub fn token_challenge_errors(www_authenticate: &str) -> impl Iterator<Item = String> + '_ {
+    ["Bearer", "DPoP"].into_iter().filter_map(|scheme| challenge_error(www_authenticate, scheme))
 }
 
 /// The `error` parameter of the `Bearer` challenge in a `WWW-Authenticate` value.

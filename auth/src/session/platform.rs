@@ -174,9 +174,7 @@ impl HttpResponse {
     /// RFC 9449 §7.1), such as `invalid_token` or `insufficient_scope`, if the server sent
     /// one the page may read.
     pub fn token_error(&self) -> Option<String> {
-        let challenge = self.header("www-authenticate")?;
-        crate::oauth::bearer::challenge_error(challenge, "Bearer")
-            .or_else(|| crate::oauth::bearer::challenge_error(challenge, "DPoP"))
+        crate::oauth::bearer::token_challenge_errors(self.header("www-authenticate")?).next()
     }
 
     /// The `error` of the `Bearer` challenge.
