@@ -27,19 +27,24 @@ const TYPES = {
   '.ico': 'image/x-icon',
 };
 
+const [brotliAsync, gzipAsync] = [promisify(brotliCompress), promisify(gzip)];
 const ENCODERS = {
-  br: (body) => promisify(brotliCompress)(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
-  gzip: (body) => promisify(gzip)(body, { level: 9 }),
+  br: (body) => brotliAsync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 11 } }),
+  gzip: (body) => gzipAsync(body, { level: 9 }),
 };
+
+// A file's bytes as served: config.json is APP_CONFIG's when that is set.
+const contents = (path) => (configOverride && path === join(root, 'config.json') ? configOverride : readFile(path));
+
 // Compressed bodies (promises), by encoding, file and version (a rebuild while this runs
-// makes new ones).
+// makes new ones); the file is read only when its version is not there yet.
 const compressed = new Map();
-async function compressedBody(encoding, path, body) {
+async function compressedBody(encoding, path) {
   const { mtimeMs, size } = await stat(path);
   const key = `${encoding}:${path}:${mtimeMs}:${size}`;
   if (!compressed.has(key)) {
     // A compression that failed is tried again at the next request, not kept.
-    compressed.set(key, ENCODERS[encoding](body).catch((error) => {
+    compressed.set(key, Promise.resolve(contents(path)).then(ENCODERS[encoding]).catch((error) => {
       compressed.delete(key);
       throw error;
     }));
@@ -74,11 +79,9 @@ async function handle(req, res) {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
     return;
   }
-  let body = await readFile(path);
   const isHtml = path.endsWith('.html');
-  if (configOverride && path === join(root, 'config.json')) body = configOverride;
   const encoding = extname(path) === '.png' ? null : chooseEncoding(req.headers['accept-encoding']);
-  if (encoding) body = await compressedBody(encoding, path, body);
+  const body = encoding ? await compressedBody(encoding, path) : await contents(path);
   res.writeHead(200, {
     ...(encoding ? { 'content-encoding': encoding } : {}),
     vary: 'Accept-Encoding',
@@ -99,9 +102,7 @@ async function precompress() {
   for (const entry of await readdir(root, { recursive: true, withFileTypes: true })) {
     const path = join(entry.parentPath ?? entry.path, entry.name);
     if (!entry.isFile() || extname(path) === '.png') continue;
-    let body = await readFile(path);
-    if (configOverride && path === join(root, 'config.json')) body = configOverride;
-    for (const encoding of Object.keys(ENCODERS)) await compressedBody(encoding, path, body);
+    for (const encoding of Object.keys(ENCODERS)) await compressedBody(encoding, path);
   }
 }
 await precompress().catch((error) => console.error(`precompressing ${root}: ${error.message}`));
