@@ -223,8 +223,7 @@ async function handle(req, res) {
   if (!token) return answer(401, { error: 'unauthorized' }, { 'www-authenticate': `${challenge()}, ${challenge(null, null, 'DPoP')}` });
   if (rejectNext) {
     rejectNext = false;
-    const scheme = entry.scheme === 'DPoP' ? 'DPoP' : 'Bearer';
-    return answer(401, { error: 'invalid_token' }, { 'www-authenticate': challenge('invalid_token', 'The access token was revoked', scheme) });
+    return answer(401, { error: 'invalid_token' }, { 'www-authenticate': challenge('invalid_token', 'The access token was revoked', entry.scheme) });
   }
 
   let info;
@@ -247,7 +246,7 @@ async function handle(req, res) {
   if (refused) {
     const [error, description] = refused;
     entry.error = error;
-    const headers = { 'www-authenticate': challenge(error, description, dpop ? 'DPoP' : 'Bearer') };
+    const headers = { 'www-authenticate': challenge(error, description, entry.scheme) };
     if (error === 'use_dpop_nonce') headers['dpop-nonce'] = currentNonce();
     const status = error === 'insufficient_scope' ? 403 : 401;
     return answer(status, { error }, headers);
