@@ -38,16 +38,41 @@ pub fn dpop_in_use(metadata: &ProviderMetadata, config: &ClientConfig) -> Result
     }
 }
 
-/// Whether an answer asks for the request again with a nonce in its proof: from a token
-/// endpoint, a 400 with `error` `use_dpop_nonce` (RFC 9449 §8); from a resource (`resource`:
-/// the request presented an access token, UserInfo included), a 401 with that error in its
-/// `DPoP` challenge (§9). The nonce itself is the answer's `DPoP-Nonce` header.
-pub fn nonce_requested(resource: bool, status: u16, www_authenticate: Option<&str>, body: &str) -> bool {
-    const USE_NONCE: &str = "use_dpop_nonce";
-    match (resource, status) {
-        (false, 400) => ErrorDocument::read(body).0.as_deref() == Some(USE_NONCE),
-        (true, 401) => www_authenticate.and_then(|value| challenge_error(value, "DPoP")).as_deref() == Some(USE_NONCE),
-        _ => false,
+/// The longest nonce taken back from storage: far above what servers send, so a stored
+/// value is bounded before it goes into a proof.
+pub const MAX_NONCE_LEN: usize = 512;
+
+/// Whether `value` can be a nonce (RFC 9449 §8.1: `1*NQCHAR`, printable ASCII but `"` and
+/// `\`), at most [`MAX_NONCE_LEN`] bytes: what is read back from storage is checked before
+/// it goes into a proof.
+pub fn is_nonce(value: &str) -> bool {
+    (1..=MAX_NONCE_LEN).contains(&value.len()) && value.bytes().all(|b| matches!(b, 0x21 | 0x23..=0x5B | 0x5D..=0x7E))
+}
+
+/// How a server refused a request's proof.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProofRefusal {
+    /// `use_dpop_nonce`: send it again with the nonce in the answer's `DPoP-Nonce` header
+    /// (§8, §9).
+    UseNonce,
+    /// `invalid_dpop_proof`: the proof was not taken; a nonce it carried may be one the server
+    /// no longer takes (§4.3 step 10: the nonce must be the one it provided).
+    InvalidProof,
+}
+
+/// How an answer refuses a request's proof, read where RFC 9449 puts it: a token endpoint's
+/// 400 and its `error` (§5, §8); a resource's 401 and the error of its `DPoP` challenge (§7.1,
+/// §9), where `resource` says the request presented an access token (UserInfo included).
+pub fn proof_refusal(resource: bool, status: u16, www_authenticate: Option<&str>, body: &str) -> Option<ProofRefusal> {
+    let error = match (resource, status) {
+        (false, 400) => ErrorDocument::read(body).0,
+        (true, 401) => www_authenticate.and_then(|value| challenge_error(value, "DPoP")),
+        _ => None,
+    }?;
+    match error.as_str() {
+        "use_dpop_nonce" => Some(ProofRefusal::UseNonce),
+        "invalid_dpop_proof" => Some(ProofRefusal::InvalidProof),
+        _ => None,
     }
 }
 
@@ -150,21 +175,40 @@ mod tests {
 
     /// RFC 9449 §8 (an authorization server's 400) and §9 (a resource server's 401 challenge).
     #[test]
-    fn a_nonce_is_asked_for_by_a_400_use_dpop_nonce_or_a_401_dpop_challenge() {
+    fn a_proof_is_refused_by_a_400_from_a_token_endpoint_or_a_401_dpop_challenge() {
+        use ProofRefusal::*;
         let body =
             r#"{"error":"use_dpop_nonce","error_description":"Authorization server requires nonce in DPoP proof"}"#;
-        assert!(nonce_requested(false, 400, None, body));
-        assert!(!nonce_requested(false, 400, None, r#"{"error":"invalid_dpop_proof"}"#));
-        assert!(!nonce_requested(false, 200, None, body));
-        assert!(!nonce_requested(false, 401, None, body));
-        assert!(!nonce_requested(true, 400, None, body), "a resource server says it in a 401 challenge");
+        assert_eq!(proof_refusal(false, 400, None, body), Some(UseNonce));
+        assert_eq!(proof_refusal(false, 400, None, r#"{"error":"invalid_dpop_proof"}"#), Some(InvalidProof));
+        assert_eq!(proof_refusal(false, 400, None, r#"{"error":"invalid_grant"}"#), None);
+        assert_eq!(proof_refusal(false, 200, None, body), None);
+        assert_eq!(proof_refusal(false, 401, None, body), None);
+        assert_eq!(proof_refusal(true, 400, None, body), None, "a resource server says it in a 401 challenge");
         let challenge =
             r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#;
-        assert!(nonce_requested(true, 401, Some(challenge), ""));
-        assert!(!nonce_requested(false, 401, Some(challenge), ""), "a token endpoint says it in a 400");
-        assert!(!nonce_requested(true, 403, Some(challenge), ""));
-        assert!(!nonce_requested(true, 401, Some(r#"Bearer error="use_dpop_nonce""#), ""));
-        assert!(!nonce_requested(true, 401, Some(r#"DPoP error="invalid_token""#), ""));
+        assert_eq!(proof_refusal(true, 401, Some(challenge), ""), Some(UseNonce));
+        assert_eq!(proof_refusal(true, 401, Some(r#"DPoP error="invalid_dpop_proof""#), ""), Some(InvalidProof));
+        assert_eq!(proof_refusal(false, 401, Some(challenge), ""), None, "a token endpoint says it in a 400");
+        assert_eq!(proof_refusal(true, 403, Some(challenge), ""), None);
+        assert_eq!(proof_refusal(true, 401, Some(r#"Bearer error="use_dpop_nonce""#), ""), None);
+        assert_eq!(proof_refusal(true, 401, Some(r#"DPoP error="invalid_token""#), ""), None);
+    }
+
+    /// RFC 9449 §8.1: `nonce = 1*NQCHAR`, NQCHAR = %x21 / %x23-5B / %x5D-7E; at most 512 bytes
+    /// are taken back from storage.
+    #[test]
+    fn a_nonce_is_one_to_512_printable_ascii_characters_but_quote_and_backslash() {
+        assert!(is_nonce("eyJ7S_zG.9q-~!#[]"));
+        assert!(is_nonce(&"n".repeat(MAX_NONCE_LEN)));
+        assert!(!is_nonce(&"n".repeat(MAX_NONCE_LEN + 1)));
+        assert!(!is_nonce(""));
+        for refused in ["a b", "a\"b", "a\\b", "a\u{7f}", "a\tb", "a\nb", "é"] {
+            assert!(!is_nonce(refused), "{refused:?}");
+        }
+        for edge in ["!", "#", "[", "]", "~"] {
+            assert!(is_nonce(edge), "{edge:?}");
+        }
     }
 
     #[test]

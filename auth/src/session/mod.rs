@@ -696,6 +696,7 @@ impl<P: Platform> Session<P> {
         store::forget_restore_signal(platform);
         if signed_in.silent && store::sign_out_signal(platform) != signal_then {
             steps::revoke_refresh_token(platform, &config, &signed_in.metadata, &signed_in.tokens);
+            store::forget_dpop_nonces(platform);
             platform.replace_path(&signed_in.return_to);
             return self.set_state(AuthState::SignedOut);
         }
@@ -704,6 +705,7 @@ impl<P: Platform> Session<P> {
         let config = match current_config {
             Some(Ok(current)) if !Self::same_client(&current, &config) || !current.restore_session => {
                 steps::revoke_refresh_token(platform, &config, &signed_in.metadata, &signed_in.tokens);
+                store::forget_dpop_nonces(platform);
                 store::forget_marker(platform);
                 store::set_restore_tried(platform, None);
                 platform.replace_path(&signed_in.return_to);
@@ -1062,9 +1064,13 @@ impl<P: Platform> Session<P> {
     }
 
     /// Drops the key with the tokens it bound: nothing in this page can prove it any more.
-    /// (A renewal under way keeps its own reference until it ends.)
+    /// (A renewal under way keeps its own reference until it ends.) The nonces the tab kept
+    /// go with it.
     fn forget_dpop_key(&self) {
-        self.inner.dpop.borrow_mut().take();
+        match self.inner.dpop.borrow_mut().take() {
+            Some(dpop) => dpop.retire(self.platform()),
+            None => store::forget_dpop_nonces(self.platform()),
+        }
     }
 
     /// Asks the UserInfo endpoint for the person again (an API call with the access

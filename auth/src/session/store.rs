@@ -1,8 +1,9 @@
 //! What the session keeps in storage, namespaced. In the tab's storage (sessionStorage):
 //! pending sign-ins (each under its own `state`, until its one use), two public documents
-//! (the app's config and the provider's metadata), and whether this tab has tried a silent
-//! restore (with the sign-out signal as it was then), and the `state` of a sign-out at the
-//! provider until the browser is back. In storage shared by the app's tabs
+//! (the app's config and the provider's metadata), the newest DPoP nonce each server gave
+//! (public values the servers hand to anyone), whether this tab has tried a silent restore
+//! (with the sign-out signal as it was then), and the `state` of a sign-out at the provider
+//! until the browser is back. In storage shared by the app's tabs
 //! (localStorage): the session marker, which says only that this browser was signed in at
 //! this provider, and the sign-out signal, a counter. Tokens never. Values are
 //! stored as JSON (serde); whatever is read back is untrusted, and is read by the same
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use super::platform::Platform;
 use crate::oauth::document;
+use crate::oauth::dpop::is_nonce;
 
 /// Every key the session writes starts with this, so it never collides with the app's.
 pub const NAMESPACE: &str = "leptos-oidc:";
@@ -24,6 +26,7 @@ const RESTORE_TRIED: &str = "leptos-oidc:restore-tried";
 const RESTORE_SIGNAL: &str = "leptos-oidc:restore-signal";
 const RESTORE_LEFT: &str = "leptos-oidc:restore-left";
 const SIGN_OUT_STATE: &str = "leptos-oidc:sign-out-state";
+const DPOP_NONCES: &str = "leptos-oidc:dpop-nonces";
 
 fn get<T: DeserializeOwned>(platform: &impl Platform, key: &str) -> Option<T> {
     document::parse(&platform.storage_get(key)?).ok()
@@ -180,6 +183,67 @@ pub fn take_sign_out_state(platform: &impl Platform) -> Option<String> {
     let state = platform.storage_get(SIGN_OUT_STATE);
     platform.storage_remove(SIGN_OUT_STATE);
     state
+}
+
+/// How long a kept DPoP nonce is offered to a new page, from when its server gave it: the
+/// bound on how stale a kept one can be (a stale one costs a retry or two, never a failure).
+const KEPT_NONCE_LIFETIME_SECS: u64 = 300;
+/// At most this many servers' nonces are kept, the newest: the provider and a few APIs.
+const MAX_KEPT_NONCES: usize = 8;
+
+/// A server's newest DPoP nonce (RFC 9449 §8, §9), as the tab keeps it: a public value the
+/// server hands to anyone, kept so that the page a reload brings back sends its first proof
+/// with it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeptNonce {
+    /// The server's origin: a nonce goes only to the server that gave it.
+    pub origin: String,
+    /// The nonce, as the server gave it.
+    pub nonce: String,
+    /// When the server gave it (seconds since the Unix epoch).
+    pub given_at: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeptNonces {
+    /// The sign-out signal when the page that kept them made its key: a sign-out in any tab
+    /// since makes them stale.
+    signal: Option<String>,
+    nonces: Vec<KeptNonce>,
+}
+
+/// The DPoP nonces the tab kept and the sign-out signal they go with (the current one): none
+/// if they cannot be read or are from before a sign-out; each one given over
+/// [`KEPT_NONCE_LIFETIME_SECS`] ago, or ahead of the clock, or not a nonce (RFC 9449 §8.1
+/// syntax, bounded) left out; the newest [`MAX_KEPT_NONCES`].
+pub fn dpop_nonces(platform: &impl Platform) -> (Option<String>, Vec<KeptNonce>) {
+    let signal = sign_out_signal(platform);
+    let Some(kept) = get::<KeptNonces>(platform, DPOP_NONCES).filter(|kept| kept.signal == signal) else {
+        return (signal, Vec::new());
+    };
+    let now = platform.now_secs();
+    // One from ahead of the clock would otherwise be offered for as long as it is ahead.
+    let fresh = |kept: &KeptNonce| {
+        kept.given_at <= now && now < kept.given_at.saturating_add(KEPT_NONCE_LIFETIME_SECS) && is_nonce(&kept.nonce)
+    };
+    (signal, newest(kept.nonces.into_iter().filter(fresh).collect()))
+}
+
+/// Keeps the newest [`MAX_KEPT_NONCES`] DPoP nonces in the tab, with the sign-out signal of
+/// the page that learnt them (nothing is kept if storage is unavailable or full).
+pub fn keep_dpop_nonces(platform: &impl Platform, signal: Option<String>, nonces: Vec<KeptNonce>) {
+    set(platform, DPOP_NONCES, &KeptNonces { signal, nonces: newest(nonces) });
+}
+
+fn newest(mut nonces: Vec<KeptNonce>) -> Vec<KeptNonce> {
+    nonces.sort_by_key(|kept| core::cmp::Reverse(kept.given_at));
+    nonces.truncate(MAX_KEPT_NONCES);
+    nonces
+}
+
+/// Forgets the kept DPoP nonces, with the session they served.
+pub fn forget_dpop_nonces(platform: &impl Platform) {
+    platform.storage_remove(DPOP_NONCES);
 }
 
 /// Keeps `text` under `key` in the tab's storage as it is, or (`None`) removes the key.

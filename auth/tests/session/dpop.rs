@@ -330,3 +330,208 @@ fn a_method_written_in_lower_case_is_named_as_sent() {
     assert_eq!(proof_of(&world.request_to(Api, from, 0)).1["htm"], "POST");
     assert_eq!(ApiRequest::new("Patch", "/x").method(), "Patch", "others as written, as fetch sends them");
 }
+
+/// Reloads the page at `/orders` (a silent sign-in the provider approves) and gives the
+/// code exchanges the new page made: the first proof's nonce says what the tab had kept.
+fn reload_and_exchanges(world: &crate::world::TestWorld) -> (Session<Tab>, Vec<Seen>) {
+    let start = world.request_count();
+    world.open("/orders");
+    let restored = world.open(&world.approve());
+    let exchanges = world.requests.borrow()[start..].iter().filter(|s| s.endpoint == CodeExchange).cloned().collect();
+    (restored, exchanges)
+}
+
+/// The value the tab keeps its DPoP nonces under, if any holds `nonce`.
+fn kept_with(world: &World, nonce: &str) -> Option<String> {
+    world.tab().storage.borrow().iter().find(|(_, value)| value.contains(nonce)).map(|(key, _)| key.clone())
+}
+
+/// §8: the nonce the provider gave is kept in the tab, so the page a reload brings back sends
+/// it with its first token request and needs no retry (a round trip saved on every reload).
+/// One the provider has since changed costs the one retry it always did.
+#[test]
+fn a_reloaded_page_sends_the_nonce_the_provider_gave_before_and_is_not_refused() {
+    let (world, _session) = signed_in_with_dpop(Some("n-1"));
+    let (restored, exchanges) = reload_and_exchanges(&world);
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
+    assert_eq!(exchanges.len(), 1, "no retry");
+    assert_eq!(proof_of(&exchanges[0]).1["nonce"], "n-1");
+
+    world.rotate_dpop_nonce("n-2");
+    let (restored, exchanges) = reload_and_exchanges(&world);
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
+    assert_eq!(exchanges.len(), 2, "the old nonce, refused once");
+    assert_eq!(proof_of(&exchanges[0]).1["nonce"], "n-1");
+    assert_eq!(proof_of(&exchanges[1]).1["nonce"], "n-2");
+}
+
+/// The kept nonces go with the session: after a sign-out, the next person's sign-in in the
+/// tab starts without the last one's (a server may tie its nonces to a session). A stored
+/// value that is not a fresh, readable record of nonces is no nonce, and no failure.
+#[test]
+fn a_sign_out_forgets_the_kept_nonces_and_an_unreadable_copy_is_none() {
+    let (world, session) = signed_in_with_dpop(Some("n-1"));
+    session.sign_out();
+    world.advance(5);
+    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.tab().storage.borrow());
+    let start = world.request_count();
+    let session = world.signed_in();
+    assert!(matches!(session.state(), AuthState::SignedIn(_)));
+    let first = world.requests.borrow()[start..].iter().find(|s| s.endpoint == CodeExchange).cloned().expect("sent");
+    assert!(proof_of(&first).1.get("nonce").is_none(), "no nonce from the session before");
+    let key = kept_with(&world, "n-1").expect("the new session's nonce is kept");
+
+    let now = world.now();
+    let record = |signal: &str, nonces: &str| format!(r#"{{"signal":{signal},"nonces":[{nonces}]}}"#);
+    let nonce = |origin: &str, nonce: &str, given_at: u64| {
+        format!(r#"{{"origin":"{origin}","nonce":"{nonce}","given_at":{given_at}}}"#)
+    };
+    let ours = nonce(ISSUER, "n-1", now);
+    // The control: a record as the session writes it is read back, and saves the retry.
+    world.tab().storage.borrow_mut().insert(key.clone(), record(r#""1""#, &ours));
+    let (_, exchanges) = reload_and_exchanges(&world);
+    assert_eq!((exchanges.len(), proof_of(&exchanges[0]).1["nonce"].as_str()), (1, Some("n-1")), "the control");
+
+    let newer: Vec<String> = (0..8).map(|i| nonce(&format!("https://api{i}.example"), "a", now)).collect();
+    let hostile = [
+        "[\"n-1\"]".to_owned(),
+        "{\"nonces\":7}".to_owned(),
+        "not JSON".to_owned(),
+        record(r#""1""#, &nonce(ISSUER, &"n".repeat(513), now)),
+        record(r#""1""#, &nonce(ISSUER, "n\\\"-1", now)),
+        // From before a sign-out in another tab.
+        record("null", &ours),
+        // Given ahead of the clock: none outlives its five minutes.
+        record(r#""1""#, &nonce(ISSUER, "n-1", now + 3600)),
+        // Older than the eight newest.
+        record(r#""1""#, &format!("{},{}", newer.join(","), nonce(ISSUER, "n-1", now - 1))),
+    ];
+    for junk in hostile {
+        world.tab().storage.borrow_mut().insert(key.clone(), junk.clone());
+        let (restored, exchanges) = reload_and_exchanges(&world);
+        assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{junk}: {:?}", restored.state());
+        assert_eq!(exchanges.len(), 2, "{junk}: no nonce, so one retry");
+        assert!(proof_of(&exchanges[0]).1.get("nonce").is_none(), "{junk}");
+        let stored = world.tab().storage.borrow().get(&key).cloned().unwrap_or_default();
+        assert!(stored != junk && stored.contains("n-1"), "{junk}: the retry's nonce is kept anew: {stored}");
+    }
+}
+
+/// A restore that ends signed out (another tab signed out while it was away, or the app was
+/// redeployed for another client) ends the session its exchange began: the nonce that
+/// exchange learnt is not kept for the next sign-in.
+#[test]
+fn a_restore_that_is_not_taken_up_keeps_no_nonce() {
+    // Redeployed: the previous page's nonce, sent and accepted by the exchange, goes too.
+    let (world, _session) = signed_in_with_dpop(Some("n-1"));
+    world.configure_client_id("another-spa");
+    let (back, exchanges) = reload_and_exchanges(&world);
+    assert_eq!(back.state(), AuthState::SignedOut);
+    assert_eq!(exchanges.len(), 1);
+    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.tab().storage.borrow());
+
+    // A sign-out in another tab while this one was away restoring.
+    let (world, a) = signed_in_with_dpop(Some("n-1"));
+    let callback = world.restore_overtaken_by_a_sign_out(&a);
+    let start = world.request_count();
+    let b = world.open(&callback);
+    assert_eq!(b.state(), AuthState::SignedOut, "the sign-out stands");
+    assert!(world.endpoints(start).contains(&CodeExchange), "the exchange learnt the nonce");
+    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.tab().storage.borrow());
+}
+
+/// An API call still under way when another tab signs out learns its server's nonce after
+/// this tab forgot the kept ones: it is not kept again.
+#[test]
+fn a_nonce_learnt_after_a_sign_out_is_not_kept() {
+    let (world, session) = signed_in_with_dpop(None);
+    world.require_api_dpop_nonce("api-n");
+    world.fault(Api, Fault::Held);
+    let start = world.request_count();
+    let caller = session.clone();
+    let _call = world.spawn(async move { caller.fetch(&ApiRequest::get(&format!("{API}/orders"))).await });
+    world.settle();
+    // Another tab signs out (the marker goes, the signal changes): this one hears it.
+    world.shared_storage.borrow_mut().remove("leptos-oidc:session");
+    world.shared_storage.borrow_mut().insert("leptos-oidc:signed-out".into(), "1".into());
+    session.shared_storage_changed(Some("leptos-oidc:signed-out"));
+    assert_eq!(session.state(), AuthState::SignedOut);
+    // The held answer is the API's request for its nonce: the call learns it now.
+    world.release();
+    assert_eq!(proof_of(&world.request_to(Api, start, 1)).1["nonce"], "api-n", "the nonce was learnt");
+    assert_eq!(kept_with(&world, "api-n"), None, "{:?}", world.tab().storage.borrow());
+}
+
+/// A kept nonce is offered to a new page for five minutes only (it is still sent just before):
+/// after that, servers have moved on, and the reload asks without one, as it always did.
+#[test]
+fn a_nonce_kept_longer_than_five_minutes_is_not_sent() {
+    let (world, _session) = signed_in_with_dpop(Some("n-1"));
+    world.set_hidden(true);
+    world.advance(299);
+    world.set_hidden(false);
+    let (_, exchanges) = reload_and_exchanges(&world);
+    assert_eq!((exchanges.len(), proof_of(&exchanges[0]).1["nonce"].as_str()), (1, Some("n-1")), "at 299 s");
+    // The nonce was accepted, not given anew: it is as old as when it was given.
+    world.set_hidden(true);
+    world.advance(2);
+    world.set_hidden(false);
+    let (restored, exchanges) = reload_and_exchanges(&world);
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
+    assert_eq!(exchanges.len(), 2, "asked for the nonce again");
+    assert!(proof_of(&exchanges[0]).1.get("nonce").is_none());
+}
+
+/// §4.3 step 10: a server may refuse a nonce that is no longer its newest as an invalid proof,
+/// without naming the newest. A kept nonce (older than the server's newest after a rotation)
+/// then costs a request without it, and the one the server asks for: never the sign-in.
+/// The same holds for a resource server's nonce.
+#[test]
+fn a_nonce_refused_as_an_invalid_proof_is_dropped_and_the_request_sent_again() {
+    let (world, _session) = signed_in_with_dpop(Some("n-1"));
+    world.refuse_stale_dpop_nonces();
+    world.rotate_dpop_nonce("n-2");
+    let (restored, exchanges) = reload_and_exchanges(&world);
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
+    let sent: Vec<Option<String>> =
+        exchanges.iter().map(|e| proof_of(e).1["nonce"].as_str().map(str::to_owned)).collect();
+    assert_eq!(sent, [Some("n-1".to_owned()), None, Some("n-2".to_owned())]);
+    assert!(kept_with(&world, "n-2").is_some() && kept_with(&world, "n-1").is_none());
+
+    world.require_api_dpop_nonce("a-1");
+    let orders = || ApiRequest::get(&format!("{API}/orders"));
+    assert_eq!(fetch(&world, &restored, orders()).map(|r| r.status), Ok(200));
+    world.require_api_dpop_nonce("a-2");
+    let start = world.request_count();
+    assert_eq!(fetch(&world, &restored, orders()).map(|r| r.status), Ok(200));
+    let sent: Vec<Option<String>> =
+        (0..3).map(|i| proof_of(&world.request_to(Api, start, i)).1["nonce"].as_str().map(str::to_owned)).collect();
+    assert_eq!(sent, [Some("a-1".to_owned()), None, Some("a-2".to_owned())]);
+}
+
+/// Each server's nonce is kept, and a reloaded page sends each only to the server that gave
+/// it (§9: a resource server's nonce is its own).
+#[test]
+fn a_reloaded_page_sends_each_server_the_nonce_it_gave() {
+    let (world, session) = signed_in_with_dpop(Some("n-1"));
+    world.require_api_dpop_nonce("a-1");
+    let orders = || ApiRequest::get(&format!("{API}/orders"));
+    assert_eq!(fetch(&world, &session, orders()).map(|r| r.status), Ok(200));
+    let (restored, exchanges) = reload_and_exchanges(&world);
+    assert_eq!((exchanges.len(), proof_of(&exchanges[0]).1["nonce"].as_str()), (1, Some("n-1")));
+    let start = world.request_count();
+    assert_eq!(fetch(&world, &restored, orders()).map(|r| r.status), Ok(200));
+    assert_eq!(world.endpoints(start), [Api], "no retry");
+    assert_eq!(proof_of(&world.request_to(Api, start, 0)).1["nonce"], "a-1");
+}
+
+/// A session the provider ends (its refresh token refused) takes the kept nonces with it.
+#[test]
+fn a_session_the_provider_ends_takes_its_kept_nonces_with_it() {
+    let (world, session) = signed_in_with_dpop(Some("n-1"));
+    assert!(kept_with(&world, "n-1").is_some(), "kept while signed in");
+    world.fault(Refresh, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
+    world.advance(TTL);
+    assert_eq!(session.state(), AuthState::Failed(AuthError::SessionExpired));
+    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.tab().storage.borrow());
+}

@@ -1599,17 +1599,7 @@ fn no_timer_outlives_a_sign_out() {
 fn a_sign_out_elsewhere_while_a_tab_is_away_restoring_stands() {
     let world = World::new();
     let a = world.signed_in();
-    let tab_a = world.tab();
-    world.new_tab();
-    world.open("/");
-    // B's silent request is served while the provider's session is still alive...
-    let callback = world.approve();
-    let tab_b = world.tab();
-    // ...and A signs out before B comes back.
-    world.switch_to(&tab_a);
-    a.sign_out();
-    world.settle();
-    world.switch_to(&tab_b);
+    let callback = world.restore_overtaken_by_a_sign_out(&a);
     let start = world.request_count();
     let b = world.open(&callback);
     assert_eq!(b.state(), AuthState::SignedOut, "the sign-out is not undone");

@@ -158,6 +158,9 @@ struct ProviderState {
     api_dpop_nonce: Option<String>,
     /// It answers `token_type` Bearer even to a request with a proof.
     dpop_answers_bearer: bool,
+    /// It and the resource server refuse a proof whose nonce is not their newest as
+    /// `invalid_dpop_proof`, without naming the newest (RFC 9449 §4.3 step 10).
+    refuses_stale_nonces: bool,
     /// The thumbprint of the key the grant's tokens are bound to.
     bound_jkt: Option<String>,
     /// Every proof's `jti` seen, for the replay check.
@@ -266,6 +269,7 @@ impl World {
                 dpop_nonce: None,
                 api_dpop_nonce: None,
                 dpop_answers_bearer: false,
+                refuses_stale_nonces: false,
                 bound_jkt: None,
                 jtis: Vec::new(),
             }),
@@ -380,6 +384,22 @@ impl World {
         *self.current.borrow_mut() = Rc::clone(tab);
     }
 
+    /// A new tab's silent restore, served while the provider's session is still alive, and
+    /// `first` (the signed-in tab before it) signing out before the new tab comes back: the
+    /// callback to open, with the new tab current.
+    pub fn restore_overtaken_by_a_sign_out(self: &Rc<Self>, first: &Session<Tab>) -> String {
+        let first_tab = self.tab();
+        self.new_tab();
+        self.open("/");
+        let callback = self.approve();
+        let restoring_tab = self.tab();
+        self.switch_to(&first_tab);
+        first.sign_out();
+        self.settle();
+        self.switch_to(&restoring_tab);
+        callback
+    }
+
     /// The next request to `endpoint` meets `fault`.
     pub fn fault(&self, endpoint: Endpoint, fault: Fault) {
         self.provider.borrow_mut().faults.push((endpoint, fault));
@@ -406,6 +426,12 @@ impl World {
     /// Has the provider require a new nonce from now on (§8: nonces change).
     pub fn rotate_dpop_nonce(&self, nonce: &str) {
         self.provider.borrow_mut().dpop_nonce = Some(nonce.to_owned());
+    }
+
+    /// Has the provider and the resource server refuse a nonce that is not their newest as an
+    /// invalid proof, without giving the newest (§4.3 step 10), as a server may.
+    pub fn refuse_stale_dpop_nonces(&self) {
+        self.provider.borrow_mut().refuses_stale_nonces = true;
     }
 
     /// Has the resource server require `nonce` in its proofs (§9).
@@ -888,6 +914,12 @@ impl World {
         }
         provider.jtis.push(jti);
         let required = if resource_server { &provider.api_dpop_nonce } else { &provider.dpop_nonce };
+        if provider.refuses_stale_nonces
+            && claims.get("nonce").is_some()
+            && claims["nonce"].as_str() != required.as_deref()
+        {
+            return invalid();
+        }
         if let Some(required) = required
             && claims["nonce"].as_str() != Some(required)
         {
