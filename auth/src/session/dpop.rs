@@ -82,7 +82,7 @@ impl<K: 'static> Dpop<K> {
         let (Some(origin), Some(nonce)) = (origin_of(url), response.header("dpop-nonce")) else { return };
         let given = KeptNonce { origin: origin.to_owned(), nonce: nonce.to_owned(), given_at: platform.now_secs() };
         let mut nonces = self.nonces.borrow_mut();
-        if nonces.iter().any(|kept| kept.origin == origin && kept.nonce == nonce) {
+        if nonces.iter().find(|kept| kept.origin == origin).is_some_and(|kept| kept.nonce == nonce) {
             return;
         }
         nonces.retain(|kept| kept.origin != origin);
@@ -91,11 +91,12 @@ impl<K: 'static> Dpop<K> {
         self.keep(platform, &nonces);
     }
 
-    /// Forgets the nonce `url`'s server gave, which it no longer takes.
-    fn forget_nonce(&self, platform: &impl Platform, url: &str) {
+    /// Forgets `nonce`, which `url`'s server no longer takes, unless a newer one has come
+    /// meanwhile (with the answer to another request).
+    fn forget_nonce(&self, platform: &impl Platform, url: &str, nonce: &str) {
         let Some(origin) = origin_of(url) else { return };
         let mut nonces = self.nonces.borrow_mut();
-        nonces.retain(|kept| kept.origin != origin);
+        nonces.retain(|kept| kept.origin != origin || kept.nonce != nonce);
         self.keep(platform, &nonces);
     }
 
@@ -117,10 +118,10 @@ impl<K: 'static> Dpop<K> {
 /// Sends `request`: with a key, with a proof of it, and once more with a new proof when the
 /// server asks for a nonce and gives one (RFC 9449 §8 for authorization servers, §9 for
 /// resource servers); a second request for a nonce is answered as it came. A proof refused
-/// as invalid while it carried a nonce is sent once more without that nonce (or with the
-/// new one the answer gave): a server may stop taking a nonce without saying
-/// `use_dpop_nonce` (§4.3 step 10), and a kept one may be older than its newest. At most
-/// three requests. Without a key the request leaves at once, before the caller's next one.
+/// as invalid while it carried a nonce from before this call is sent once more without that
+/// nonce (or with the new one the answer gave): a server may stop taking a nonce without
+/// saying `use_dpop_nonce` (§4.3 step 10), and a kept one may be older than its newest. At
+/// most three requests. Without a key the request leaves at once, before the caller's next one.
 pub fn send<'a, P: Platform>(
     platform: &'a P,
     dpop: Option<&'a Dpop<P::ProofKey>>,
@@ -139,15 +140,19 @@ pub fn send<'a, P: Platform>(
             dpop.remember_nonce(platform, request.url(), &response);
             let resource = request.access_token().is_some();
             let challenge = response.header("www-authenticate");
-            let new_nonce = response.header("dpop-nonce").is_some_and(|nonce| Some(nonce) != carried_nonce.as_deref());
-            match proof_refusal(resource, response.status, challenge, &response.body) {
-                Some(ProofRefusal::UseNonce) if !nonce_given && response.header("dpop-nonce").is_some() => {
+            let answer_nonce = response.header("dpop-nonce");
+            match (proof_refusal(resource, response.status, challenge, &response.body), carried_nonce.as_deref()) {
+                (Some(ProofRefusal::UseNonce), _) if !nonce_given && answer_nonce.is_some() => {
                     nonce_given = true;
                 }
-                Some(ProofRefusal::InvalidProof) if carried_nonce.is_some() && !nonce_dropped => {
+                // Not a nonce this call was just given, nor one the server names again (then
+                // the refusal is about something else, and is the answer).
+                (Some(ProofRefusal::InvalidProof), Some(carried))
+                    if !nonce_given && !nonce_dropped && answer_nonce != Some(carried) =>
+                {
                     nonce_dropped = true;
-                    if !new_nonce {
-                        dpop.forget_nonce(platform, request.url());
+                    if answer_nonce.is_none() {
+                        dpop.forget_nonce(platform, request.url(), carried);
                     }
                 }
                 _ => return Ok(response),

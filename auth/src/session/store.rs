@@ -200,7 +200,8 @@ pub struct KeptNonce {
     pub origin: String,
     /// The nonce, as the server gave it.
     pub nonce: String,
-    /// When the server gave it (seconds since the Unix epoch).
+    /// When the server first gave it (seconds since the Unix epoch): a server that gives the
+    /// same one again saves no write.
     pub given_at: u64,
 }
 
@@ -235,10 +236,17 @@ pub fn keep_dpop_nonces(platform: &impl Platform, signal: Option<String>, nonces
     set(platform, DPOP_NONCES, &KeptNonces { signal, nonces: newest(nonces) });
 }
 
+/// The newest nonce of each server, the newest [`MAX_KEPT_NONCES`] servers first (a record
+/// read back may hold more than one per server).
 fn newest(mut nonces: Vec<KeptNonce>) -> Vec<KeptNonce> {
     nonces.sort_by_key(|kept| core::cmp::Reverse(kept.given_at));
-    nonces.truncate(MAX_KEPT_NONCES);
-    nonces
+    let mut newest: Vec<KeptNonce> = Vec::new();
+    for kept in nonces {
+        if newest.len() < MAX_KEPT_NONCES && !newest.iter().any(|server| server.origin == kept.origin) {
+            newest.push(kept);
+        }
+    }
+    newest
 }
 
 /// Forgets the kept DPoP nonces, with the session they served.

@@ -415,6 +415,19 @@ fn a_sign_out_forgets_the_kept_nonces_and_an_unreadable_copy_is_none() {
         let stored = world.tab().storage.borrow().get(&key).cloned().unwrap_or_default();
         assert!(stored != junk && stored.contains("n-1"), "{junk}: the retry's nonce is kept anew: {stored}");
     }
+    // Two for one server: the newer is sent, and the one the server asks for replaces both.
+    let twice = format!("{},{}", nonce(ISSUER, "a-stale", world.now()), nonce(ISSUER, "n-1", world.now() - 1));
+    world.tab().storage.borrow_mut().insert(key.clone(), record(r#""1""#, &twice));
+    let (restored, exchanges) = reload_and_exchanges(&world);
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
+    let sent: Vec<_> = exchanges.iter().map(|e| proof_of(e).1["nonce"].as_str().map(str::to_owned)).collect();
+    assert_eq!(sent, [Some("a-stale".to_owned()), Some("n-1".to_owned())]);
+    // Nor do one server's many take the others' places among the eight.
+    let api: Vec<String> = (0..8).map(|i| nonce(API, &format!("a-{i}"), world.now())).collect();
+    let crowded = format!("{},{}", api.join(","), nonce(ISSUER, "n-1", world.now() - 1));
+    world.tab().storage.borrow_mut().insert(key.clone(), record(r#""1""#, &crowded));
+    let (_, exchanges) = reload_and_exchanges(&world);
+    assert_eq!((exchanges.len(), proof_of(&exchanges[0]).1["nonce"].as_str()), (1, Some("n-1")), "{crowded}");
 }
 
 /// A restore that ends signed out (another tab signed out while it was away, or the app was
@@ -534,4 +547,41 @@ fn a_session_the_provider_ends_takes_its_kept_nonces_with_it() {
     world.advance(TTL);
     assert_eq!(session.state(), AuthState::Failed(AuthError::SessionExpired));
     assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.tab().storage.borrow());
+}
+
+/// The second try after an `invalid_dpop_proof` goes only where it can help: with the new
+/// nonce the refusal gave; not after a nonce this very call was just given, nor when the
+/// refusal names the nonce the proof carried (the proof was refused for something else, and
+/// the refusal is the answer).
+#[test]
+fn a_proof_refused_as_invalid_is_sent_again_only_where_a_nonce_could_be_the_reason() {
+    // With the new nonce the refusal gave.
+    let (world, _session) = signed_in_with_dpop(Some("n-1"));
+    world.rotate_dpop_nonce("n-2");
+    world.fault(CodeExchange, Fault::InvalidDpopProof(Some("n-2")));
+    let (restored, exchanges) = reload_and_exchanges(&world);
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
+    let sent: Vec<_> = exchanges.iter().map(|e| proof_of(e).1["nonce"].as_str().map(str::to_owned)).collect();
+    assert_eq!(sent, [Some("n-1".to_owned()), Some("n-2".to_owned())]);
+
+    // The refusal names the nonce the proof carried: no second try.
+    let (world, _session) = signed_in_with_dpop(Some("n-1"));
+    world.fault(CodeExchange, Fault::InvalidDpopProof(Some("n-1")));
+    let (_, exchanges) = reload_and_exchanges(&world);
+    assert_eq!(exchanges.len(), 1, "the refusal is the answer");
+
+    // A nonce the call was just given, refused: the refusal is the answer, not a third try.
+    let world = World::new();
+    world.offer_dpop(None);
+    let callback = world.callback_of_a_sign_in();
+    world.fault(CodeExchange, Fault::UseDpopNonce("n-1"));
+    world.fault(CodeExchange, Fault::InvalidDpopProof(None));
+    let start = world.request_count();
+    let session = world.open(&callback);
+    assert!(
+        matches!(session.state(), AuthState::Failed(AuthError::TokenRejected { status: 400, ref error, .. }) if error.as_deref() == Some("invalid_dpop_proof")),
+        "{:?}",
+        session.state()
+    );
+    assert_eq!(world.endpoints(start).iter().filter(|e| **e == CodeExchange).count(), 2);
 }

@@ -93,6 +93,9 @@ pub enum Fault {
     /// An authorization server's request for a DPoP nonce (RFC 9449 §8): 400
     /// `use_dpop_nonce` with this `DPoP-Nonce`, whatever the proof.
     UseDpopNonce(&'static str),
+    /// An authorization server's refusal of the proof (400 `invalid_dpop_proof`), with this
+    /// `DPoP-Nonce` if given, whatever the proof.
+    InvalidDpopProof(Option<&'static str>),
 }
 
 /// A request as the provider saw it.
@@ -1049,6 +1052,11 @@ impl World {
             Some(Fault::UseDpopNonce(nonce)) => {
                 let mut response = HttpResponse::new(400, "application/json", r#"{"error":"use_dpop_nonce"}"#);
                 response.headers.push(("dpop-nonce".into(), nonce.into()));
+                self.arriving.borrow_mut().push((answer, Ok(response)));
+            }
+            Some(Fault::InvalidDpopProof(nonce)) => {
+                let mut response = HttpResponse::new(400, "application/json", r#"{"error":"invalid_dpop_proof"}"#);
+                response.headers.extend(nonce.map(|nonce| ("dpop-nonce".into(), nonce.into())));
                 self.arriving.borrow_mut().push((answer, Ok(response)));
             }
             Some(Fault::HeldAnswer(status, body)) => {
