@@ -121,7 +121,8 @@ impl<K: 'static> Dpop<K> {
 /// as invalid while it carried a nonce from before this call is sent once more without that
 /// nonce (or with the new one the answer gave): a server may stop taking a nonce without
 /// saying `use_dpop_nonce` (§4.3 step 10), and a kept one may be older than its newest. At
-/// most three requests. Without a key the request leaves at once, before the caller's next one.
+/// most three requests, and none more with an access token once the session has ended.
+/// Without a key the request leaves at once, before the caller's next one.
 pub fn send<'a, P: Platform>(
     platform: &'a P,
     dpop: Option<&'a Dpop<P::ProofKey>>,
@@ -156,6 +157,11 @@ pub fn send<'a, P: Platform>(
                     }
                 }
                 _ => return Ok(response),
+            }
+            // The session ended while the answer was on its way (a sign-out here or in another
+            // tab): its access token is not sent again, as a call started now would not be.
+            if resource && dpop.retired.get() {
+                return Err(AuthError::NotSignedIn);
             }
         }
     })
