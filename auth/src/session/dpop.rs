@@ -80,12 +80,12 @@ impl<K: 'static> Dpop<K> {
     /// a new one with any answer), in the page and in the tab.
     fn remember_nonce(&self, platform: &impl Platform, url: &str, response: &HttpResponse) {
         let (Some(origin), Some(nonce)) = (origin_of(url), response.header("dpop-nonce")) else { return };
-        let given = KeptNonce { origin: origin.to_owned(), nonce: nonce.to_owned(), given_at: platform.now_secs() };
         let mut nonces = self.nonces.borrow_mut();
         if nonces.iter().find(|kept| kept.origin == origin).is_some_and(|kept| kept.nonce == nonce) {
             return;
         }
         nonces.retain(|kept| kept.origin != origin);
+        let given = KeptNonce { origin: origin.to_owned(), nonce: nonce.to_owned(), given_at: platform.now_secs() };
         // First: of nonces given in the same second, the one just given is the newest.
         nonces.insert(0, given);
         self.keep(platform, &nonces);
@@ -133,13 +133,13 @@ pub fn send<'a, P: Platform>(
         return Box::pin(async move { sent?.await });
     };
     Box::pin(async move {
+        let resource = request.access_token().is_some();
         let (mut nonce_given, mut nonce_dropped) = (false, false);
         loop {
             let carried_nonce = dpop.nonce_for(request.url());
             let proof = dpop.proof(platform, &request, carried_nonce.as_deref()).await?;
             let response = leave(platform, request.with_proof(&proof))?.await?;
             dpop.remember_nonce(platform, request.url(), &response);
-            let resource = request.access_token().is_some();
             let challenge = response.header("www-authenticate");
             let answer_nonce = response.header("dpop-nonce");
             match (proof_refusal(resource, response.status, challenge, &response.body), carried_nonce.as_deref()) {
