@@ -341,6 +341,11 @@ fn reload_and_exchanges(world: &crate::world::TestWorld) -> (Session<Tab>, Vec<S
     (restored, exchanges)
 }
 
+/// The nonce each request's proof carried, if any.
+fn nonces_sent(requests: &[Seen]) -> Vec<Option<String>> {
+    requests.iter().map(|seen| proof_of(seen).1["nonce"].as_str().map(str::to_owned)).collect()
+}
+
 /// The value the tab keeps its DPoP nonces under, if any holds `nonce`.
 fn kept_with(world: &World, nonce: &str) -> Option<String> {
     world.tab().storage.borrow().iter().find(|(_, value)| value.contains(nonce)).map(|(key, _)| key.clone())
@@ -420,7 +425,7 @@ fn a_sign_out_forgets_the_kept_nonces_and_an_unreadable_copy_is_none() {
     world.tab().storage.borrow_mut().insert(key.clone(), record(r#""1""#, &twice));
     let (restored, exchanges) = reload_and_exchanges(&world);
     assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
-    let sent: Vec<_> = exchanges.iter().map(|e| proof_of(e).1["nonce"].as_str().map(str::to_owned)).collect();
+    let sent = nonces_sent(&exchanges);
     assert_eq!(sent, [Some("a-stale".to_owned()), Some("n-1".to_owned())]);
     // Nor do one server's many take the others' places among the eight.
     let api: Vec<String> = (0..8).map(|i| nonce(API, &format!("a-{i}"), world.now())).collect();
@@ -509,8 +514,7 @@ fn a_nonce_refused_as_an_invalid_proof_is_dropped_and_the_request_sent_again() {
     world.rotate_dpop_nonce("n-2");
     let (restored, exchanges) = reload_and_exchanges(&world);
     assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
-    let sent: Vec<Option<String>> =
-        exchanges.iter().map(|e| proof_of(e).1["nonce"].as_str().map(str::to_owned)).collect();
+    let sent = nonces_sent(&exchanges);
     assert_eq!(sent, [Some("n-1".to_owned()), None, Some("n-2".to_owned())]);
     assert!(kept_with(&world, "n-2").is_some() && kept_with(&world, "n-1").is_none());
 
@@ -520,8 +524,8 @@ fn a_nonce_refused_as_an_invalid_proof_is_dropped_and_the_request_sent_again() {
     world.require_api_dpop_nonce("a-2");
     let start = world.request_count();
     assert_eq!(fetch(&world, &restored, orders()).map(|r| r.status), Ok(200));
-    let sent: Vec<Option<String>> =
-        (0..3).map(|i| proof_of(&world.request_to(Api, start, i)).1["nonce"].as_str().map(str::to_owned)).collect();
+    let calls: Vec<Seen> = (0..3).map(|i| world.request_to(Api, start, i)).collect();
+    let sent = nonces_sent(&calls);
     assert_eq!(sent, [Some("a-1".to_owned()), None, Some("a-2".to_owned())]);
 }
 
@@ -564,7 +568,7 @@ fn a_proof_refused_as_invalid_is_sent_again_only_where_a_nonce_could_be_the_reas
     world.fault(CodeExchange, Fault::InvalidDpopProof(Some("n-2")));
     let (restored, exchanges) = reload_and_exchanges(&world);
     assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
-    let sent: Vec<_> = exchanges.iter().map(|e| proof_of(e).1["nonce"].as_str().map(str::to_owned)).collect();
+    let sent = nonces_sent(&exchanges);
     assert_eq!(sent, [Some("n-1".to_owned()), Some("n-2".to_owned())]);
 
     // The refusal names the nonce the proof carried: no second try.

@@ -872,7 +872,7 @@ impl World {
             let answer = if resource_server || token.is_some() {
                 dpop_challenge("invalid_dpop_proof", None)
             } else {
-                HttpResponse::new(400, "application/json", r#"{"error":"invalid_dpop_proof"}"#)
+                dpop_refusal("invalid_dpop_proof", None)
             };
             Err(Ok(answer))
         };
@@ -929,9 +929,7 @@ impl World {
             let answer = if resource_server || token.is_some() {
                 dpop_challenge("use_dpop_nonce", Some(required))
             } else {
-                let mut answer = HttpResponse::new(400, "application/json", r#"{"error":"use_dpop_nonce"}"#);
-                answer.headers.push(("dpop-nonce".into(), required.clone()));
-                answer
+                dpop_refusal("use_dpop_nonce", Some(required))
             };
             return Err(Ok(answer));
         }
@@ -1050,14 +1048,10 @@ impl World {
                 self.arriving.borrow_mut().push((answer, Ok(response)));
             }
             Some(Fault::UseDpopNonce(nonce)) => {
-                let mut response = HttpResponse::new(400, "application/json", r#"{"error":"use_dpop_nonce"}"#);
-                response.headers.push(("dpop-nonce".into(), nonce.into()));
-                self.arriving.borrow_mut().push((answer, Ok(response)));
+                self.arriving.borrow_mut().push((answer, Ok(dpop_refusal("use_dpop_nonce", Some(nonce)))));
             }
             Some(Fault::InvalidDpopProof(nonce)) => {
-                let mut response = HttpResponse::new(400, "application/json", r#"{"error":"invalid_dpop_proof"}"#);
-                response.headers.extend(nonce.map(|nonce| ("dpop-nonce".into(), nonce.into())));
-                self.arriving.borrow_mut().push((answer, Ok(response)));
+                self.arriving.borrow_mut().push((answer, Ok(dpop_refusal("invalid_dpop_proof", nonce))));
             }
             Some(Fault::HeldAnswer(status, body)) => {
                 let response = HttpResponse::new(status, "application/json", body);
@@ -1092,6 +1086,14 @@ impl Drop for TestWorld {
 fn invalid_token() -> HttpResponse {
     let mut response = HttpResponse::new(401, "application/json", r#"{"error":"invalid_token"}"#);
     response.headers.push(("www-authenticate".into(), r#"Bearer realm="api", error="invalid_token""#.into()));
+    response
+}
+
+/// An authorization server's refusal of a proof (RFC 9449 §5: a 400 with `error`), with the
+/// nonce it asks for (§8).
+fn dpop_refusal(error: &str, nonce: Option<&str>) -> HttpResponse {
+    let mut response = HttpResponse::new(400, "application/json", format!(r#"{{"error":"{error}"}}"#));
+    response.headers.extend(nonce.map(|nonce| ("dpop-nonce".into(), nonce.into())));
     response
 }
 
