@@ -3,8 +3,10 @@
 // 1. Replaces Trunk's inline loader with one that fetches the .wasm with subresource
 //    integrity (Trunk's loader fetches it without, so only the preload was checked).
 // 2. Writes the page's Content-Security-Policy into index.html's
-//    <meta http-equiv="Content-Security-Policy">: the loader is allowed by its SHA-256
-//    hash (no 'unsafe-inline'). The policy names no provider: a built dist/ is pointed at
+//    <meta name="leptos-oidc:content-security-policy">, which the app enforces as it starts
+//    (a <meta http-equiv> tag would make Chromium hold back the page's preloads until its
+//    parser reached it). The loader is allowed by its SHA-256 hash (no 'unsafe-inline'), so
+//    that a host can send the same policy as a header. The policy names no provider: a built dist/ is pointed at
 //    another provider by editing config.json alone. connect-src and form-action allow any
 //    https origin while nobody is signed in; before the first token is asked for, the app
 //    adds a second policy naming exactly its provider's and APIs' origins
@@ -23,7 +25,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-const META = /(<meta http-equiv="Content-Security-Policy" content=")[^"]*(")/;
+const META = /(<meta name="leptos-oidc:content-security-policy" content=")[^"]*(")/;
 const INLINE_SCRIPT = /<script(?: type="module")?>([\s\S]*?)<\/script>/g;
 // CSP host sources cannot name an IPv6 address, so [::1] is not among them.
 const LOOPBACK = ['http://localhost:*', 'http://127.0.0.1:*'];
@@ -88,7 +90,7 @@ export function pinnedOrigins(text = '') {
 
 /** Sets the meta tag's policy from the inline scripts the page has, the config and `env`. */
 export function withPolicy(html, configText, env = process.env) {
-  if (!META.test(html)) throw new Error('csp.mjs: no <meta http-equiv="Content-Security-Policy" content=""> in index.html');
+  if (!META.test(html)) throw new Error('csp.mjs: no <meta name="leptos-oidc:content-security-policy" content=""> in index.html');
   const scriptHashes = [...html.matchAll(INLINE_SCRIPT)].map(([, body]) => createHash('sha256').update(body).digest('base64'));
   const local = env.CSP_LOCAL_PORTS;
   const loopback = local === undefined || local === '' ? usesLoopback(configText) : local === '1';

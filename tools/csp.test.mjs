@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { withPolicy } from './csp.mjs';
 
-const page = '<meta http-equiv="Content-Security-Policy" content=""><script type="module">x</script>';
+const page = '<meta name="leptos-oidc:content-security-policy" content=""><script type="module">x</script>';
 const policyOf = (config, env = {}) => {
   const html = withPolicy(page, JSON.stringify(config), env);
   return Object.fromEntries(html.match(/content="([^"]*)"/)[1].split('; ').map((d) => [d.split(' ')[0], d]));

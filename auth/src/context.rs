@@ -24,6 +24,7 @@ pub struct Auth {
 /// the callback route it finishes the sign-in in progress. `config_url` is where the
 /// deployed `config.json` is served, usually `"/config.json"`.
 pub fn provide_auth(config_url: &str) -> Auth {
+    crate::browser::enforce_built_policy();
     let session = Session::new(Browser, config_url);
     let auth = adapt(session.clone());
     // A page back from the back-forward cache (not a first load, which also fires it).

@@ -491,6 +491,34 @@ fn restricting_the_page_adds_its_policy_to_the_head() {
     assert_eq!(last.get_attribute("content").as_deref(), Some("manifest-src 'none'"));
 }
 
+/// The build writes the page's policy into a plain meta tag (a `<meta http-equiv>` in the
+/// served page would hold back the browser's preloads); the app enforces it as it starts.
+/// Without that tag there is nothing to enforce, and nothing is added.
+#[wasm_bindgen_test]
+fn the_built_policy_is_enforced_from_its_meta_tag() {
+    use leptos_oidc_auth::browser::enforce_built_policy;
+    let document = window().document().expect("document");
+    let head = document.query_selector("head").ok().flatten().expect("head");
+    let enforced = "head > meta[http-equiv='Content-Security-Policy']";
+    let built = "meta[name='leptos-oidc:content-security-policy']";
+    while let Ok(Some(old)) = document.query_selector(built) {
+        old.remove();
+    }
+    let before = document.query_selector_all(enforced).expect("query").length();
+    assert!(!enforce_built_policy(), "no built policy in this page");
+    assert_eq!(document.query_selector_all(enforced).expect("query").length(), before);
+
+    let tag = document.create_element("meta").expect("meta");
+    tag.set_attribute("name", "leptos-oidc:content-security-policy").expect("name");
+    tag.set_attribute("content", "worker-src 'none'").expect("content");
+    head.append_child(&tag).expect("appended");
+    assert!(enforce_built_policy());
+    let metas = document.query_selector_all(enforced).expect("query");
+    assert_eq!(metas.length(), before + 1);
+    let last = metas.item(metas.length() - 1).and_then(|node| node.dyn_into::<web_sys::Element>().ok()).expect("meta");
+    assert_eq!(last.get_attribute("content").as_deref(), Some("worker-src 'none'"));
+}
+
 /// RFC 9449: the page's DPoP key is made by WebCrypto with its private half not
 /// extractable; a proof built by `oauth::dpop` and signed with it verifies with the public
 /// JWK its own header carries (WebCrypto's ES256 check, as for ID tokens).
