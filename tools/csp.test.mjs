@@ -50,3 +50,15 @@ test('CSP_ORIGINS pins the origins in place of https:, and a typo stops the buil
     assert.throws(() => policyOf({ issuer: 'https://id.example' }, { CSP_ORIGINS: wrong }), /CSP_ORIGINS|Invalid URL/, wrong);
   }
 });
+
+test('the policy goes into the named tag for the app to enforce, never into an http-equiv tag', () => {
+  const html = '<meta name="viewport" content="width=device-width"><meta name="leptos-oidc:content-security-policy" content="">'
+    + '<meta name="referrer" content="no-referrer"><script type="module">x</script>';
+  const out = withPolicy(html, JSON.stringify({ issuer: 'https://id.example' }), {});
+  assert.match(out, /<meta name="leptos-oidc:content-security-policy" content="default-src 'self'; [^"]+">/);
+  assert.ok(out.startsWith('<meta name="viewport" content="width=device-width">'), out);
+  assert.ok(out.includes('<meta name="referrer" content="no-referrer">'), out);
+  assert.ok(!out.includes('http-equiv'), out);
+  // An index.html with the old http-equiv tag stops the build instead of shipping it empty.
+  assert.throws(() => withPolicy('<meta http-equiv="Content-Security-Policy" content="">', '{}', {}), /leptos-oidc:content-security-policy/);
+});

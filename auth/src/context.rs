@@ -22,7 +22,8 @@ pub struct Auth {
 
 /// Sets up sign-in for the app and returns the handle (also provided as context). On
 /// the callback route it finishes the sign-in in progress. `config_url` is where the
-/// deployed `config.json` is served, usually `"/config.json"`.
+/// deployed `config.json` is served, usually `"/config.json"`. Call it first, at the root
+/// of the app: it enforces the page's built Content-Security-Policy before anything else.
 pub fn provide_auth(config_url: &str) -> Auth {
     crate::browser::enforce_built_policy();
     let session = Session::new(Browser, config_url);

@@ -493,7 +493,8 @@ fn restricting_the_page_adds_its_policy_to_the_head() {
 
 /// The build writes the page's policy into a plain meta tag (a `<meta http-equiv>` in the
 /// served page would hold back the browser's preloads); the app enforces it as it starts.
-/// Without that tag there is nothing to enforce, and nothing is added.
+/// Without that tag, or with an empty one, nothing is added; once enforced, the tag is taken
+/// out, so a second call adds nothing. (A harmless directive: every test shares this page.)
 #[wasm_bindgen_test]
 fn the_built_policy_is_enforced_from_its_meta_tag() {
     use leptos_oidc_auth::browser::enforce_built_policy;
@@ -508,15 +509,59 @@ fn the_built_policy_is_enforced_from_its_meta_tag() {
     assert!(!enforce_built_policy(), "no built policy in this page");
     assert_eq!(document.query_selector_all(enforced).expect("query").length(), before);
 
-    let tag = document.create_element("meta").expect("meta");
-    tag.set_attribute("name", "leptos-oidc:content-security-policy").expect("name");
-    tag.set_attribute("content", "worker-src 'none'").expect("content");
-    head.append_child(&tag).expect("appended");
+    let add_tag = |content: &str| {
+        let tag = document.create_element("meta").expect("meta");
+        tag.set_attribute("name", "leptos-oidc:content-security-policy").expect("name");
+        tag.set_attribute("content", content).expect("content");
+        head.append_child(&tag).expect("appended");
+        tag
+    };
+    let blank = add_tag("  ");
+    assert!(!enforce_built_policy(), "a blank policy");
+    assert_eq!(document.query_selector_all(enforced).expect("query").length(), before);
+    blank.remove();
+
+    add_tag("worker-src 'none'");
     assert!(enforce_built_policy());
+    assert!(document.query_selector(built).expect("query").is_none(), "the tag is taken out once enforced");
+    assert!(!enforce_built_policy(), "enforced once");
     let metas = document.query_selector_all(enforced).expect("query");
     assert_eq!(metas.length(), before + 1);
     let last = metas.item(metas.length() - 1).and_then(|node| node.dyn_into::<web_sys::Element>().ok()).expect("meta");
     assert_eq!(last.get_attribute("content").as_deref(), Some("worker-src 'none'"));
+}
+
+/// `provide_auth` enforces the built policy before the app reads storage or the network:
+/// each `getItem` and `fetch` the start-up makes finds the tag already enforced (taken out).
+#[wasm_bindgen_test]
+async fn provide_auth_enforces_the_built_policy_before_it_reads_storage_or_the_network() {
+    let root = container();
+    location::replace_path("/profile");
+    let document = window().document().expect("document");
+    let tag = document.create_element("meta").expect("meta");
+    tag.set_attribute("name", "leptos-oidc:content-security-policy").expect("name");
+    tag.set_attribute("content", "worker-src 'none'").expect("content");
+    document.query_selector("head").ok().flatten().expect("head").append_child(&tag).expect("appended");
+    let record = js_sys::Function::new_no_args(
+        "const seen = (window.__policy_first = []);
+         const enforced = () => document.querySelector(\"meta[name='leptos-oidc:content-security-policy']\") === null;
+         const getItem = Storage.prototype.getItem, fetch = window.fetch;
+         Storage.prototype.getItem = function (key) { seen.push(enforced()); return getItem.call(this, key); };
+         window.fetch = function (...args) { seen.push(enforced()); return fetch.apply(this, args); };
+         return () => { Storage.prototype.getItem = getItem; window.fetch = fetch; };",
+    );
+    let restore: js_sys::Function = record.call0(&JsValue::NULL).expect("recording").into();
+    let config =
+        "data:application/json,%7B%22issuer%22%3A%22http%3A%2F%2F127.0.0.1%3A9%22%2C%22client_id%22%3A%22c%22%7D";
+    let _mounted = leptos::mount::mount_to(root.clone(), move || {
+        provide_auth(config);
+        view! { <RequireAuth><p id="protected">"secret"</p></RequireAuth> }
+    });
+    wait_for(&root, "[role=alert]").await; // config read, the provider unreachable
+    restore.call0(&JsValue::NULL).expect("restored");
+    let seen = js_sys::Array::from(&js_sys::Reflect::get(&window(), &"__policy_first".into()).expect("record"));
+    assert!(seen.length() >= 2, "storage and the network were read: {seen:?}");
+    assert!(seen.iter().all(|enforced| enforced.as_bool() == Some(true)), "read before the policy: {seen:?}");
 }
 
 /// RFC 9449: the page's DPoP key is made by WebCrypto with its private half not

@@ -156,18 +156,27 @@ pub fn now_secs() -> u64 {
 }
 
 /// Enforces the policy the build wrote into `index.html` (`tools/csp.mjs`), which sits in a
-/// plain `<meta name="leptos-oidc:content-security-policy">` tag: a `<meta http-equiv>` tag
-/// in the served page makes Chromium hold back the page's preloads until its parser reaches
-/// it (measured on the mobile profile: the first asset request 40 ms later, a repeat visit
-/// 35 ms longer). Called as the app starts, before it reads the address, storage or the
-/// network. Returns whether there was a policy to enforce.
+/// plain `<meta name="leptos-oidc:content-security-policy">` tag, not an http-equiv one:
+/// with that in the served page Chromium holds back the page's preloads (README, issue 11).
+/// Called as the app starts, before it reads the address, storage or the network. The tag
+/// is taken out once enforced, so a second call adds nothing. A page without one (a policy
+/// sent as a header instead, or an `index.html` of your own) gets a console warning.
+/// Returns whether a policy was enforced.
 pub fn enforce_built_policy() -> bool {
-    let built = web_sys::window()
-        .and_then(|window| window.document())
-        .and_then(|document| document.query_selector("meta[name='leptos-oidc:content-security-policy']").ok()?)
+    let built = web_sys::window().and_then(|window| window.document()).and_then(|document| {
+        document.query_selector("head > meta[name='leptos-oidc:content-security-policy']").ok()?
+    });
+    let enforced = built
+        .as_ref()
         .and_then(|meta| meta.get_attribute("content"))
-        .filter(|policy| !policy.trim().is_empty());
-    built.is_some_and(|policy| restrict_page(&policy))
+        .is_some_and(|policy| !policy.trim().is_empty() && restrict_page(&policy));
+    match built {
+        Some(meta) if enforced => meta.remove(),
+        _ => web_sys::console::warn_1(
+            &"No built Content-Security-Policy to enforce: see the README's \"Hosting\"".into(),
+        ),
+    }
+    enforced
 }
 
 /// Adds a `<meta http-equiv="Content-Security-Policy">` with `policy` to the page's head,

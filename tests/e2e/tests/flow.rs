@@ -60,6 +60,9 @@ async fn assert_narrowed(browser: &Browser, provider: Provider) {
     let policies = browser
         .run_js("return [...document.querySelectorAll('meta[http-equiv=Content-Security-Policy]')].map(m => m.content)")
         .await;
+    assert_eq!(policies.as_array().map(Vec::len), Some(2), "{}: {policies}", provider.name());
+    let built = policies[0].as_str().unwrap_or_default();
+    assert!(built.starts_with("default-src 'self'"), "{}: the built policy first: {policies}", provider.name());
     let narrowed = policies.as_array().and_then(|all| all.get(1)).and_then(Value::as_str).unwrap_or_default();
     let issuer_origin = support::origin(&provider.issuer());
     assert!(narrowed.starts_with(&format!("connect-src 'self' {issuer_origin}")), "{}: {policies}", provider.name());
