@@ -505,9 +505,19 @@ fn the_built_policy_is_enforced_from_its_meta_tag() {
     while let Ok(Some(old)) = document.query_selector(built) {
         old.remove();
     }
+    // console.warn, recorded: the warning a page without a built policy gets.
+    let record = js_sys::Function::new_no_args(
+        "const warned = (window.__warned = []); const warn = console.warn;
+         console.warn = (...args) => { warned.push(args.join(' ')); };
+         return () => { console.warn = warn; };",
+    );
+    let restore: js_sys::Function = record.call0(&JsValue::NULL).expect("recording").into();
+    let warned = || js_sys::Array::from(&js_sys::Reflect::get(&window(), &"__warned".into()).expect("record"));
     let before = document.query_selector_all(enforced).expect("query").length();
     assert!(!enforce_built_policy(), "no built policy in this page");
     assert_eq!(document.query_selector_all(enforced).expect("query").length(), before);
+    assert_eq!(warned().length(), 1, "{:?}", warned());
+    assert!(warned().get(0).as_string().unwrap_or_default().contains("No built Content-Security-Policy"));
 
     let add_tag = |content: &str| {
         let tag = document.create_element("meta").expect("meta");
@@ -521,8 +531,12 @@ fn the_built_policy_is_enforced_from_its_meta_tag() {
     assert_eq!(document.query_selector_all(enforced).expect("query").length(), before);
     blank.remove();
 
+    assert_eq!(warned().length(), 2, "a blank policy is warned about: {:?}", warned());
+
     add_tag("worker-src 'none'");
     assert!(enforce_built_policy());
+    assert_eq!(warned().length(), 2, "no warning when enforced: {:?}", warned());
+    restore.call0(&JsValue::NULL).expect("restored");
     assert!(document.query_selector(built).expect("query").is_none(), "the tag is taken out once enforced");
     assert!(!enforce_built_policy(), "enforced once");
     let metas = document.query_selector_all(enforced).expect("query");

@@ -29,6 +29,7 @@ async fn a_full_sign_in_and_sign_out_cause_no_csp_violation_and_print_no_secret(
         let ours: Vec<_> = log.iter().filter(|(_, text)| text.starts_with(&app_url())).collect();
         assert!(csp_violations(&log).is_empty(), "CSP violations: {:#?}", csp_violations(&log));
         assert!(ours.iter().all(|(level, _)| level != "SEVERE"), "console errors: {ours:#?}");
+        assert!(!log.iter().any(|(_, text)| text.contains("No built Content-Security-Policy")), "{log:#?}");
 
         let crossed = provider_token_log();
         // The exchange, once asked for the DPoP nonce and sent again (RFC 9449 §8).
@@ -43,10 +44,11 @@ async fn a_full_sign_in_and_sign_out_cause_no_csp_violation_and_print_no_secret(
 
         // The two checks above could pass by reading nothing: show that this log does carry
         // console output and CSP violations. An inline script is refused by the policy.
-        browser.run_js("console.error('e2e-marker'); return true").await;
+        browser.run_js("console.error('e2e-marker'); console.warn('e2e-warning-marker'); return true").await;
         assert!(!inline_script_ran(&browser).await, "an inline script ran");
         let log = browser.browser_log().await;
         assert!(log.iter().any(|(_, text)| text.contains("e2e-marker")), "the console is not being read: {log:?}");
+        assert!(log.iter().any(|(_, text)| text.contains("e2e-warning-marker")), "warnings are not read: {log:?}");
         assert_eq!(csp_violations(&log).len(), 1, "the refused inline script is reported: {log:?}");
     })
     .await;
