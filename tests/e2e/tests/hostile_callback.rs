@@ -43,6 +43,8 @@ async fn assert_callback_refused(browser: &Browser, query: &str, code: &str, mes
     assert!(["Try again", "Sign in"].contains(&button.as_str().unwrap_or_default()), "no way to try again: {button}");
     assert_eq!(provider_token_log().requests, 0, "a token request was made for {}", &query[..query.len().min(120)]);
     assert_eq!(browser.url().await, format!("{}/callback", app_url()), "the response must leave the address bar");
+    // The page that read the hostile response runs under the built policy.
+    assert!(!browser.inline_script_ran().await, "an inline script ran on the callback page");
 }
 
 const NOT_THIS_TAB: &str = "does not belong to a sign-in started in this tab";

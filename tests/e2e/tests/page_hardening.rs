@@ -45,21 +45,13 @@ async fn a_full_sign_in_and_sign_out_cause_no_csp_violation_and_print_no_secret(
         // The two checks above could pass by reading nothing: show that this log does carry
         // console output and CSP violations. An inline script is refused by the policy.
         browser.run_js("console.error('e2e-marker'); console.warn('e2e-warning-marker'); return true").await;
-        assert!(!inline_script_ran(&browser).await, "an inline script ran");
+        assert!(!browser.inline_script_ran().await, "an inline script ran");
         let log = browser.browser_log().await;
         assert!(log.iter().any(|(_, text)| text.contains("e2e-marker")), "the console is not being read: {log:?}");
         assert!(log.iter().any(|(_, text)| text.contains("e2e-warning-marker")), "warnings are not read: {log:?}");
         assert_eq!(csp_violations(&log).len(), 1, "the refused inline script is reported: {log:?}");
     })
     .await;
-}
-
-/// Adds an inline script to the page: whether it ran (the policy allows no inline script
-/// but the loader).
-async fn inline_script_ran(browser: &Browser) -> bool {
-    let script = "const s = document.createElement('script'); s.textContent = 'window.__inline_ran = true';
-                  document.head.append(s); return window.__inline_ran === true";
-    browser.run_js(script).await == json!(true)
 }
 
 /// The policy the build wrote into the served `index.html`, for the app to apply (the tag
@@ -93,7 +85,7 @@ async fn signing_in_narrows_the_page_to_the_provider_and_the_api() {
         browser.goto("/").await;
         browser.wait_for_text("h1", "Sign in").await;
         // Signed out, the built policy is in force: the app applied it when it started.
-        assert!(!inline_script_ran(&browser).await, "an inline script ran on the signed-out page");
+        assert!(!browser.inline_script_ran().await, "an inline script ran on the signed-out page");
         assert!(!refused_by_policy(&browser, &elsewhere).await, "signed out: not narrowed yet");
         browser.sign_in_as_alice().await;
         assert!(refused_by_policy(&browser, &elsewhere).await, "signed in: {elsewhere} still reachable");

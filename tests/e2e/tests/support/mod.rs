@@ -292,6 +292,14 @@ where
 }
 
 impl Browser {
+    /// Adds an inline script to the page: whether it ran (the app's policy allows no inline
+    /// script but the loader).
+    pub async fn inline_script_ran(&self) -> bool {
+        let script = "const s = document.createElement('script'); s.textContent = 'window.__inline_ran = true';
+                      document.head.append(s); return window.__inline_ran === true";
+        self.run_js(script).await == json!(true)
+    }
+
     pub async fn open() -> Browser {
         Browser::open_with(&[]).await
     }
