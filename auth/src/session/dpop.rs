@@ -1,7 +1,7 @@
 //! DPoP (RFC 9449) in a session: the page's key, the newest nonce each server sent, and
 //! requests sent with a proof, and once more with the server's nonce when it asks for one.
-//! The nonces are kept in the tab too, so that the page a reload brings back (which makes a
-//! key of its own) needs no refusal to learn them.
+//! The nonces are kept in the storage the app's tabs share too, so that the page a reload
+//! brings back and a new tab (each makes a key of its own) need no refusal to learn them.
 //! The proof's parts are `oauth::dpop`'s; the key and its signatures are the platform's.
 
 use core::cell::{Cell, RefCell};
@@ -35,7 +35,7 @@ pub struct Dpop<K> {
 }
 
 impl<K: 'static> Dpop<K> {
-    /// A new key pair from the platform, with the nonces the tab kept; `None` where it
+    /// A new key pair from the platform, with the nonces the app's tabs kept; `None` where it
     /// cannot make one. A kept nonce the server no longer takes costs a retry (see [`send`]).
     pub async fn make<P: Platform<ProofKey = K>>(platform: &P) -> Option<Dpop<K>> {
         let (key, jwk) = platform.make_proof_key().await?;
@@ -77,7 +77,7 @@ impl<K: 'static> Dpop<K> {
     }
 
     /// Keeps the nonce an answer carries, the newest its server gave (§8.2: a server may send
-    /// a new one with any answer), in the page and in the tab.
+    /// a new one with any answer), in the page and for the app's tabs.
     fn remember_nonce(&self, platform: &impl Platform, url: &str, response: &HttpResponse) {
         let (Some(origin), Some(nonce)) = (origin_of(url), response.header("dpop-nonce")) else { return };
         let mut nonces = self.nonces.borrow_mut();
@@ -100,14 +100,14 @@ impl<K: 'static> Dpop<K> {
         self.keep(platform, &nonces);
     }
 
-    /// Keeps the nonces in the tab too, for the next page, unless the session has ended.
+    /// Keeps the nonces for the app's tabs too, for the next page, unless the session has ended.
     fn keep(&self, platform: &impl Platform, nonces: &[KeptNonce]) {
         if !self.retired.get() {
             store::keep_dpop_nonces(platform, self.signal.clone(), nonces.to_vec());
         }
     }
 
-    /// Ends the key's session: the nonces kept in the tab are forgotten (a server may tie
+    /// Ends the key's session: the kept nonces are forgotten (a server may tie
     /// its nonces to a session), and none this key learns is kept from now on.
     pub fn retire(&self, platform: &impl Platform) {
         self.retired.set(true);

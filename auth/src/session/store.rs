@@ -191,9 +191,10 @@ const KEPT_NONCE_LIFETIME_SECS: u64 = 300;
 /// At most this many servers' nonces are kept, the newest: the provider and a few APIs.
 const MAX_KEPT_NONCES: usize = 8;
 
-/// A server's newest DPoP nonce (RFC 9449 §8, §9), as the tab keeps it: a public value the
-/// server hands to anyone, kept so that the page a reload brings back sends its first proof
-/// with it.
+/// A server's newest DPoP nonce (RFC 9449 §8, §9), as the app's tabs keep it: a public value
+/// the server hands to anyone (no key, no token, nothing about the person), kept in the
+/// storage all tabs share so that the page a reload brings back, and a new tab, send their
+/// first proof with it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct KeptNonce {
     /// The server's origin: a nonce goes only to the server that gave it.
@@ -213,13 +214,14 @@ struct KeptNonces {
     nonces: Vec<KeptNonce>,
 }
 
-/// The DPoP nonces the tab kept and the sign-out signal they go with (the current one): none
+/// The DPoP nonces the app's tabs kept and the sign-out signal they go with (the current one): none
 /// if they cannot be read or are from before a sign-out; each one given over
 /// [`KEPT_NONCE_LIFETIME_SECS`] ago, or ahead of the clock, or not a nonce (RFC 9449 §8.1
 /// syntax, bounded) left out; the newest [`MAX_KEPT_NONCES`].
 pub fn dpop_nonces(platform: &impl Platform) -> (Option<String>, Vec<KeptNonce>) {
     let signal = sign_out_signal(platform);
-    let Some(kept) = get::<KeptNonces>(platform, DPOP_NONCES).filter(|kept| kept.signal == signal) else {
+    let kept = platform.shared_storage_get(DPOP_NONCES).and_then(|text| document::parse::<KeptNonces>(&text).ok());
+    let Some(kept) = kept.filter(|kept| kept.signal == signal) else {
         return (signal, Vec::new());
     };
     let now = platform.now_secs();
@@ -230,10 +232,14 @@ pub fn dpop_nonces(platform: &impl Platform) -> (Option<String>, Vec<KeptNonce>)
     (signal, newest(kept.nonces.into_iter().filter(fresh).collect()))
 }
 
-/// Keeps the newest [`MAX_KEPT_NONCES`] DPoP nonces in the tab, with the sign-out signal of
-/// the page that learnt them (nothing is kept if storage is unavailable or full).
+/// Keeps the newest [`MAX_KEPT_NONCES`] DPoP nonces for all tabs, with the sign-out signal of
+/// the page that learnt them (nothing is kept if storage is unavailable or full). The last
+/// page to learn one writes its list: a tab's older nonce may replace a newer one, which
+/// costs the next reader one retry.
 pub fn keep_dpop_nonces(platform: &impl Platform, signal: Option<String>, nonces: Vec<KeptNonce>) {
-    set(platform, DPOP_NONCES, &KeptNonces { signal, nonces: newest(nonces) });
+    if let Ok(text) = serde_json::to_string(&KeptNonces { signal, nonces: newest(nonces) }) {
+        platform.shared_storage_set(DPOP_NONCES, &text);
+    }
 }
 
 /// The newest nonce of each server, the newest [`MAX_KEPT_NONCES`] servers first (a record
@@ -258,7 +264,7 @@ fn newest(nonces: Vec<KeptNonce>) -> Vec<KeptNonce> {
 
 /// Forgets the kept DPoP nonces, with the session they served.
 pub fn forget_dpop_nonces(platform: &impl Platform) {
-    platform.storage_remove(DPOP_NONCES);
+    platform.shared_storage_remove(DPOP_NONCES);
 }
 
 /// Keeps `text` under `key` in the tab's storage as it is, or (`None`) removes the key.

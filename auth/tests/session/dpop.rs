@@ -346,9 +346,9 @@ fn nonces_sent(requests: &[Seen]) -> Vec<Option<String>> {
     requests.iter().map(|seen| proof_of(seen).1["nonce"].as_str().map(str::to_owned)).collect()
 }
 
-/// The value the tab keeps its DPoP nonces under, if any holds `nonce`.
+/// The key the app keeps its DPoP nonces under (in the storage all tabs share), if any holds `nonce`.
 fn kept_with(world: &World, nonce: &str) -> Option<String> {
-    world.tab().storage.borrow().iter().find(|(_, value)| value.contains(nonce)).map(|(key, _)| key.clone())
+    world.shared_storage.borrow().iter().find(|(_, value)| value.contains(nonce)).map(|(key, _)| key.clone())
 }
 
 /// §8: the nonce the provider gave is kept in the tab, so the page a reload brings back sends
@@ -370,6 +370,18 @@ fn a_reloaded_page_sends_the_nonce_the_provider_gave_before_and_is_not_refused()
     assert_eq!(proof_of(&exchanges[1]).1["nonce"], "n-2");
 }
 
+/// §8: a nonce is a public value, kept where every tab of the app reads it: a new tab's
+/// silent sign-in sends the one another tab learnt with its first token request, and needs
+/// no retry (the round trip a new tab used to pay).
+#[test]
+fn a_new_tab_sends_the_nonce_another_tab_learnt_and_is_not_refused() {
+    let (world, _session) = signed_in_with_dpop(Some("n-1"));
+    world.new_tab();
+    let (restored, exchanges) = reload_and_exchanges(&world);
+    assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
+    assert_eq!(nonces_sent(&exchanges), [Some("n-1".to_owned())], "one request, with the nonce");
+}
+
 /// The kept nonces go with the session: after a sign-out, the next person's sign-in in the
 /// tab starts without the last one's (a server may tie its nonces to a session). A stored
 /// value that is not a fresh, readable record of nonces is no nonce, and no failure.
@@ -378,7 +390,7 @@ fn a_sign_out_forgets_the_kept_nonces_and_an_unreadable_copy_is_none() {
     let (world, session) = signed_in_with_dpop(Some("n-1"));
     session.sign_out();
     world.advance(5);
-    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.tab().storage.borrow());
+    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.shared_storage.borrow());
     let start = world.request_count();
     let session = world.signed_in();
     assert!(matches!(session.state(), AuthState::SignedIn(_)));
@@ -393,7 +405,7 @@ fn a_sign_out_forgets_the_kept_nonces_and_an_unreadable_copy_is_none() {
     };
     let ours = nonce(ISSUER, "n-1", now);
     // The control: a record as the session writes it is read back, and saves the retry.
-    world.tab().storage.borrow_mut().insert(key.clone(), record(r#""1""#, &ours));
+    world.shared_storage.borrow_mut().insert(key.clone(), record(r#""1""#, &ours));
     let (_, exchanges) = reload_and_exchanges(&world);
     assert_eq!((exchanges.len(), proof_of(&exchanges[0]).1["nonce"].as_str()), (1, Some("n-1")), "the control");
 
@@ -412,17 +424,17 @@ fn a_sign_out_forgets_the_kept_nonces_and_an_unreadable_copy_is_none() {
         record(r#""1""#, &format!("{},{}", newer.join(","), nonce(ISSUER, "n-1", now - 1))),
     ];
     for junk in hostile {
-        world.tab().storage.borrow_mut().insert(key.clone(), junk.clone());
+        world.shared_storage.borrow_mut().insert(key.clone(), junk.clone());
         let (restored, exchanges) = reload_and_exchanges(&world);
         assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{junk}: {:?}", restored.state());
         assert_eq!(exchanges.len(), 2, "{junk}: no nonce, so one retry");
         assert!(proof_of(&exchanges[0]).1.get("nonce").is_none(), "{junk}");
-        let stored = world.tab().storage.borrow().get(&key).cloned().unwrap_or_default();
+        let stored = world.shared_storage.borrow().get(&key).cloned().unwrap_or_default();
         assert!(stored != junk && stored.contains("n-1"), "{junk}: the retry's nonce is kept anew: {stored}");
     }
     // Two for one server: the newer is sent, and the one the server asks for replaces both.
     let twice = format!("{},{}", nonce(ISSUER, "a-stale", world.now()), nonce(ISSUER, "n-1", world.now() - 1));
-    world.tab().storage.borrow_mut().insert(key.clone(), record(r#""1""#, &twice));
+    world.shared_storage.borrow_mut().insert(key.clone(), record(r#""1""#, &twice));
     let (restored, exchanges) = reload_and_exchanges(&world);
     assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
     let sent = nonces_sent(&exchanges);
@@ -430,7 +442,7 @@ fn a_sign_out_forgets_the_kept_nonces_and_an_unreadable_copy_is_none() {
     // Nor do one server's many take the others' places among the eight.
     let api: Vec<String> = (0..8).map(|i| nonce(API, &format!("a-{i}"), world.now())).collect();
     let crowded = format!("{},{}", api.join(","), nonce(ISSUER, "n-1", world.now() - 1));
-    world.tab().storage.borrow_mut().insert(key.clone(), record(r#""1""#, &crowded));
+    world.shared_storage.borrow_mut().insert(key.clone(), record(r#""1""#, &crowded));
     let (_, exchanges) = reload_and_exchanges(&world);
     assert_eq!((exchanges.len(), proof_of(&exchanges[0]).1["nonce"].as_str()), (1, Some("n-1")), "{crowded}");
 }
@@ -446,7 +458,7 @@ fn a_restore_that_is_not_taken_up_keeps_no_nonce() {
     let (back, exchanges) = reload_and_exchanges(&world);
     assert_eq!(back.state(), AuthState::SignedOut);
     assert_eq!(exchanges.len(), 1);
-    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.tab().storage.borrow());
+    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.shared_storage.borrow());
 
     // A sign-out in another tab while this one was away restoring.
     let (world, a) = signed_in_with_dpop(Some("n-1"));
@@ -455,7 +467,7 @@ fn a_restore_that_is_not_taken_up_keeps_no_nonce() {
     let b = world.open(&callback);
     assert_eq!(b.state(), AuthState::SignedOut, "the sign-out stands");
     assert!(world.endpoints(start).contains(&CodeExchange), "the exchange learnt the nonce");
-    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.tab().storage.borrow());
+    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.shared_storage.borrow());
 }
 
 /// An API call still under way when another tab signs out is asked for its server's nonce
@@ -480,7 +492,7 @@ fn a_call_under_way_at_a_sign_out_is_not_sent_again_nor_its_nonce_kept() {
     assert_eq!(call.take().map(|answer| answer.map(|r| r.status)), Some(Err(AuthError::NotSignedIn)));
     let to_api = world.endpoints(start).into_iter().filter(|e| *e == Api).count();
     assert_eq!(to_api, 1, "not sent again: {:?}", world.endpoints(start));
-    assert_eq!(kept_with(&world, "api-n"), None, "{:?}", world.tab().storage.borrow());
+    assert_eq!(kept_with(&world, "api-n"), None, "{:?}", world.shared_storage.borrow());
 }
 
 /// A kept nonce is offered to a new page for five minutes only (it is still sent just before):
@@ -553,7 +565,21 @@ fn a_session_the_provider_ends_takes_its_kept_nonces_with_it() {
     world.fault(Refresh, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
     world.advance(TTL);
     assert_eq!(session.state(), AuthState::Failed(AuthError::SessionExpired));
-    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.tab().storage.borrow());
+    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.shared_storage.borrow());
+}
+
+/// A silent restore the provider refuses (its session ended elsewhere) leaves this browser
+/// signed out, and the kept nonces, which every tab reads, go with the marker.
+#[test]
+fn a_refused_restore_takes_the_kept_nonces_with_it() {
+    let (world, _session) = signed_in_with_dpop(Some("n-1"));
+    world.end_provider_session();
+    world.new_tab();
+    world.open("/orders");
+    let back = world.open(&world.approve());
+    assert_eq!(back.state(), AuthState::SignedOut);
+    assert_eq!(world.marker(), None, "signed out");
+    assert_eq!(kept_with(&world, "n-1"), None, "{:?}", world.shared_storage.borrow());
 }
 
 /// The second try after an `invalid_dpop_proof` goes only where it can help: with the new

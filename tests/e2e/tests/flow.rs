@@ -33,12 +33,15 @@ async fn token_requests(browser: &Browser, provider: Provider) -> Value {
     browser.run_js(&script).await
 }
 
-/// The browser's storage holds the session marker and pending records at most: no token.
+/// The browser's storage holds the session marker, the servers' DPoP nonces and pending
+/// records at most: no token.
 async fn assert_no_token_stored(browser: &Browser, provider: Provider) {
     let stored = browser.stored_state().await;
     let local: Vec<&String> = stored["local"].as_object().map(|o| o.keys().collect()).unwrap_or_default();
     assert!(
-        local.iter().all(|key| ["leptos-oidc:session", "leptos-oidc:signed-out"].contains(&key.as_str())),
+        local.iter().all(|key| {
+            ["leptos-oidc:session", "leptos-oidc:signed-out", "leptos-oidc:dpop-nonces"].contains(&key.as_str())
+        }),
         "{}: localStorage holds {local:?}",
         provider.name()
     );
@@ -219,6 +222,9 @@ async fn a_reload_and_a_new_tab_restore_the_person_silently() {
             browser.visit(&format!("{}/profile", provider.app_url())).await;
             browser.wait_for_text("dd.person-name", "Alice Liddell").await;
             assert_eq!(browser.url().await, format!("{}/profile", provider.app_url()), "{}", provider.name());
+            // The new tab's first proof carries the nonce the first tab learnt (kept where
+            // every tab reads it), and is not refused.
+            assert_eq!(token_requests(&browser, provider).await, json!(1), "{}: the new tab's", provider.name());
             assert_narrowed(&browser, provider).await;
         })
         .await;

@@ -23,20 +23,11 @@ async fn assert_no_secret_left_behind(browser: &Browser) {
     let session = stored["session"].as_object().expect("sessionStorage dump");
     let mut keys: Vec<&String> = session.keys().collect();
     keys.sort();
-    keys.retain(|key| *key != "leptos-oidc:dpop-nonces");
     assert_eq!(
         keys,
         ["leptos-oidc:config", "leptos-oidc:metadata"],
-        "only public documents and the servers' DPoP nonces may stay in sessionStorage"
+        "only public documents may stay in sessionStorage"
     );
-    // The provider's DPoP nonce (RFC 9449 §8), under its origin, and nothing else.
-    if let Some(kept) = session.get("leptos-oidc:dpop-nonces") {
-        let nonces: serde_json::Value = serde_json::from_str(kept.as_str().unwrap_or_default()).expect("JSON");
-        let kept = nonces["nonces"].as_array().expect("nonces");
-        assert_eq!(kept.len(), 1, "{nonces}");
-        assert_eq!(kept[0]["origin"].as_str(), Some(provider_url().as_str()), "{nonces}");
-        assert!(kept[0]["nonce"].as_str().is_some_and(|nonce| !nonce.is_empty() && nonce.len() <= 512), "{nonces}");
-    }
     assert!(session["leptos-oidc:metadata"].as_str().unwrap_or_default().contains("\"authorization_endpoint\""));
     assert!(session["leptos-oidc:config"].as_str().unwrap_or_default().contains("\"client_id\""));
     for (key, value) in session {
@@ -48,11 +39,23 @@ async fn assert_no_secret_left_behind(browser: &Browser) {
 }
 
 /// localStorage holds the session marker (issuer, client and an expiry 14 days on; nothing
-/// about the person, no token) and, once anyone signed out, the sign-out counter: nothing else.
+/// about the person, no token), once anyone signed out the sign-out counter, and the servers'
+/// DPoP nonces (public values): nothing else.
 fn assert_only_the_marker_in_local_storage(stored: &serde_json::Value) {
     let local = stored["local"].as_object().expect("localStorage dump");
-    let keys: Vec<_> = local.keys().filter(|k| *k != "leptos-oidc:signed-out").collect();
+    let optional = ["leptos-oidc:signed-out", "leptos-oidc:dpop-nonces"];
+    let keys: Vec<_> = local.keys().filter(|k| !optional.contains(&k.as_str())).collect();
     assert_eq!(keys, ["leptos-oidc:session"], "{stored}");
+    // The provider's DPoP nonce (RFC 9449 §8), under its origin, and nothing else.
+    if let Some(kept) = local.get("leptos-oidc:dpop-nonces") {
+        let nonces: serde_json::Value = serde_json::from_str(kept.as_str().unwrap_or_default()).expect("JSON");
+        let kept = nonces["nonces"].as_array().expect("nonces");
+        assert_eq!(kept.len(), 1, "{nonces}");
+        assert_eq!(kept[0]["origin"].as_str(), Some(provider_url().as_str()), "{nonces}");
+        assert!(kept[0]["nonce"].as_str().is_some_and(|nonce| !nonce.is_empty() && nonce.len() <= 512), "{nonces}");
+        let members: Vec<&String> = kept[0].as_object().map(|o| o.keys().collect()).unwrap_or_default();
+        assert_eq!(members, ["given_at", "nonce", "origin"], "{nonces}");
+    }
     if let Some(counter) = local.get("leptos-oidc:signed-out") {
         assert!(counter.as_str().is_some_and(|c| c.parse::<u64>().is_ok()), "a counter: {stored}");
     }
