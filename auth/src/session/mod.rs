@@ -446,10 +446,10 @@ impl<P: Platform> Session<P> {
     /// its tokens are forgotten and its own refresh token revoked, and it stays here, signed
     /// out (only the tab that signed out goes to the provider's logout). A sign-in in another
     /// tab signs this one in at once if it is shown (else when it is). `key` is the key that
-    /// changed (`None`: all of the storage was cleared); the app's own keys change nothing
-    /// here.
+    /// changed (`None`: all of the storage was cleared); the app's own keys, and another tab
+    /// keeping a DPoP nonce, change nothing here.
     pub fn shared_storage_changed(&self, key: Option<&str>) {
-        if key.is_some_and(|key| !key.starts_with(store::NAMESPACE)) {
+        if key.is_some_and(|key| !key.starts_with(store::NAMESPACE) || store::is_dpop_nonces_key(key)) {
             return;
         }
         self.check_sign_out_signal();

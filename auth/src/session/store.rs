@@ -262,6 +262,11 @@ fn newest(nonces: Vec<KeptNonce>) -> Vec<KeptNonce> {
     newest
 }
 
+/// Whether `key` is where the kept DPoP nonces are: another tab keeping one is no news.
+pub fn is_dpop_nonces_key(key: &str) -> bool {
+    key == DPOP_NONCES
+}
+
 /// Forgets the kept DPoP nonces, with the session they served.
 pub fn forget_dpop_nonces(platform: &impl Platform) {
     platform.shared_storage_remove(DPOP_NONCES);

@@ -346,8 +346,11 @@ fn nonces_sent(requests: &[Seen]) -> Vec<Option<String>> {
     requests.iter().map(|seen| proof_of(seen).1["nonce"].as_str().map(str::to_owned)).collect()
 }
 
-/// The key the app keeps its DPoP nonces under (in the storage all tabs share), if any holds `nonce`.
+/// The key the app keeps its DPoP nonces under (in the storage all tabs share), if any holds
+/// `nonce`; none may be in the tab's own storage.
 fn kept_with(world: &World, nonce: &str) -> Option<String> {
+    let in_tab = world.tab().storage.borrow().values().any(|value| value.contains(nonce));
+    assert!(!in_tab, "a nonce in the tab's own storage: {:?}", world.tab().storage.borrow());
     world.shared_storage.borrow().iter().find(|(_, value)| value.contains(nonce)).map(|(key, _)| key.clone())
 }
 
@@ -493,6 +496,28 @@ fn a_call_under_way_at_a_sign_out_is_not_sent_again_nor_its_nonce_kept() {
     let to_api = world.endpoints(start).into_iter().filter(|e| *e == Api).count();
     assert_eq!(to_api, 1, "not sent again: {:?}", world.endpoints(start));
     assert_eq!(kept_with(&world, "api-n"), None, "{:?}", world.shared_storage.borrow());
+}
+
+/// A page whose key was made before another tab's sign-out, and which has not heard of it
+/// yet (storage events come later), keeps what it learns under its own session's signal: the
+/// next session, in a new tab, does not send that session's nonces.
+#[test]
+fn a_nonce_kept_by_a_page_that_missed_a_sign_out_is_not_sent_in_the_next_session() {
+    let (world, session) = signed_in_with_dpop(None);
+    world.require_api_dpop_nonce("api-n");
+    // Another tab signs out; this page has not heard of it.
+    world.shared_storage.borrow_mut().remove("leptos-oidc:session");
+    world.shared_storage.borrow_mut().insert("leptos-oidc:signed-out".into(), "1".into());
+    let caller = session.clone();
+    world.spawn(async move { caller.fetch(&ApiRequest::get(&format!("{API}/orders"))).await });
+    world.settle();
+    assert!(kept_with(&world, "api-n").is_some(), "kept, under the signal of the session that learnt it");
+    world.new_tab();
+    let next = world.signed_in();
+    let start = world.request_count();
+    world.spawn(async move { next.fetch(&ApiRequest::get(&format!("{API}/orders"))).await });
+    world.settle();
+    assert_eq!(proof_of(&world.request_to(Api, start, 0)).1.get("nonce"), None, "a nonce from before the sign-out");
 }
 
 /// A kept nonce is offered to a new page for five minutes only (it is still sent just before):

@@ -1414,6 +1414,28 @@ fn a_change_to_the_apps_own_storage_keys_is_not_taken_for_a_sign_out() {
     assert_eq!(b.state(), AuthState::SignedOut);
 }
 
+/// Another tab keeping a DPoP nonce is no news here: a signed-out tab that has a marker it has
+/// not tried yet (another tab's sign-in, whose own event may come later or the tab be hidden)
+/// does not leave for the provider on the nonce's event.
+#[test]
+fn another_tab_keeping_a_dpop_nonce_changes_nothing_here() {
+    let world = World::new();
+    let b = world.open("/profile");
+    let tab_b = world.tab();
+    world.new_tab();
+    world.signed_in();
+    world.switch_to(&tab_b);
+    let before = world.request_count();
+    b.shared_storage_changed(Some("leptos-oidc:dpop-nonces"));
+    world.settle();
+    assert_eq!(world.endpoints(before), []);
+    assert_eq!(b.state(), AuthState::SignedOut);
+    // The control: the marker's own event does start the restore.
+    b.shared_storage_changed(Some("leptos-oidc:session"));
+    world.settle();
+    assert_eq!(b.state(), AuthState::Restoring);
+}
+
 #[test]
 fn a_storage_change_that_is_not_a_sign_out_leaves_a_tab_signed_in() {
     let world = World::new();

@@ -217,6 +217,10 @@ async fn a_reload_and_a_new_tab_restore_the_person_silently() {
             assert_eq!(token_requests(&browser, provider).await, json!(1), "{}: a new sign-in", provider.name());
             assert_no_token_stored(&browser, provider).await;
             assert_narrowed(&browser, provider).await;
+            // What the new tab will read: the provider's nonce, for a provider that gives one.
+            let local = browser.stored_state().await["local"].clone();
+            let kept = local.get("leptos-oidc:dpop-nonces").is_some();
+            assert_eq!(kept, provider.nonce_round_trips() > 0, "{}: {local}", provider.name());
             let tab = browser.client.new_window(true).await.expect("new tab");
             browser.client.switch_to_window(tab.handle).await.expect("switch");
             browser.visit(&format!("{}/profile", provider.app_url())).await;

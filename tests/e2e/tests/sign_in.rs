@@ -146,6 +146,8 @@ async fn sign_out_ends_the_provider_session_and_lands_signed_out() {
         browser.wait_for_text(".status", "You have signed out.").await;
         browser.wait_for_text("h1", "Sign in with your identity provider").await;
         assert_eq!(browser.url().await, format!("{}/", app_url()), "the state stayed in the address bar");
+        let local = browser.stored_state().await["local"].clone();
+        assert!(local.get("leptos-oidc:dpop-nonces").is_none(), "the kept nonces outlived the session: {local}");
         browser.snapshot("5-home-after-sign-out").await;
         browser.assert_accessible("5-home-after-sign-out").await;
         let header = browser.run_js("return document.querySelector('header').innerText").await;
@@ -361,6 +363,8 @@ async fn a_reload_on_the_home_page_and_a_new_tab_restore_the_person() {
         browser.wait_for_text("h1", "Welcome, Alice Liddell").await;
         let log = provider_token_log();
         assert_eq!(log.authorizations, [Some("none".to_owned()), Some("none".to_owned())]);
+        // Each sent the nonce the first sign-in learnt (kept where every tab reads it): no retry.
+        assert_eq!((log.requests, log.answered().len()), (2, 2), "one token request each");
     })
     .await;
 }
