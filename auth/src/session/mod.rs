@@ -1067,7 +1067,7 @@ impl<P: Platform> Session<P> {
     }
 
     /// Drops the key with the tokens it bound: nothing in this page can prove it any more.
-    /// (A renewal under way keeps its own reference until it ends.) The nonces the tab kept
+    /// (A renewal under way keeps its own reference until it ends.) The kept nonces
     /// go with it.
     fn forget_dpop_key(&self) {
         match self.inner.dpop.borrow_mut().take() {

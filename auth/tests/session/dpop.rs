@@ -332,7 +332,7 @@ fn a_method_written_in_lower_case_is_named_as_sent() {
 }
 
 /// Reloads the page at `/orders` (a silent sign-in the provider approves) and gives the
-/// code exchanges the new page made: the first proof's nonce says what the tab had kept.
+/// code exchanges the new page made: the first proof's nonce says what had been kept.
 fn reload_and_exchanges(world: &crate::world::TestWorld) -> (Session<Tab>, Vec<Seen>) {
     let start = world.request_count();
     world.open("/orders");
@@ -354,7 +354,7 @@ fn kept_with(world: &World, nonce: &str) -> Option<String> {
     world.shared_storage.borrow().iter().find(|(_, value)| value.contains(nonce)).map(|(key, _)| key.clone())
 }
 
-/// §8: the nonce the provider gave is kept in the tab, so the page a reload brings back sends
+/// §8: the nonce the provider gave is kept (where every tab reads it), so the page a reload brings back sends
 /// it with its first token request and needs no retry (a round trip saved on every reload).
 /// One the provider has since changed costs the one retry it always did.
 #[test]

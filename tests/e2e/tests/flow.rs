@@ -212,7 +212,7 @@ async fn a_reload_and_a_new_tab_restore_the_person_silently() {
             sign_in_as_alice(&browser, provider).await;
             browser.client.refresh().await.expect("reload");
             browser.wait_for_text("h1", "Welcome, Alice Liddell").await;
-            // A DPoP nonce the page before learnt is kept in the tab (RFC 9449 §8): the new
+            // A DPoP nonce the page before learnt is kept where every tab reads it (RFC 9449 §8): the new
             // sign-in's first proof carries it, and is not refused.
             assert_eq!(token_requests(&browser, provider).await, json!(1), "{}: a new sign-in", provider.name());
             assert_no_token_stored(&browser, provider).await;
