@@ -686,9 +686,6 @@ impl<P: Platform> Session<P> {
             Err(NotSignedIn { silent_return_to: Some(return_to), .. }) => {
                 store::forget_restore_signal(platform);
                 store::forget_tried_marker(platform);
-                // The nonces every tab reads go with the session (a tab signed in since
-                // pays one retry to learn its server's again).
-                store::forget_dpop_nonces(platform);
                 platform.replace_path(&return_to);
                 return self.set_state(AuthState::SignedOut);
             }

@@ -1,11 +1,11 @@
 //! What the session keeps in storage, namespaced. In the tab's storage (sessionStorage):
 //! pending sign-ins (each under its own `state`, until its one use), two public documents
-//! (the app's config and the provider's metadata), the newest DPoP nonce each server gave
-//! (public values the servers hand to anyone), whether this tab has tried a silent restore
-//! (with the sign-out signal as it was then), and the `state` of a sign-out at the provider
-//! until the browser is back. In storage shared by the app's tabs
-//! (localStorage): the session marker, which says only that this browser was signed in at
-//! this provider, and the sign-out signal, a counter. Tokens never. Values are
+//! (the app's config and the provider's metadata), whether this tab has tried a silent
+//! restore (with the sign-out signal as it was then), and the `state` of a sign-out at the
+//! provider until the browser is back. In storage shared by the app's tabs (localStorage):
+//! the session marker, which says only that this browser was signed in at this provider, the
+//! sign-out signal, a counter, and the newest DPoP nonce each server gave (public values the
+//! servers hand to anyone). Tokens never. Values are
 //! stored as JSON (serde); whatever is read back is untrusted, and is read by the same
 //! rules as a server's answer (`oauth::document`: bounded, objects only).
 
@@ -132,9 +132,10 @@ pub fn put_marker(platform: &impl Platform, marker: &SessionMarker) {
     }
 }
 
-/// Removes the session marker.
+/// Removes the session marker, and the DPoP nonces kept for the session it stood for.
 pub fn forget_marker(platform: &impl Platform) {
     platform.shared_storage_remove(MARKER);
+    forget_dpop_nonces(platform);
 }
 
 /// After a silent restore was refused: forgets the marker if it is the one this tab tried
@@ -221,15 +222,21 @@ struct KeptNonces {
 pub fn dpop_nonces(platform: &impl Platform) -> (Option<String>, Vec<KeptNonce>) {
     let signal = sign_out_signal(platform);
     let kept = platform.shared_storage_get(DPOP_NONCES).and_then(|text| document::parse::<KeptNonces>(&text).ok());
-    let Some(kept) = kept.filter(|kept| kept.signal == signal) else {
-        return (signal, Vec::new());
-    };
     let now = platform.now_secs();
     // One from ahead of the clock would otherwise be offered for as long as it is ahead.
     let fresh = |kept: &KeptNonce| {
         kept.given_at <= now && now < kept.given_at.saturating_add(KEPT_NONCE_LIFETIME_SECS) && is_nonce(&kept.nonce)
     };
-    (signal, newest(kept.nonces.into_iter().filter(fresh).collect()))
+    let nonces = match kept.filter(|kept| kept.signal == signal) {
+        Some(kept) => newest(kept.nonces.into_iter().filter(fresh).collect()),
+        None => Vec::new(),
+    };
+    // A record with nothing left to offer (stale, from before a sign-out, unreadable) does not
+    // stay on disk: localStorage outlives the browser.
+    if nonces.is_empty() {
+        forget_dpop_nonces(platform);
+    }
+    (signal, nonces)
 }
 
 /// Keeps the newest [`MAX_KEPT_NONCES`] DPoP nonces for all tabs, with the sign-out signal of

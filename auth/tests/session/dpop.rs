@@ -520,6 +520,24 @@ fn a_nonce_kept_by_a_page_that_missed_a_sign_out_is_not_sent_in_the_next_session
     assert_eq!(proof_of(&world.request_to(Api, start, 0)).1.get("nonce"), None, "a nonce from before the sign-out");
 }
 
+/// localStorage outlives the browser: a kept record with nothing left to offer (older than
+/// five minutes, or from before a sign-out) is removed when a page reads it, not left on disk.
+#[test]
+fn a_kept_record_with_nothing_to_offer_is_removed_when_read() {
+    for signal in ["null", r#""7""#] {
+        let (world, _session) = signed_in_with_dpop(None);
+        let stale = world.now() - 400;
+        let record = format!(
+            r#"{{"signal":{signal},"nonces":[{{"origin":"{ISSUER}","nonce":"old","given_at":{}}}]}}"#,
+            if signal == "null" { stale } else { world.now() }
+        );
+        world.shared_storage.borrow_mut().insert("leptos-oidc:dpop-nonces".into(), record);
+        let (_, exchanges) = reload_and_exchanges(&world);
+        assert_eq!(nonces_sent(&exchanges), [None], "{signal}");
+        assert_eq!(kept_with(&world, "old"), None, "{signal}: {:?}", world.shared_storage.borrow());
+    }
+}
+
 /// A kept nonce is offered to a new page for five minutes only (it is still sent just before):
 /// after that, servers have moved on, and the reload asks without one, as it always did.
 #[test]
