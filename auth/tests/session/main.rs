@@ -1420,11 +1420,7 @@ fn a_change_to_the_apps_own_storage_keys_is_not_taken_for_a_sign_out() {
 #[test]
 fn another_tab_keeping_a_dpop_nonce_changes_nothing_here() {
     let world = World::new();
-    let b = world.open("/profile");
-    let tab_b = world.tab();
-    world.new_tab();
-    world.signed_in();
-    world.switch_to(&tab_b);
+    let b = signed_out_while_another_tab_signs_in(&world);
     let before = world.request_count();
     b.shared_storage_changed(Some("leptos-oidc:dpop-nonces"));
     world.settle();
@@ -1448,14 +1444,21 @@ fn a_storage_change_that_is_not_a_sign_out_leaves_a_tab_signed_in() {
     assert!(access_token(&world, &a).is_ok());
 }
 
-#[test]
-fn a_sign_in_in_another_tab_signs_this_one_in_when_shown() {
-    let world = World::new();
+/// A tab on `/profile`, signed out, while another tab signs in (its marker is new here): the
+/// first tab, current again.
+fn signed_out_while_another_tab_signs_in(world: &std::rc::Rc<World>) -> Session<Tab> {
     let b = world.open("/profile");
     let tab_b = world.tab();
     world.new_tab();
     world.signed_in();
     world.switch_to(&tab_b);
+    b
+}
+
+#[test]
+fn a_sign_in_in_another_tab_signs_this_one_in_when_shown() {
+    let world = World::new();
+    let b = signed_out_while_another_tab_signs_in(&world);
     let before = world.request_count();
     b.page_visible();
     world.settle();
