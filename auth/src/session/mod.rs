@@ -705,7 +705,6 @@ impl<P: Platform> Session<P> {
         let config = match current_config {
             Some(Ok(current)) if !Self::same_client(&current, &config) || !current.restore_session => {
                 steps::revoke_refresh_token(platform, &config, &signed_in.metadata, &signed_in.tokens);
-                store::forget_dpop_nonces(platform);
                 store::forget_marker(platform);
                 store::set_restore_tried(platform, None);
                 platform.replace_path(&signed_in.return_to);

@@ -37,6 +37,16 @@ fn set<T: Serialize + ?Sized>(platform: &impl Platform, key: &str, value: &T) ->
     serde_json::to_string(value).is_ok_and(|text| platform.storage_set(key, &text))
 }
 
+/// [`get`] from the storage the app's tabs share.
+fn shared_get<T: DeserializeOwned>(platform: &impl Platform, key: &str) -> Option<T> {
+    document::parse(&platform.shared_storage_get(key)?).ok()
+}
+
+/// [`set`] in the storage the app's tabs share.
+fn shared_set<T: Serialize + ?Sized>(platform: &impl Platform, key: &str, value: &T) -> bool {
+    serde_json::to_string(value).is_ok_and(|text| platform.shared_storage_set(key, &text))
+}
+
 fn pending_key(state: &str) -> String {
     format!("{NAMESPACE}pending:{state}")
 }
@@ -116,7 +126,7 @@ pub struct SessionMarker {
 
 /// The session marker, if there is one (readable or not, it is the only one).
 pub fn marker(platform: &impl Platform) -> Option<SessionMarker> {
-    document::parse(&platform.shared_storage_get(MARKER)?).ok()
+    shared_get(platform, MARKER)
 }
 
 /// The marker as stored, readable or not: what a tab's one silent attempt is recorded
@@ -127,9 +137,7 @@ pub fn marker_text(platform: &impl Platform) -> Option<String> {
 
 /// Keeps the session marker for the app's other tabs and later loads.
 pub fn put_marker(platform: &impl Platform, marker: &SessionMarker) {
-    if let Ok(text) = serde_json::to_string(marker) {
-        platform.shared_storage_set(MARKER, &text);
-    }
+    shared_set(platform, MARKER, marker);
 }
 
 /// Removes the session marker, and the DPoP nonces kept for the session it stood for.
@@ -221,7 +229,7 @@ struct KeptNonces {
 /// syntax, bounded) left out; the newest [`MAX_KEPT_NONCES`].
 pub fn dpop_nonces(platform: &impl Platform) -> (Option<String>, Vec<KeptNonce>) {
     let signal = sign_out_signal(platform);
-    let kept = platform.shared_storage_get(DPOP_NONCES).and_then(|text| document::parse::<KeptNonces>(&text).ok());
+    let kept = shared_get::<KeptNonces>(platform, DPOP_NONCES);
     let now = platform.now_secs();
     // One from ahead of the clock would otherwise be offered for as long as it is ahead.
     let fresh = |kept: &KeptNonce| {
@@ -244,9 +252,7 @@ pub fn dpop_nonces(platform: &impl Platform) -> (Option<String>, Vec<KeptNonce>)
 /// page to learn one writes its list: a tab's older nonce may replace a newer one, which
 /// costs the next reader one retry.
 pub fn keep_dpop_nonces(platform: &impl Platform, signal: Option<String>, nonces: Vec<KeptNonce>) {
-    if let Ok(text) = serde_json::to_string(&KeptNonces { signal, nonces: newest(nonces) }) {
-        platform.shared_storage_set(DPOP_NONCES, &text);
-    }
+    shared_set(platform, DPOP_NONCES, &KeptNonces { signal, nonces: newest(nonces) });
 }
 
 /// The newest nonce of each server, the newest [`MAX_KEPT_NONCES`] servers first (a record
