@@ -491,6 +491,16 @@ fn restricting_the_page_adds_its_policy_to_the_head() {
     assert_eq!(last.get_attribute("content").as_deref(), Some("manifest-src 'none'"));
 }
 
+/// Adds the tag the build writes the page's policy into, with `policy`, to the head.
+fn add_built_policy_tag(policy: &str) -> web_sys::Element {
+    let document = window().document().expect("document");
+    let tag = document.create_element("meta").expect("meta");
+    tag.set_attribute("name", "leptos-oidc:content-security-policy").expect("name");
+    tag.set_attribute("content", policy).expect("content");
+    document.query_selector("head").ok().flatten().expect("head").append_child(&tag).expect("appended");
+    tag
+}
+
 /// The build writes the page's policy into a plain meta tag (a `<meta http-equiv>` in the
 /// served page would hold back the browser's preloads); the app enforces it as it starts.
 /// Without that tag, or with an empty one, nothing is added; once enforced, the tag is taken
@@ -499,7 +509,6 @@ fn restricting_the_page_adds_its_policy_to_the_head() {
 fn the_built_policy_is_enforced_from_its_meta_tag() {
     use leptos_oidc_auth::browser::enforce_built_policy;
     let document = window().document().expect("document");
-    let head = document.query_selector("head").ok().flatten().expect("head");
     let enforced = "head > meta[http-equiv='Content-Security-Policy']";
     let built = "meta[name='leptos-oidc:content-security-policy']";
     while let Ok(Some(old)) = document.query_selector(built) {
@@ -519,21 +528,14 @@ fn the_built_policy_is_enforced_from_its_meta_tag() {
     assert_eq!(warned().length(), 1, "{:?}", warned());
     assert!(warned().get(0).as_string().unwrap_or_default().contains("No built Content-Security-Policy"));
 
-    let add_tag = |content: &str| {
-        let tag = document.create_element("meta").expect("meta");
-        tag.set_attribute("name", "leptos-oidc:content-security-policy").expect("name");
-        tag.set_attribute("content", content).expect("content");
-        head.append_child(&tag).expect("appended");
-        tag
-    };
-    let blank = add_tag("  ");
+    let blank = add_built_policy_tag("  ");
     assert!(!enforce_built_policy(), "a blank policy");
     assert_eq!(document.query_selector_all(enforced).expect("query").length(), before);
     blank.remove();
 
     assert_eq!(warned().length(), 2, "a blank policy is warned about: {:?}", warned());
 
-    add_tag("worker-src 'none'");
+    add_built_policy_tag("worker-src 'none'");
     assert!(enforce_built_policy());
     assert_eq!(warned().length(), 2, "no warning when enforced: {:?}", warned());
     restore.call0(&JsValue::NULL).expect("restored");
@@ -551,11 +553,7 @@ fn the_built_policy_is_enforced_from_its_meta_tag() {
 async fn provide_auth_enforces_the_built_policy_before_it_reads_storage_or_the_network() {
     let root = container();
     location::replace_path("/profile");
-    let document = window().document().expect("document");
-    let tag = document.create_element("meta").expect("meta");
-    tag.set_attribute("name", "leptos-oidc:content-security-policy").expect("name");
-    tag.set_attribute("content", "worker-src 'none'").expect("content");
-    document.query_selector("head").ok().flatten().expect("head").append_child(&tag).expect("appended");
+    add_built_policy_tag("worker-src 'none'");
     let record = js_sys::Function::new_no_args(
         "const seen = (window.__policy_first = []);
          const enforced = () => document.querySelector(\"meta[name='leptos-oidc:content-security-policy']\") === null;
