@@ -54,6 +54,17 @@ export async function waitForPersonSince(page, since) {
   throw new Error(`the person never appeared after the reload, at ${page.url()}`);
 }
 
+// When this document first painted anything (its first contentful paint, ms since its
+// navigation start), waiting for it if it has not happened yet.
+export function firstPaint(page) {
+  return page.evaluate(() => new Promise((resolve) => {
+    new PerformanceObserver((list, observer) => {
+      const entry = list.getEntriesByName('first-contentful-paint')[0];
+      if (entry) { observer.disconnect(); resolve(entry.startTime); }
+    }).observe({ type: 'paint', buffered: true });
+  }));
+}
+
 export async function providerCounts() {
   return (await fetch(`${PROVIDER}/__bench/counts`)).json();
 }

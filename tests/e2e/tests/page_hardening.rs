@@ -1,5 +1,6 @@
-//! The page itself: its Content-Security-Policy holds through a whole sign-in and
-//! sign-out, no secret reaches the console, and every asset is checked by its hash.
+//! The page itself: what it shows before the app starts, its Content-Security-Policy
+//! through a whole sign-in and sign-out, no secret in the console, and every asset checked
+//! by its hash.
 
 mod support;
 
@@ -7,6 +8,72 @@ use base64::Engine;
 use serde_json::json;
 use sha2::{Digest, Sha256, Sha384};
 use support::{Browser, api_url, app_url, csp_violations, http_get, provider_token_log, provider_url, with_browser};
+
+/// What the page's shell shows, from the page itself (the app not started).
+const SHELL_SHOWN: &str = "const shown = (css) => { const e = document.querySelector(css);
+        return e !== null && getComputedStyle(e).visibility === 'visible' && e.offsetParent !== null; };
+    return { header: [...document.querySelectorAll('header a')].map(a => a.textContent.trim()),
+             buttons: document.querySelectorAll('button').length,
+             busy: document.querySelector('main')?.getAttribute('aria-busy') ?? null,
+             loading: shown('[role=status]') ? document.querySelector('[role=status]').textContent : null,
+             advice: shown('.shell-slow') }";
+
+#[tokio::test]
+async fn until_the_app_starts_the_page_shows_its_header_and_says_it_is_loading_then_what_to_do() {
+    with_browser("shell", |browser| async move {
+        // The app held back for good: its .wasm never arrives.
+        browser.block_requests(&["*.wasm"]).await;
+        browser.goto("/profile").await;
+        browser.wait_for_js(&format!("{SHELL_SHOWN}.loading"), json!("Loading…")).await;
+        let shell = browser.run_js(SHELL_SHOWN).await;
+        let expected = json!({ "header": ["Leptos OIDC", "Home", "Profile", "API"], "buttons": 0, "busy": "true", "loading": "Loading…", "advice": false });
+        assert_eq!(shell, expected, "the shell, half a second in");
+        browser.assert_accessible("the page before the app starts").await;
+        browser.snapshot("shell").await;
+
+        // Fifteen seconds in (the page's animations run 100 times faster here), it says what to do.
+        browser.speed_up_animations(100).await;
+        browser.goto("/profile").await;
+        browser.wait_for_js(&format!("{SHELL_SHOWN}.advice"), json!(true)).await;
+        let advice = browser.run_js("return document.querySelector('.shell-slow').textContent").await;
+        assert_eq!(advice, json!("This is taking a while. Check your connection, then reload the page."));
+        browser.assert_accessible("the page when the app is slow to start").await;
+        browser.snapshot("shell-slow").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_app_takes_the_shells_place_and_its_header_does_not_move() {
+    with_browser("shell_replaced", |browser| async move {
+        // The header's height, and each of its links: its text and where it is.
+        let header = "const h = document.querySelector('header');
+            return { height: h.getBoundingClientRect().height, links: [...h.querySelectorAll('a')].map(a => {
+                const r = a.getBoundingClientRect(); return [a.textContent.trim(), r.x, r.y, r.width]; }) }";
+        for (width, height) in [(1200, 900), (390, 844)] {
+            browser.client.set_window_size(width, height).await.expect("window size");
+            browser.block_requests(&["*.wasm"]).await;
+            browser.goto("/").await;
+            browser.wait_for_element("#app-shell header").await;
+            let shell_header = browser.run_js(header).await;
+
+            browser.block_requests(&[]).await;
+            browser.goto("/").await;
+            browser.wait_for_text("h1", "Sign in with your identity provider").await;
+            let app = browser
+                .run_js(
+                    "return { shells: document.querySelectorAll('#app-shell').length,
+                                  headers: document.querySelectorAll('header').length,
+                                  mains: document.querySelectorAll('main').length,
+                                  busy: document.querySelector('main').hasAttribute('aria-busy') }",
+                )
+                .await;
+            assert_eq!(app, json!({ "shells": 0, "headers": 1, "mains": 1, "busy": false }), "at {width} px");
+            assert_eq!(browser.run_js(header).await, shell_header, "the header at {width} px");
+        }
+    })
+    .await;
+}
 
 #[tokio::test]
 async fn a_full_sign_in_and_sign_out_cause_no_csp_violation_and_print_no_secret() {

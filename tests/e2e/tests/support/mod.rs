@@ -567,6 +567,23 @@ impl Browser {
         .await
     }
 
+    /// Makes this tab fail every request whose URL matches one of `patterns` (`*` for any
+    /// run of characters), from now on, until it is called again; no pattern blocks nothing.
+    pub async fn block_requests(&self, patterns: &[&str]) {
+        for (cmd, params) in [("Network.enable", json!({})), ("Network.setBlockedURLs", json!({ "urls": patterns }))] {
+            self.client.issue_cmd(DevTools { cmd, params }).await.expect(cmd);
+        }
+    }
+
+    /// Runs this tab's CSS animations (their delays too) `rate` times faster.
+    pub async fn speed_up_animations(&self, rate: u32) {
+        for (cmd, params) in
+            [("Animation.enable", json!({})), ("Animation.setPlaybackRate", json!({ "playbackRate": rate }))]
+        {
+            self.client.issue_cmd(DevTools { cmd, params }).await.expect(cmd);
+        }
+    }
+
     /// The console messages since the last call (chromedriver's log, kept across
     /// navigations): `(level, text)`. CSP violations show here as "Refused to …".
     pub async fn browser_log(&self) -> Vec<(String, String)> {
@@ -581,6 +598,24 @@ impl Browser {
                     .collect()
             })
             .unwrap_or_default()
+    }
+}
+
+/// A DevTools protocol command to this tab, through chromedriver (not part of W3C WebDriver
+/// either): what the tests cannot do through the page, such as holding back a request.
+#[derive(Debug)]
+struct DevTools {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for DevTools {
+    fn endpoint(&self, base_url: &url::Url, session_id: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base_url.join(&format!("session/{}/goog/cdp/execute", session_id.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        (http::Method::POST, Some(json!({ "cmd": self.cmd, "params": self.params }).to_string()))
     }
 }
 
