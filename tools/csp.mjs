@@ -62,14 +62,17 @@ export function usesLoopback(configText) {
   });
 }
 
-/** Trunk's loader, rewritten so that the .wasm is fetched with its integrity hash. */
+/** Trunk's loader, rewritten so that the .wasm is fetched with its integrity hash, and so
+ *  that an app that cannot start (its files not loaded, WebAssembly refused) marks the page:
+ *  the shell in index.html then says what to do at once. */
 export function loaderWithIntegrity(html) {
   const wasm = html.match(/<link rel="preload" href="([^"]+\.wasm)"[^>]*integrity="([^"]+)"/)
     ?? html.match(/<link rel="preload" href="([^"]+\.wasm)"/);
   const js = html.match(/import init, \* as bindings from '([^']+\.js)';/);
   if (!wasm || !js) throw new Error('csp.mjs: Trunk loader not found in index.html');
   const fetchWasm = wasm[2] ? `fetch('${wasm[1]}',{integrity:'${wasm[2]}'})` : `'${wasm[1]}'`;
-  const loader = `import init from '${js[1]}';init({module_or_path:${fetchWasm}});`;
+  const failed = `()=>document.documentElement.classList.add('app-failed')`;
+  const loader = `import('${js[1]}').then((m)=>m.default({module_or_path:${fetchWasm}})).catch(${failed});`;
   // Chrome ignores integrity on a fetch preload and warns about it (crbug.com/981419);
   // the loader's fetch above carries it, and still uses the preloaded response.
   html = html.replace(/(<link rel="preload" href="[^"]+\.wasm"[^>]*?) integrity="[^"]*"/, '$1');

@@ -9,34 +9,38 @@ use serde_json::json;
 use sha2::{Digest, Sha256, Sha384};
 use support::{Browser, api_url, app_url, csp_violations, http_get, provider_token_log, provider_url, with_browser};
 
-/// What the page's shell shows, from the page itself (the app not started).
-const SHELL_SHOWN: &str = "const shown = (css) => { const e = document.querySelector(css);
+/// What the page shows as it is now: its header's links, its buttons, and which of the
+/// shell's messages a person sees.
+const SHOWN: &str = "const seen = (css) => { const e = document.querySelector(css);
         return e !== null && getComputedStyle(e).visibility === 'visible' && e.offsetParent !== null; };
-    return { header: [...document.querySelectorAll('header a')].map(a => a.textContent.trim()),
+    return { header: [...document.querySelectorAll('header a')].map(a => [a.textContent.trim(), a.getAttribute('href')]),
              buttons: document.querySelectorAll('button').length,
-             busy: document.querySelector('main')?.getAttribute('aria-busy') ?? null,
-             loading: shown('[role=status]') ? document.querySelector('[role=status]').textContent : null,
-             advice: shown('.shell-slow') }";
+             loading: seen('[role=status] .shell-loading'),
+             advice: seen('[role=status] .shell-advice') }";
+
+const SHELL_HEADER: [[&str; 2]; 4] = [["Leptos OIDC", "/"], ["Home", "/"], ["Profile", "/profile"], ["API", "/api"]];
 
 #[tokio::test]
-async fn until_the_app_starts_the_page_shows_its_header_and_says_it_is_loading_then_what_to_do() {
+async fn until_the_app_starts_the_page_shows_its_header_then_that_it_is_loading_then_what_to_do() {
     with_browser("shell", |browser| async move {
-        // The app held back for good: its .wasm never arrives.
-        browser.block_requests(&["*.wasm"]).await;
+        // The page's animations wait for the test to move them; its .wasm is held back.
+        browser.set_animation_rate(0.0).await;
+        browser.hold_requests(&["*.wasm"]).await;
         browser.goto("/profile").await;
-        browser.wait_for_js(&format!("{SHELL_SHOWN}.loading"), json!("Loading…")).await;
-        let shell = browser.run_js(SHELL_SHOWN).await;
-        let expected = json!({ "header": ["Leptos OIDC", "Home", "Profile", "API"], "buttons": 0, "busy": "true", "loading": "Loading…", "advice": false });
-        assert_eq!(shell, expected, "the shell, half a second in");
-        browser.assert_accessible("the page before the app starts").await;
-        browser.snapshot("shell").await;
-
-        // Fifteen seconds in (the page's animations run 100 times faster here), it says what to do.
-        browser.speed_up_animations(100).await;
-        browser.goto("/profile").await;
-        browser.wait_for_js(&format!("{SHELL_SHOWN}.advice"), json!(true)).await;
-        let advice = browser.run_js("return document.querySelector('.shell-slow').textContent").await;
-        assert_eq!(advice, json!("This is taking a while. Check your connection, then reload the page."));
+        browser.wait_for_element("#app-shell").await;
+        for (at, loading, advice) in
+            [(0, false, false), (499, false, false), (500, true, false), (14_999, true, false), (15_000, true, true)]
+        {
+            let script = format!("document.getAnimations().forEach((a) => {{ a.currentTime = {at}; }}); {SHOWN}");
+            let expected = json!({ "header": SHELL_HEADER, "buttons": 0, "loading": loading, "advice": advice });
+            assert_eq!(browser.run_js(&script).await, expected, "{at} ms in");
+            if at == 500 {
+                browser.assert_accessible("the page while the app loads").await;
+                browser.snapshot("shell").await;
+            }
+        }
+        let advice = browser.run_js("return document.querySelector('.shell-advice').textContent").await;
+        assert_eq!(advice, json!("The app has not started. Check your connection, then reload the page."));
         browser.assert_accessible("the page when the app is slow to start").await;
         browser.snapshot("shell-slow").await;
     })
@@ -44,32 +48,67 @@ async fn until_the_app_starts_the_page_shows_its_header_and_says_it_is_loading_t
 }
 
 #[tokio::test]
+async fn an_app_that_cannot_start_has_the_page_say_what_to_do_at_once() {
+    with_browser("shell_failed", |browser| async move {
+        // Not by the clock: the page's animations stand still.
+        browser.set_animation_rate(0.0).await;
+        browser.block_requests(&["*.wasm"]).await;
+        browser.goto("/").await;
+        browser.wait_for_js(&format!("{SHOWN}.advice"), json!(true)).await;
+        let expected = json!({ "header": SHELL_HEADER, "buttons": 0, "loading": false, "advice": true });
+        assert_eq!(browser.run_js(SHOWN).await, expected);
+        browser.assert_accessible("the page when the app cannot start").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_keyboard_user_on_a_link_of_the_shell_is_on_the_same_link_when_the_app_starts() {
+    with_browser("shell_focus", |browser| async move {
+        browser.hold_requests(&["*.wasm"]).await;
+        browser.goto("/").await;
+        browser.wait_for_element("#app-shell").await;
+        let on = "const a = document.activeElement;
+            return [a.textContent.trim(), a.getAttribute('href'), a.closest('header') !== null, a.closest('#app-shell') !== null]";
+        browser.run_js("document.querySelectorAll('#app-shell header a')[2].focus(); return true").await;
+        assert_eq!(browser.run_js(on).await, json!(["Profile", "/profile", true, true]), "in the shell");
+        browser.release_requests().await;
+        browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        assert_eq!(browser.run_js(on).await, json!(["Profile", "/profile", true, false]), "in the app");
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_app_takes_the_shells_place_and_its_header_does_not_move() {
     with_browser("shell_replaced", |browser| async move {
-        // The header's height, and each of its links: its text and where it is.
+        // The header's height, and each of its links: its text, target and where it is.
         let header = "const h = document.querySelector('header');
             return { height: h.getBoundingClientRect().height, links: [...h.querySelectorAll('a')].map(a => {
-                const r = a.getBoundingClientRect(); return [a.textContent.trim(), r.x, r.y, r.width]; }) }";
+                const r = a.getBoundingClientRect(); return [a.textContent.trim(), a.getAttribute('href'), r.x, r.y, r.width]; }) }";
         for (width, height) in [(1200, 900), (390, 844)] {
             browser.client.set_window_size(width, height).await.expect("window size");
-            browser.block_requests(&["*.wasm"]).await;
-            browser.goto("/").await;
-            browser.wait_for_element("#app-shell header").await;
-            let shell_header = browser.run_js(header).await;
+            let phone = browser.run_js("return matchMedia('(max-width: 480px)').matches").await;
+            assert_eq!(phone, json!(width < 480), "the phone layout applies at {width} px");
+            for (path, shown) in [("/", "Sign in with your identity provider"), ("/callback", "No sign-in in progress")] {
+                browser.block_requests(&["*.wasm"]).await;
+                browser.goto(path).await;
+                browser.wait_for_element("#app-shell header").await;
+                let shell_header = browser.run_js(header).await;
 
-            browser.block_requests(&[]).await;
-            browser.goto("/").await;
-            browser.wait_for_text("h1", "Sign in with your identity provider").await;
-            let app = browser
-                .run_js(
-                    "return { shells: document.querySelectorAll('#app-shell').length,
+                browser.block_requests(&[]).await;
+                browser.goto(path).await;
+                browser.wait_for_text("h1, h2", shown).await;
+                let app = browser
+                    .run_js(
+                        "return { shells: document.querySelectorAll('#app-shell').length,
                                   headers: document.querySelectorAll('header').length,
-                                  mains: document.querySelectorAll('main').length,
-                                  busy: document.querySelector('main').hasAttribute('aria-busy') }",
-                )
-                .await;
-            assert_eq!(app, json!({ "shells": 0, "headers": 1, "mains": 1, "busy": false }), "at {width} px");
-            assert_eq!(browser.run_js(header).await, shell_header, "the header at {width} px");
+                                  mains: document.querySelectorAll('main').length }",
+                    )
+                    .await;
+                assert_eq!(app, json!({ "shells": 0, "headers": 1, "mains": 1 }), "{path} at {width} px");
+                assert_eq!(browser.run_js(header).await, shell_header, "the header of {path} at {width} px");
+            }
         }
     })
     .await;

@@ -570,18 +570,33 @@ impl Browser {
     /// Makes this tab fail every request whose URL matches one of `patterns` (`*` for any
     /// run of characters), from now on, until it is called again; no pattern blocks nothing.
     pub async fn block_requests(&self, patterns: &[&str]) {
-        for (cmd, params) in [("Network.enable", json!({})), ("Network.setBlockedURLs", json!({ "urls": patterns }))] {
-            self.client.issue_cmd(DevTools { cmd, params }).await.expect(cmd);
-        }
+        self.devtools("Network.enable", json!({})).await;
+        self.devtools("Network.setBlockedURLs", json!({ "urls": patterns })).await;
     }
 
-    /// Runs this tab's CSS animations (their delays too) `rate` times faster.
-    pub async fn speed_up_animations(&self, rate: u32) {
-        for (cmd, params) in
-            [("Animation.enable", json!({})), ("Animation.setPlaybackRate", json!({ "playbackRate": rate }))]
-        {
-            self.client.issue_cmd(DevTools { cmd, params }).await.expect(cmd);
-        }
+    /// Holds back, unanswered, every request of this tab whose URL matches one of
+    /// `patterns`, until [`Browser::release_requests`].
+    pub async fn hold_requests(&self, patterns: &[&str]) {
+        let patterns: Vec<Value> =
+            patterns.iter().map(|p| json!({ "urlPattern": p, "requestStage": "Request" })).collect();
+        self.devtools("Fetch.enable", json!({ "patterns": patterns })).await;
+    }
+
+    /// Lets the requests held back by [`Browser::hold_requests`] go on.
+    pub async fn release_requests(&self) {
+        self.devtools("Fetch.disable", json!({})).await;
+    }
+
+    /// Runs this tab's animations at `rate` times their speed, from now on; at 0 they wait
+    /// where they are for the test to move them (`Animation.currentTime`).
+    pub async fn set_animation_rate(&self, rate: f64) {
+        self.devtools("Animation.enable", json!({})).await;
+        self.devtools("Animation.setPlaybackRate", json!({ "playbackRate": rate })).await;
+    }
+
+    /// A DevTools protocol command to this tab (chromedriver only): its result.
+    async fn devtools(&self, cmd: &'static str, params: Value) -> Value {
+        self.client.issue_cmd(DevTools { cmd, params }).await.unwrap_or_else(|e| panic!("{cmd}: {e}"))
     }
 
     /// The console messages since the last call (chromedriver's log, kept across
