@@ -20,6 +20,12 @@ const SHOWN: &str = "const seen = (css) => { const e = document.querySelector(cs
 
 const SHELL_HEADER: [[&str; 2]; 4] = [["Leptos OIDC", "/"], ["Home", "/"], ["Profile", "/profile"], ["API", "/api"]];
 
+/// Moves every animation of the page (stopped by `set_animation_rate(0.0)`) to `at` ms,
+/// then tells what the page shows.
+fn shown_at(at: u32) -> String {
+    format!("document.getAnimations().forEach((a) => {{ a.currentTime = {at}; }}); {SHOWN}")
+}
+
 #[tokio::test]
 async fn until_the_app_starts_the_page_shows_its_header_then_that_it_is_loading_then_what_to_do() {
     with_browser("shell", |browser| async move {
@@ -28,12 +34,14 @@ async fn until_the_app_starts_the_page_shows_its_header_then_that_it_is_loading_
         browser.hold_requests(&["*.wasm"]).await;
         browser.goto("/profile").await;
         browser.wait_for_element("#app-shell").await;
+        // One animation per message, stopped where it started.
+        let animations = "return document.getAnimations().map((a) => [a.animationName, a.currentTime])";
+        assert_eq!(browser.run_js(animations).await, json!([["shell-wait", 0], ["shell-wait", 0]]));
         for (at, loading, advice) in
             [(0, false, false), (499, false, false), (500, true, false), (14_999, true, false), (15_000, true, true)]
         {
-            let script = format!("document.getAnimations().forEach((a) => {{ a.currentTime = {at}; }}); {SHOWN}");
             let expected = json!({ "header": SHELL_HEADER, "buttons": 0, "loading": loading, "advice": advice });
-            assert_eq!(browser.run_js(&script).await, expected, "{at} ms in");
+            assert_eq!(browser.run_js(&shown_at(at)).await, expected, "{at} ms in");
             if at == 500 {
                 browser.assert_accessible("the page while the app loads").await;
                 browser.snapshot("shell").await;
@@ -43,6 +51,13 @@ async fn until_the_app_starts_the_page_shows_its_header_then_that_it_is_loading_
         assert_eq!(advice, json!("The app has not started. Check your connection, then reload the page."));
         browser.assert_accessible("the page when the app is slow to start").await;
         browser.snapshot("shell-slow").await;
+
+        // A page whose animations do not run (a user style, an extension) shows both at once.
+        browser.goto("/profile").await;
+        browser.wait_for_element("#app-shell").await;
+        let unanimated = format!("document.getAnimations().forEach((a) => a.cancel()); {SHOWN}");
+        let expected = json!({ "header": SHELL_HEADER, "buttons": 0, "loading": true, "advice": true });
+        assert_eq!(browser.run_js(&unanimated).await, expected);
     })
     .await;
 }
@@ -50,13 +65,16 @@ async fn until_the_app_starts_the_page_shows_its_header_then_that_it_is_loading_
 #[tokio::test]
 async fn an_app_that_cannot_start_has_the_page_say_what_to_do_at_once() {
     with_browser("shell_failed", |browser| async move {
-        // Not by the clock: the page's animations stand still.
+        // Not by the clock: the page's animations stand still, and are moved to 1 s in.
         browser.set_animation_rate(0.0).await;
-        browser.block_requests(&["*.wasm"]).await;
-        browser.goto("/").await;
-        browser.wait_for_js(&format!("{SHOWN}.advice"), json!(true)).await;
-        let expected = json!({ "header": SHELL_HEADER, "buttons": 0, "loading": false, "advice": true });
-        assert_eq!(browser.run_js(SHOWN).await, expected);
+        for refused in ["*.wasm", "*.js"] {
+            browser.block_requests(&[refused]).await;
+            browser.goto("/").await;
+            let marked = "return document.documentElement.classList.contains('app-failed')";
+            browser.wait_for_js(marked, json!(true)).await;
+            let expected = json!({ "header": SHELL_HEADER, "buttons": 0, "loading": false, "advice": true });
+            assert_eq!(browser.run_js(&shown_at(1000)).await, expected, "{refused} refused");
+        }
         browser.assert_accessible("the page when the app cannot start").await;
     })
     .await;
@@ -68,13 +86,16 @@ async fn a_keyboard_user_on_a_link_of_the_shell_is_on_the_same_link_when_the_app
         browser.hold_requests(&["*.wasm"]).await;
         browser.goto("/").await;
         browser.wait_for_element("#app-shell").await;
+        // The focused element: its text and target, in the header, in the shell, with a
+        // visible focus ring.
         let on = "const a = document.activeElement;
-            return [a.textContent.trim(), a.getAttribute('href'), a.closest('header') !== null, a.closest('#app-shell') !== null]";
-        browser.run_js("document.querySelectorAll('#app-shell header a')[2].focus(); return true").await;
-        assert_eq!(browser.run_js(on).await, json!(["Profile", "/profile", true, true]), "in the shell");
+            return [a.textContent.trim(), a.getAttribute('href'), a.closest('header') !== null,
+                    a.closest('#app-shell') !== null, a.matches(':focus-visible')]";
+        browser.press_tab(3).await; // the brand, Home, Profile
+        assert_eq!(browser.run_js(on).await, json!(["Profile", "/profile", true, true, true]), "in the shell");
         browser.release_requests().await;
         browser.wait_for_text("h1", "Sign in with your identity provider").await;
-        assert_eq!(browser.run_js(on).await, json!(["Profile", "/profile", true, false]), "in the app");
+        assert_eq!(browser.run_js(on).await, json!(["Profile", "/profile", true, false, true]), "in the app");
     })
     .await;
 }
