@@ -7,7 +7,10 @@ mod support;
 use base64::Engine;
 use serde_json::json;
 use sha2::{Digest, Sha256, Sha384};
-use support::{Browser, api_url, app_url, csp_violations, http_get, provider_token_log, provider_url, with_browser};
+use support::{
+    Browser, api_url, app_url, csp_violations, http_get, provider_token_log, provider_url, with_browser,
+    with_browser_flags,
+};
 
 /// What the page shows as it is now: its header's links, its buttons, and which of the
 /// shell's messages a person sees.
@@ -76,6 +79,23 @@ async fn an_app_that_cannot_start_has_the_page_say_what_to_do_at_once() {
             assert_eq!(browser.run_js(&shown_at(1000)).await, expected, "{refused} refused");
         }
         browser.assert_accessible("the page when the app cannot start").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_scripting_the_page_says_it_needs_javascript_and_nothing_about_loading() {
+    with_browser_flags("shell_noscript", &["--blink-settings=scriptEnabled=false"], |browser| async move {
+        browser.set_animation_rate(0.0).await;
+        browser.goto("/").await;
+        browser.wait_for_element("#app-shell").await;
+        // Fifteen seconds in: neither message, whatever the clock says.
+        let expected = json!({ "header": SHELL_HEADER, "buttons": 0, "loading": false, "advice": false });
+        assert_eq!(browser.run_js(&shown_at(15_000)).await, expected);
+        let needs = "const p = document.querySelector('main noscript p');
+            return p && p.offsetParent !== null ? p.textContent : null";
+        assert_eq!(browser.run_js(needs).await, json!("This app needs JavaScript and WebAssembly to sign you in."));
+        // (axe cannot run here: it needs the page's timers, which scripting off stops.)
     })
     .await;
 }
