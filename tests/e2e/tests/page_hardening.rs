@@ -23,6 +23,11 @@ const SHOWN: &str = "const seen = (css) => { const e = document.querySelector(cs
 
 const SHELL_HEADER: [[&str; 2]; 4] = [["Leptos OIDC", "/"], ["Home", "/"], ["Profile", "/profile"], ["API", "/api"]];
 
+/// What [`SHOWN`] tells of the shell: its header, no button, and whether each message shows.
+fn shell_showing(loading: bool, advice: bool) -> serde_json::Value {
+    json!({ "header": SHELL_HEADER, "buttons": 0, "loading": loading, "advice": advice })
+}
+
 /// Moves every animation of the page (stopped by `set_animation_rate(0.0)`) to `at` ms,
 /// then tells what the page shows.
 fn shown_at(at: u32) -> String {
@@ -43,8 +48,7 @@ async fn until_the_app_starts_the_page_shows_its_header_then_that_it_is_loading_
         for (at, loading, advice) in
             [(0, false, false), (499, false, false), (500, true, false), (14_999, true, false), (15_000, true, true)]
         {
-            let expected = json!({ "header": SHELL_HEADER, "buttons": 0, "loading": loading, "advice": advice });
-            assert_eq!(browser.run_js(&shown_at(at)).await, expected, "{at} ms in");
+            assert_eq!(browser.run_js(&shown_at(at)).await, shell_showing(loading, advice), "{at} ms in");
             if at == 500 {
                 browser.assert_accessible("the page while the app loads").await;
                 browser.snapshot("shell").await;
@@ -59,8 +63,7 @@ async fn until_the_app_starts_the_page_shows_its_header_then_that_it_is_loading_
         browser.goto("/profile").await;
         browser.wait_for_element("#app-shell").await;
         let unanimated = format!("document.getAnimations().forEach((a) => a.cancel()); {SHOWN}");
-        let expected = json!({ "header": SHELL_HEADER, "buttons": 0, "loading": true, "advice": true });
-        assert_eq!(browser.run_js(&unanimated).await, expected);
+        assert_eq!(browser.run_js(&unanimated).await, shell_showing(true, true));
     })
     .await;
 }
@@ -75,8 +78,7 @@ async fn an_app_that_cannot_start_has_the_page_say_what_to_do_at_once() {
             browser.goto("/").await;
             let marked = "return document.documentElement.classList.contains('app-failed')";
             browser.wait_for_js(marked, json!(true)).await;
-            let expected = json!({ "header": SHELL_HEADER, "buttons": 0, "loading": false, "advice": true });
-            assert_eq!(browser.run_js(&shown_at(1000)).await, expected, "{refused} refused");
+            assert_eq!(browser.run_js(&shown_at(1000)).await, shell_showing(false, true), "{refused} refused");
         }
         browser.assert_accessible("the page when the app cannot start").await;
     })
@@ -90,8 +92,7 @@ async fn without_scripting_the_page_says_it_needs_javascript_and_nothing_about_l
         browser.goto("/").await;
         browser.wait_for_element("#app-shell").await;
         // Fifteen seconds in: neither message, whatever the clock says.
-        let expected = json!({ "header": SHELL_HEADER, "buttons": 0, "loading": false, "advice": false });
-        assert_eq!(browser.run_js(&shown_at(15_000)).await, expected);
+        assert_eq!(browser.run_js(&shown_at(15_000)).await, shell_showing(false, false));
         let needs = "const p = document.querySelector('main noscript p');
             return p && p.offsetParent !== null ? p.textContent : null";
         assert_eq!(browser.run_js(needs).await, json!("This app needs JavaScript and WebAssembly to sign you in."));
