@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { withPolicy } from './csp.mjs';
+import { loaderWithIntegrity, withPolicy } from './csp.mjs';
 
 const page = '<meta name="leptos-oidc:content-security-policy" content=""><script type="module">x</script>';
 const policyOf = (config, env = {}) => {
@@ -61,4 +61,19 @@ test('the policy goes into the named tag for the app to enforce, never into an h
   assert.ok(!out.includes('http-equiv'), out);
   // An index.html with the old http-equiv tag stops the build instead of shipping it empty.
   assert.throws(() => withPolicy('<meta http-equiv="Content-Security-Policy" content="">', '{}', {}), /leptos-oidc:content-security-policy/);
+});
+
+test('the loader fetches the .wasm by its integrity hash and marks a page whose app did not start', () => {
+  // Trunk 0.21's loader, with the preload that names the .wasm and its hash.
+  const trunkPage = '<link rel="preload" href="/x-1_bg.wasm" crossorigin="anonymous" integrity="sha384-abc" as="fetch" type="application/wasm">'
+    + '<script type="module">import init, * as bindings from \'/x-1.js\';const wasm = await init({ module_or_path: \'/x-1_bg.wasm\' });'
+    + 'window.wasmBindings = bindings;dispatchEvent(new CustomEvent("TrunkApplicationStarted", {detail: {wasm}}));</script>';
+  const page = loaderWithIntegrity(trunkPage);
+  assert.equal(page.match(/<script type="module">([\s\S]*?)<\/script>/)[1],
+    "import('/x-1.js').then((m)=>m.default({module_or_path:fetch('/x-1_bg.wasm',{integrity:'sha384-abc'})}))"
+    + ".catch(()=>document.documentElement.classList.add('app-failed'));");
+  // Chrome ignores integrity on a fetch preload (and warns): it is left off the preload.
+  assert.ok(page.startsWith('<link rel="preload" href="/x-1_bg.wasm" crossorigin="anonymous" as="fetch"'), page);
+  assert.ok(!page.includes('integrity="'), page);
+  assert.throws(() => loaderWithIntegrity('<script type="module">x</script>'), /Trunk loader not found/);
 });
