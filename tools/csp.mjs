@@ -76,7 +76,10 @@ export function loaderWithIntegrity(html) {
   // Chrome ignores integrity on a fetch preload and warns about it (crbug.com/981419);
   // the loader's fetch above carries it, and still uses the preloaded response.
   html = html.replace(/(<link rel="preload" href="[^"]+\.wasm"[^>]*?) integrity="[^"]*"/, '$1');
-  return html.replace(/<script type="module">[\s\S]*?TrunkApplicationStarted[\s\S]*?<\/script>/, `<script type="module">${loader}</script>`);
+  // The one script that holds Trunk's loader: no `</script>` between its tag and the marker,
+  // so that a module script of the page's own before it is kept.
+  const trunkLoader = /<script type="module">(?:(?!<\/script>)[\s\S])*?TrunkApplicationStarted[\s\S]*?<\/script>/;
+  return html.replace(trunkLoader, `<script type="module">${loader}</script>`);
 }
 
 /** CSP_ORIGINS, each checked to be an https origin (a typo must stop the build, not

@@ -64,16 +64,23 @@ test('the policy goes into the named tag for the app to enforce, never into an h
 });
 
 test('the loader fetches the .wasm by its integrity hash and marks a page whose app did not start', () => {
-  // Trunk 0.21's loader, with the preload that names the .wasm and its hash.
-  const trunkPage = '<link rel="preload" href="/x-1_bg.wasm" crossorigin="anonymous" integrity="sha384-abc" as="fetch" type="application/wasm">'
-    + '<script type="module">import init, * as bindings from \'/x-1.js\';const wasm = await init({ module_or_path: \'/x-1_bg.wasm\' });'
+  // Trunk 0.21's page: the stylesheet and the JS module with their hashes, the preload that
+  // names the .wasm and its hash, another module script, and the loader.
+  const assets = '<link rel="stylesheet" href="/m-1.css" integrity="sha384-css"/>'
+    + '<link rel="modulepreload" href="/x-1.js" crossorigin="anonymous" integrity="sha384-js">';
+  const other = '<script type="module">other()</script>';
+  const loader = '<script type="module">import init, * as bindings from \'/x-1.js\';const wasm = await init({ module_or_path: \'/x-1_bg.wasm\' });'
     + 'window.wasmBindings = bindings;dispatchEvent(new CustomEvent("TrunkApplicationStarted", {detail: {wasm}}));</script>';
-  const page = loaderWithIntegrity(trunkPage);
-  assert.equal(page.match(/<script type="module">([\s\S]*?)<\/script>/)[1],
-    "import('/x-1.js').then((m)=>m.default({module_or_path:fetch('/x-1_bg.wasm',{integrity:'sha384-abc'})}))"
-    + ".catch(()=>document.documentElement.classList.add('app-failed'));");
-  // Chrome ignores integrity on a fetch preload (and warns): it is left off the preload.
-  assert.ok(page.startsWith('<link rel="preload" href="/x-1_bg.wasm" crossorigin="anonymous" as="fetch"'), page);
-  assert.ok(!page.includes('integrity="'), page);
-  assert.throws(() => loaderWithIntegrity('<script type="module">x</script>'), /Trunk loader not found/);
+  const preload = (integrity) => `<link rel="preload" href="/x-1_bg.wasm" crossorigin="anonymous"${integrity} as="fetch" type="application/wasm">`;
+  const page = loaderWithIntegrity(assets + preload(' integrity="sha384-wasm"') + other + loader);
+  const written = "import('/x-1.js').then((m)=>m.default({module_or_path:fetch('/x-1_bg.wasm',{integrity:'sha384-wasm'})}))"
+    + ".catch(()=>document.documentElement.classList.add('app-failed'));";
+  // Chrome ignores integrity on a fetch preload (and warns): it is left off that preload
+  // only; the loader's fetch carries it. Every other tag stays as it was.
+  assert.equal(page, assets + preload('') + other + `<script type="module">${written}</script>`);
+  // A preload without a hash: the loader fetches the .wasm by its URL.
+  const unhashed = loaderWithIntegrity(preload('') + loader);
+  assert.ok(unhashed.endsWith("<script type=\"module\">import('/x-1.js').then((m)=>m.default({module_or_path:'/x-1_bg.wasm'}))"
+    + ".catch(()=>document.documentElement.classList.add('app-failed'));</script>"), unhashed);
+  assert.throws(() => loaderWithIntegrity(other), /Trunk loader not found/);
 });
