@@ -339,8 +339,8 @@ impl<P: Platform> Session<P> {
         // The state of this tab's last sign-out at the provider is for this page only,
         // whatever this page is: it is checked below, or forgotten.
         let sign_out_state = store::take_sign_out_state(platform);
+        // The tab's copy goes to the exchange; config.json is read beside it (`finish`).
         if let Some(config) = steps::config_for_callback(platform) {
-            self.memory(|m| m.config.value = Some(config.clone()));
             return self.finish(config).await;
         }
         // Known before the config loads, so the page never flashes "signed out" first.
@@ -662,22 +662,15 @@ impl<P: Platform> Session<P> {
         // The response is read once; whatever the outcome, its code and state leave the
         // address bar and history now.
         platform.replace_path(config.callback_path());
-        // Back from a silent restore, which may have gone out with the tab's own copy of the
-        // config (see `start`): config.json is read beside the token request, and has the
+        // The exchange goes by the tab's copy of the config, as the authorization request
+        // did; config.json is read beside it (index.html has preloaded it; not read again if
+        // start-up had no copy and read it), and serves the page from here on. Back from a
+        // silent restore, which may have gone out with that copy (see `start`), it has the
         // last word before the session is taken up.
         let restoring = store::restore_left(platform).is_some();
         store::set_restore_left(platform, None);
-        if restoring {
-            self.memory(|m| m.config.value = None);
-        }
-        let current_config = async {
-            match restoring {
-                true => Some(self.config().await),
-                false => None,
-            }
-        };
         let (outcome, current_config) =
-            futures::future::join(steps::finish_sign_in(platform, &config, &query), current_config).await;
+            futures::future::join(steps::finish_sign_in(platform, &config, &query), self.config()).await;
         let signed_in = match outcome {
             Ok(signed_in) => signed_in,
             // A restore that did not work (the provider's session ended, or it would not
@@ -703,20 +696,22 @@ impl<P: Platform> Session<P> {
         // The app was redeployed for another provider or client, or restoring was turned
         // off, since this tab kept its copy: the session it brought back is not taken up.
         let config = match current_config {
-            Some(Ok(current)) if !Self::same_client(&current, &config) || !current.restore_session => {
+            Ok(current) if restoring && (!Self::same_client(&current, &config) || !current.restore_session) => {
                 steps::revoke_refresh_token(platform, &config, &signed_in.metadata, &signed_in.tokens);
                 store::forget_marker(platform);
                 store::set_restore_tried(platform, None);
                 platform.replace_path(&signed_in.return_to);
                 return self.set_state(AuthState::SignedOut);
             }
-            Some(Ok(current)) => current,
-            // Not readable now: the copy that just worked serves this page.
-            Some(Err(_)) => {
+            Ok(current) if Self::same_client(&current, &config) => current,
+            // Not readable now, or naming another client since the person clicked "Sign in"
+            // (the sign-in they asked for stands: its tokens are good for the client they
+            // were made for): the copy that just worked serves this page, and the next
+            // reload goes by config.json.
+            _ => {
                 self.memory(|m| m.config.value = Some(config.clone()));
                 config
             }
-            None => config,
         };
         if config.restore_session {
             store::put_marker(

@@ -133,7 +133,7 @@ fn a_second_request_for_a_nonce_is_the_answer() {
     world.fault(CodeExchange, Fault::UseDpopNonce("n-3"));
     let from = world.request_count();
     let session = world.open(&callback);
-    assert_eq!(world.endpoints(from), [Keys, CodeExchange, CodeExchange], "one retry, no third try");
+    assert_eq!(world.endpoints(from), [Keys, CodeExchange, Config, CodeExchange], "one retry, no third try");
     assert_eq!(proof_of(&world.request_to(CodeExchange, from, 1)).1["nonce"], "n-2");
     assert!(
         matches!(

@@ -49,12 +49,13 @@ fn a_sign_in_round_trip_signs_the_person_in_and_stores_no_token() {
     let session = world.open(&callback);
     assert_eq!(
         world.endpoints(before),
-        [CodeExchange, Keys],
-        "config and metadata from this tab's cache; the keys asked for while the exchange is out"
+        [CodeExchange, Keys, Config],
+        "the config and metadata the exchange goes by from this tab's cache; the keys and config.json asked for \
+         while the exchange is out"
     );
     assert_eq!(world.page(), "/callback", "the code left the address bar before the exchange answered");
     world.release();
-    assert_eq!(world.endpoints(before), [CodeExchange, Keys, UserInfo]);
+    assert_eq!(world.endpoints(before), [CodeExchange, Keys, Config, UserInfo]);
     assert_eq!(world.request_to(CodeExchange, before, 0).url, format!("{ISSUER}/token"));
     match &world.states()[..] {
         [AuthState::Exchanging, AuthState::SignedIn(from_id_token), AuthState::SignedIn(from_userinfo)] => {
@@ -109,11 +110,11 @@ fn start_up_routing() {
             page: "/callback",
         },
         Case {
-            name: "callback route in a tab that loaded before: no config fetch; `iss` checked first",
+            name: "callback route in a tab that loaded before: the tab's copy, config.json only read beside; `iss` checked first",
             earlier: Some("/"),
             fault: None,
             url: "/callback?code=forged&state=not-ours",
-            requests: vec![],
+            requests: vec![Config],
             state: AuthState::Failed(AuthError::IssuerMissing),
             page: "/callback",
         },
@@ -122,7 +123,7 @@ fn start_up_routing() {
             earlier: Some("/"),
             fault: None,
             url: "/callback?code=forged&state=not-ours&iss=https%3A%2F%2Fid.example",
-            requests: vec![],
+            requests: vec![Config],
             state: AuthState::Failed(AuthError::NoSignInInProgress),
             page: "/callback",
         },
@@ -250,7 +251,7 @@ fn a_callback_is_used_once() {
     let before = world.request_count();
     let replay = world.open(&callback);
     assert_eq!(replay.state(), AuthState::Failed(AuthError::NoSignInInProgress), "the pending sign-in was taken");
-    assert_eq!(world.endpoints(before), [], "no second code exchange");
+    assert_eq!(world.endpoints(before), [Config], "no second code exchange (config.json, as on every callback)");
 }
 
 #[test]
@@ -1152,6 +1153,42 @@ fn a_restore_with_the_tabs_copy_takes_up_the_current_config() {
         world.run(async move { restored.app_setting("orders").await }).expect("answered")
     };
     assert_eq!(setting, Some(format!("{}/orders", world::API)), "config.json's, not the copy's");
+}
+
+#[test]
+fn a_sign_ins_callback_reads_config_json_beside_the_exchange_and_takes_up_its_settings() {
+    // index.html preloads config.json on every page: the callback uses its answer (the
+    // exchange itself goes by the tab's copy, as the authorization request did).
+    let world = World::new();
+    let callback = world.callback_of_a_sign_in();
+    world.configure(&format!(r#","app":{{"orders":"{}/orders"}}"#, world::API));
+    world.fault(CodeExchange, Fault::Held);
+    let before = world.request_count();
+    let session = world.open(&callback);
+    assert_eq!(world.endpoints(before), [CodeExchange, Keys, Config], "config.json while the exchange is out");
+    world.release();
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "{:?}", session.state());
+    let setting = {
+        let session = session.clone();
+        world.run(async move { session.app_setting("orders").await }).expect("answered")
+    };
+    assert_eq!(setting, Some(format!("{}/orders", world::API)), "config.json's, not the copy's");
+}
+
+#[test]
+fn a_sign_in_the_person_just_made_is_kept_if_config_json_names_another_client_meanwhile() {
+    // Unlike a restore (which can quietly not happen), the person asked for this one; its
+    // tokens are good for the client they were made for. The next reload goes by config.json.
+    let world = World::new();
+    let callback = world.callback_of_a_sign_in();
+    world.configure_client_id("another-spa");
+    let before = world.request_count();
+    let session = world.open(&callback);
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "{:?}", session.state());
+    assert!(world.endpoints(before).contains(&Config), "config.json was read");
+    assert_eq!(world.request_to(CodeExchange, before, 0).form["client_id"], world::CLIENT_ID);
+    assert_eq!(world.revoked(), Vec::<String>::new());
+    assert!(access_token(&world, &session).is_ok());
 }
 
 #[test]

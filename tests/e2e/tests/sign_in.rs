@@ -97,6 +97,35 @@ async fn signs_in_through_login_and_consent_and_shows_the_person() {
     .await;
 }
 
+/// Issue 11: index.html preloads config.json, so that it arrives beside the .wasm rather
+/// than a round trip after the app has started; the app's own read of it takes the
+/// preloaded answer, on the first page and on the callback alike: no second request, and no
+/// preload left unused (Chromium says so in the console 3 s after the page's load).
+#[tokio::test]
+async fn config_json_comes_once_per_page_from_its_preload() {
+    with_browser("config_preload", |browser| async move {
+        let config_requests = "return performance.getEntriesByType('resource')
+            .filter(e => new URL(e.name).pathname === '/config.json').map(e => e.initiatorType)";
+        let unused_preloads = |log: Vec<(String, String)>| -> Vec<String> {
+            log.into_iter().map(|(_, text)| text).filter(|text| text.contains("preload")).collect()
+        };
+        browser.goto("/").await;
+        browser.wait_for_text("h1", "Sign in with your identity provider").await;
+        // The metadata is asked for once the app has read its config.
+        let discovery = "return performance.getEntriesByType('resource').some(e => e.name.includes('/.well-known/'))";
+        browser.wait_for_js(discovery, serde_json::json!(true)).await;
+        assert_eq!(browser.run_js(config_requests).await, serde_json::json!(["link"]), "the first page");
+        tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+        assert_eq!(unused_preloads(browser.browser_log().await), Vec::<String>::new(), "the first page");
+
+        browser.sign_in_as_alice().await;
+        assert_eq!(browser.run_js(config_requests).await, serde_json::json!(["link"]), "the callback");
+        tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+        assert_eq!(unused_preloads(browser.browser_log().await), Vec::<String>::new(), "the callback");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn protected_page_visited_signed_out_comes_back_after_sign_in() {
     with_browser("protected_page", |browser| async move {
