@@ -13,6 +13,7 @@ use routes::current_path;
 
 #[component]
 pub fn App() -> impl IntoView {
+    // index.html preloads the same path: change both.
     provide_auth("/config.json");
     let path = current_path();
     view! {

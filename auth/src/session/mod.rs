@@ -662,15 +662,21 @@ impl<P: Platform> Session<P> {
         // The response is read once; whatever the outcome, its code and state leave the
         // address bar and history now.
         platform.replace_path(config.callback_path());
-        // The exchange goes by the tab's copy of the config, as the authorization request
-        // did; config.json is read beside it (index.html has preloaded it; not read again if
-        // start-up had no copy and read it), and serves the page from here on. Back from a
-        // silent restore, which may have gone out with that copy (see `start`), it has the
-        // last word before the session is taken up.
+        // The exchange goes by the tab's copy of the config, the one the authorization
+        // request was made with; config.json is read beside it (index.html has preloaded it;
+        // not read again if start-up had no copy and read it). Back from a silent restore,
+        // which may have gone out with that copy (see `start`), it has the last word before
+        // the session is taken up.
         let restoring = store::restore_left(platform).is_some();
         store::set_restore_left(platform, None);
         let (outcome, current_config) =
             futures::future::join(steps::finish_sign_in(platform, &config, &query), self.config()).await;
+        // Not readable now: the copy that just worked serves this page, whatever the outcome
+        // (a "Try again" then does not need config.json).
+        if current_config.is_err() {
+            self.memory(|m| m.config.value = Some(config.clone()));
+        }
+        let same_client = current_config.as_ref().is_ok_and(|current| Self::same_client(current, &config));
         let signed_in = match outcome {
             Ok(signed_in) => signed_in,
             // A restore that did not work (the provider's session ended, or it would not
@@ -696,18 +702,26 @@ impl<P: Platform> Session<P> {
         // The app was redeployed for another provider or client, or restoring was turned
         // off, since this tab kept its copy: the session it brought back is not taken up.
         let config = match current_config {
-            Ok(current) if restoring && (!Self::same_client(&current, &config) || !current.restore_session) => {
+            Ok(current) if restoring && (!same_client || !current.restore_session) => {
                 steps::revoke_refresh_token(platform, &config, &signed_in.metadata, &signed_in.tokens);
                 store::forget_marker(platform);
                 store::set_restore_tried(platform, None);
                 platform.replace_path(&signed_in.return_to);
                 return self.set_state(AuthState::SignedOut);
             }
-            Ok(current) if Self::same_client(&current, &config) => current,
-            // Not readable now, or naming another client since the person clicked "Sign in"
-            // (the sign-in they asked for stands: its tokens are good for the client they
-            // were made for): the copy that just worked serves this page, and the next
-            // reload goes by config.json.
+            // The page's policy, added before the exchange, allows the copy's API origins:
+            // config.json's settings serve the page only where it allows the same.
+            Ok(current)
+                if same_client
+                    && current.api_origins == config.api_origins
+                    && current.extra_origins == config.extra_origins =>
+            {
+                current
+            }
+            // Not readable now, naming another client since the person clicked "Sign in" (the
+            // sign-in they asked for stands: its tokens are good for the client they were
+            // made for), or other origins: the copy serves this page, and the next reload
+            // goes by config.json.
             _ => {
                 self.memory(|m| m.config.value = Some(config.clone()));
                 config

@@ -34,8 +34,8 @@ pub async fn load_config(platform: &impl Platform, url: &str) -> Result<ClientCo
 
 /// On the way back from the provider, the config this tab signed in with: the token
 /// request must repeat the authorization request's `client_id` and `redirect_uri`
-/// (RFC 6749 §4.1.3), and reusing it spares the callback a fetch. `None` unless the page
-/// is that config's callback route.
+/// (RFC 6749 §4.1.3), and with it the exchange leaves without waiting for config.json.
+/// `None` unless the page is that config's callback route.
 pub fn config_for_callback(platform: &impl Platform) -> Option<ClientConfig> {
     let config = cached_config(platform)?;
     (config.callback_path() == platform.path()).then_some(config)
@@ -106,6 +106,10 @@ pub async fn start_sign_in(
             pushed_redirect_url(metadata, config, &request_uri)
         }
     };
+    // The callback exchanges the code with the tab's copy of the config: it must be this
+    // request's (the same `client_id` and `redirect_uri`, RFC 6749 §4.1.3), even where the
+    // page kept an older one than config.json's (see `Session::finish`).
+    store::cache_config(platform, config);
     if !store::put_pending(platform, &pending.state, &pending) {
         return Err(AuthError::Storage);
     }

@@ -112,7 +112,7 @@ fn start_up_routing() {
         Case {
             name: "callback route in a tab that loaded before: the tab's copy, config.json only read beside; `iss` checked first",
             earlier: Some("/"),
-            fault: None,
+            fault: Some((Config, Fault::Answer(500, "oops"))),
             url: "/callback?code=forged&state=not-ours",
             requests: vec![Config],
             state: AuthState::Failed(AuthError::IssuerMissing),
@@ -1178,17 +1178,142 @@ fn a_sign_ins_callback_reads_config_json_beside_the_exchange_and_takes_up_its_se
 #[test]
 fn a_sign_in_the_person_just_made_is_kept_if_config_json_names_another_client_meanwhile() {
     // Unlike a restore (which can quietly not happen), the person asked for this one; its
-    // tokens are good for the client they were made for. The next reload goes by config.json.
+    // tokens are good for the client they were made for, and the copy they were made with
+    // serves the page. The next reload goes by config.json (the test after this one).
+    for change in ["client", "redirect URI"] {
+        let world = World::new();
+        let callback = world.callback_of_a_sign_in();
+        let app = format!(r#","app":{{"orders":"{}/orders"}}"#, world::API);
+        match change {
+            "client" => {
+                world.configure_client_id("another-spa");
+                world.configure(&app);
+            }
+            _ => world.configure(&format!(r#","redirect_uri":"{ORIGIN}/signed-in"{app}"#)),
+        }
+        let before = world.request_count();
+        let session = world.open(&callback);
+        assert!(matches!(session.state(), AuthState::SignedIn(_)), "{change}: {:?}", session.state());
+        assert!(world.endpoints(before).contains(&Config), "{change}: config.json was read");
+        let exchange = world.request_to(CodeExchange, before, 0).form;
+        assert_eq!(exchange["client_id"], world::CLIENT_ID, "{change}");
+        assert_eq!(exchange["redirect_uri"], format!("{ORIGIN}/callback"), "{change}");
+        assert_eq!(world.revoked(), Vec::<String>::new(), "{change}");
+        assert!(world.marker().is_some_and(|m| m.contains(r#""client_id":"spa""#)), "{change}: {:?}", world.marker());
+        let setting = {
+            let session = session.clone();
+            world.run(async move { session.app_setting("orders").await }).expect("answered")
+        };
+        assert_eq!(setting, None, "{change}: the copy's settings, not config.json's");
+        // Renewals go to the client the tokens were made for (the provider takes no other).
+        world.set_hidden(true);
+        world.advance(TTL + 1);
+        let before = world.request_count();
+        assert!(access_token(&world, &session).is_ok(), "{change}");
+        assert!(world.endpoints(before).contains(&Refresh), "{change}");
+    }
+}
+
+#[test]
+fn a_new_sign_in_from_a_page_that_kept_an_older_config_exchanges_with_that_config() {
+    // The page kept the copy (another client in config.json); config.json's read put the
+    // new one into the tab's storage. Signed in again from this page, the callback must
+    // exchange with the config the authorization request used.
     let world = World::new();
     let callback = world.callback_of_a_sign_in();
     world.configure_client_id("another-spa");
+    let session = world.open(&callback);
+    world.fault(Refresh, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
+    world.set_hidden(true);
+    world.advance(TTL + 1);
+    assert_eq!(access_token(&world, &session), Err(AuthError::SessionExpired));
+    session.sign_in("/");
+    world.settle();
     let before = world.request_count();
+    let back = world.open(&world.approve());
+    assert!(matches!(back.state(), AuthState::SignedIn(_)), "{:?}", back.state());
+    assert_eq!(world.request_to(CodeExchange, before, 0).form["client_id"], world::CLIENT_ID);
+}
+
+#[test]
+fn a_sign_ins_callback_keeps_the_copy_when_config_json_names_other_api_origins() {
+    // The page's policy, added before the exchange, allows the copy's API origins only.
+    let world = World::new();
+    let callback = world.callback_of_a_sign_in();
+    world.configure(r#","api_origins":["https://api2.example"],"app":{"orders":"https://api2.example/orders"}"#);
     let session = world.open(&callback);
     assert!(matches!(session.state(), AuthState::SignedIn(_)), "{:?}", session.state());
-    assert!(world.endpoints(before).contains(&Config), "config.json was read");
-    assert_eq!(world.request_to(CodeExchange, before, 0).form["client_id"], world::CLIENT_ID);
-    assert_eq!(world.revoked(), Vec::<String>::new());
+    let setting = {
+        let session = session.clone();
+        world.run(async move { session.app_setting("orders").await }).expect("answered")
+    };
+    assert_eq!(setting, None, "the copy's settings");
+}
+
+#[test]
+fn a_failed_callback_whose_config_json_cannot_be_read_tries_again_with_the_copy() {
+    let world = World::new();
+    let callback = world.callback_of_a_sign_in();
+    world.fault(Config, Fault::Answer(500, "{}"));
+    world.fault(CodeExchange, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
+    let session = world.open(&callback);
+    assert!(matches!(session.state(), AuthState::Failed(AuthError::TokenRejected { .. })), "{:?}", session.state());
+    let before = world.request_count();
+    session.sign_in("/");
+    world.settle();
+    assert_eq!(session.state(), AuthState::Redirecting);
+    assert!(!world.endpoints(before).contains(&Config), "{:?}", world.endpoints(before));
+}
+
+#[test]
+fn the_reload_after_a_sign_in_under_a_since_changed_client_goes_by_config_json() {
+    let world = World::new();
+    let callback = world.callback_of_a_sign_in();
+    world.configure_client_id("another-spa");
+    world.open(&callback);
+    let before = world.request_count();
+    let reloaded = world.open("/");
+    assert_eq!(world.states(), [AuthState::Restoring, AuthState::SignedOut]);
+    assert_eq!(reloaded.state(), AuthState::SignedOut);
+    assert!(!world.endpoints(before).contains(&Authorize), "no restore for a client config.json no longer names");
+    assert_eq!(world.marker(), None);
+}
+
+#[test]
+fn a_sign_in_whose_config_json_cannot_be_read_on_return_keeps_the_copy() {
+    let world = World::new();
+    let callback = world.callback_of_a_sign_in();
+    world.fault(Config, Fault::Answer(500, "{}"));
+    let session = world.open(&callback);
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "{:?}", session.state());
+    assert!(world.marker().is_some());
+    world.set_hidden(true);
+    world.advance(TTL + 1);
+    let before = world.request_count();
     assert!(access_token(&world, &session).is_ok());
+    assert!(world.endpoints(before).contains(&Refresh));
+}
+
+#[test]
+fn a_sign_ins_callback_waits_for_config_json_and_reads_it_once() {
+    // The page is signed in once config.json has answered (or failed): it is preloaded, so
+    // it is in long before the exchange's answer, but a slow one holds the page. A setting
+    // asked for meanwhile waits for that same read.
+    let world = World::new();
+    let callback = world.callback_of_a_sign_in();
+    world.configure(&format!(r#","app":{{"orders":"{}/orders"}}"#, world::API));
+    world.fault(Config, Fault::Held);
+    let before = world.request_count();
+    let session = world.open(&callback);
+    assert_eq!(session.state(), AuthState::Exchanging, "the exchange answered; config.json has not");
+    let setting = {
+        let session = session.clone();
+        world.spawn(async move { session.app_setting("orders").await })
+    };
+    world.release();
+    assert!(matches!(session.state(), AuthState::SignedIn(_)), "{:?}", session.state());
+    assert_eq!(world.endpoints(before).iter().filter(|e| **e == Config).count(), 1);
+    assert_eq!(setting.take(), Some(Some(format!("{}/orders", world::API))));
 }
 
 #[test]
