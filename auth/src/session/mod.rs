@@ -424,9 +424,11 @@ impl<P: Platform> Session<P> {
         self.set_state(AuthState::Restoring);
         let session = self.clone();
         self.platform().spawn(Box::pin(async move {
+            // Only a marker this page's config can use: the page may hold an older copy than
+            // config.json's (see `finish`), which must not drop another tab's newer marker.
             let restored = match session.config().await {
-                Ok(config) => session.restore(&config).await,
-                Err(_) => false,
+                Ok(config) if session.restorable_with(&config) => session.restore(&config).await,
+                _ => false,
             };
             if !restored && *session.inner.state.borrow() == AuthState::Restoring {
                 session.set_state(AuthState::SignedOut);
@@ -671,12 +673,28 @@ impl<P: Platform> Session<P> {
         store::set_restore_left(platform, None);
         let (outcome, current_config) =
             futures::future::join(steps::finish_sign_in(platform, &config, &query), self.config()).await;
-        // Not readable now: the copy that just worked serves this page, whatever the outcome
-        // (a "Try again" then does not need config.json).
-        if current_config.is_err() {
-            self.memory(|m| m.config.value = Some(config.clone()));
-        }
-        let same_client = current_config.as_ref().is_ok_and(|current| Self::same_client(current, &config));
+        // The app was redeployed for another provider or client, or restoring was turned off,
+        // since this tab kept its copy (known if config.json could be read).
+        let changed = current_config
+            .as_ref()
+            .is_ok_and(|current| !Self::same_client(current, &config) || !current.restore_session);
+        // What serves this page from here on, whatever the outcome: config.json's config where
+        // it names the same client and API origins as the copy the exchange went by (once the
+        // callback has narrowed it, the page's policy allows only the copy's); otherwise the
+        // copy (config.json unreadable, another client since the person clicked "Sign in",
+        // other origins), and the next page load goes by config.json.
+        let copy = config;
+        let config = match current_config {
+            Ok(current)
+                if Self::same_client(&current, &copy)
+                    && current.api_origins == copy.api_origins
+                    && current.extra_origins == copy.extra_origins =>
+            {
+                current
+            }
+            _ => copy.clone(),
+        };
+        self.memory(|m| m.config.value = Some(config.clone()));
         let signed_in = match outcome {
             Ok(signed_in) => signed_in,
             // A restore that did not work (the provider's session ended, or it would not
@@ -694,39 +712,20 @@ impl<P: Platform> Session<P> {
         let signal_then = if signed_in.silent { store::restore_signal(platform) } else { None };
         store::forget_restore_signal(platform);
         if signed_in.silent && store::sign_out_signal(platform) != signal_then {
-            steps::revoke_refresh_token(platform, &config, &signed_in.metadata, &signed_in.tokens);
+            steps::revoke_refresh_token(platform, &copy, &signed_in.metadata, &signed_in.tokens);
             store::forget_dpop_nonces(platform);
             platform.replace_path(&signed_in.return_to);
             return self.set_state(AuthState::SignedOut);
         }
-        // The app was redeployed for another provider or client, or restoring was turned
-        // off, since this tab kept its copy: the session it brought back is not taken up.
-        let config = match current_config {
-            Ok(current) if restoring && (!same_client || !current.restore_session) => {
-                steps::revoke_refresh_token(platform, &config, &signed_in.metadata, &signed_in.tokens);
-                store::forget_marker(platform);
-                store::set_restore_tried(platform, None);
-                platform.replace_path(&signed_in.return_to);
-                return self.set_state(AuthState::SignedOut);
-            }
-            // The page's policy, added before the exchange, allows the copy's API origins:
-            // config.json's settings serve the page only where it allows the same.
-            Ok(current)
-                if same_client
-                    && current.api_origins == config.api_origins
-                    && current.extra_origins == config.extra_origins =>
-            {
-                current
-            }
-            // Not readable now, naming another client since the person clicked "Sign in" (the
-            // sign-in they asked for stands: its tokens are good for the client they were
-            // made for), or other origins: the copy serves this page, and the next reload
-            // goes by config.json.
-            _ => {
-                self.memory(|m| m.config.value = Some(config.clone()));
-                config
-            }
-        };
+        // A restore under a changed config.json is not taken up. A sign-in the person asked
+        // for stands: its tokens are good for the client they were made for.
+        if restoring && changed {
+            steps::revoke_refresh_token(platform, &copy, &signed_in.metadata, &signed_in.tokens);
+            store::forget_marker(platform);
+            store::set_restore_tried(platform, None);
+            platform.replace_path(&signed_in.return_to);
+            return self.set_state(AuthState::SignedOut);
+        }
         if config.restore_session {
             store::put_marker(
                 platform,

@@ -108,9 +108,9 @@ pub async fn start_sign_in(
     };
     // The callback exchanges the code with the tab's copy of the config: it must be this
     // request's (the same `client_id` and `redirect_uri`, RFC 6749 §4.1.3), even where the
-    // page kept an older one than config.json's (see `Session::finish`).
-    store::cache_config(platform, config);
-    if !store::put_pending(platform, &pending.state, &pending) {
+    // page kept an older one than config.json's (see `Session::finish`). Written first, so
+    // that no sign-in is pending without it.
+    if !store::cache_config(platform, config) || !store::put_pending(platform, &pending.state, &pending) {
         return Err(AuthError::Storage);
     }
     Ok(url)

@@ -105,10 +105,10 @@ pub fn cached_config<T: DeserializeOwned>(platform: &impl Platform) -> Option<T>
     get(platform, CONFIG)
 }
 
-/// Keeps the app's config in this tab, for the callback ([`cached_config`]); nothing is
-/// kept if storage is unavailable or full.
-pub fn cache_config<T: Serialize + ?Sized>(platform: &impl Platform, config: &T) {
-    set(platform, CONFIG, config);
+/// Keeps the app's config in this tab, for the callback ([`cached_config`]): false if
+/// storage is unavailable or full.
+pub fn cache_config<T: Serialize + ?Sized>(platform: &impl Platform, config: &T) -> bool {
+    set(platform, CONFIG, config)
 }
 
 /// This browser was signed in at `issuer` as `client_id`, until `expires_at` (seconds since

@@ -1266,6 +1266,44 @@ fn a_failed_callback_whose_config_json_cannot_be_read_tries_again_with_the_copy(
 }
 
 #[test]
+fn a_failed_callback_under_a_since_changed_client_tries_again_with_the_copy() {
+    // What serves the page is settled whatever the outcome: once the callback has narrowed
+    // the page's policy, it allows only the copy's provider.
+    let world = World::new();
+    let callback = world.callback_of_a_sign_in();
+    world.configure_client_id("another-spa");
+    world.fault(CodeExchange, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
+    let session = world.open(&callback);
+    assert!(matches!(session.state(), AuthState::Failed(AuthError::TokenRejected { .. })), "{:?}", session.state());
+    session.sign_in("/");
+    world.settle();
+    assert_eq!(session.state(), AuthState::Redirecting);
+    assert_eq!(last_authorization(&world).get("client_id").map(String::as_str), Some(world::CLIENT_ID));
+}
+
+#[test]
+fn a_page_that_kept_an_older_config_leaves_another_tabs_newer_marker_alone() {
+    let world = World::new();
+    let callback = world.callback_of_a_sign_in();
+    world.configure_client_id("another-spa");
+    let session = world.open(&callback);
+    world.fault(Refresh, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
+    world.set_hidden(true);
+    world.advance(TTL + 1);
+    assert_eq!(access_token(&world, &session), Err(AuthError::SessionExpired));
+    // Another tab signs in with config.json's client; this one is shown again.
+    let newer = format!(r#"{{"issuer":"{ISSUER}","client_id":"another-spa","expires_at":{}}}"#, world.now() + 3600);
+    world.shared_storage.borrow_mut().insert("leptos-oidc:session".into(), newer.clone());
+    world.set_hidden(false);
+    let before = world.request_count();
+    session.page_visible();
+    world.settle();
+    assert_eq!(world.marker(), Some(newer), "the other tab's marker is kept, for config.json to judge");
+    assert!(!world.endpoints(before).contains(&Authorize));
+    assert_eq!(session.state(), AuthState::SignedOut);
+}
+
+#[test]
 fn the_reload_after_a_sign_in_under_a_since_changed_client_goes_by_config_json() {
     let world = World::new();
     let callback = world.callback_of_a_sign_in();
