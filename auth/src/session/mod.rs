@@ -374,8 +374,14 @@ impl<P: Platform> Session<P> {
         }
         self.forget_unreturned_restore(platform.came_back());
         if *self.inner.state.borrow() == AuthState::Restoring {
-            if !self.memory(|m| m.restore_failed) && self.restore(&config).await {
-                return;
+            if !self.memory(|m| m.restore_failed) {
+                // config.json judges the marker: one it cannot restore with (another issuer
+                // or client, expired, restoring off) goes.
+                if !self.restorable_with(&config) {
+                    store::forget_marker(platform);
+                } else if self.restore(&config).await {
+                    return;
+                }
             }
             self.set_state(AuthState::SignedOut);
         }
@@ -424,11 +430,9 @@ impl<P: Platform> Session<P> {
         self.set_state(AuthState::Restoring);
         let session = self.clone();
         self.platform().spawn(Box::pin(async move {
-            // Only a marker this page's config can use: the page may hold an older copy than
-            // config.json's (see `finish`), which must not drop another tab's newer marker.
             let restored = match session.config().await {
-                Ok(config) if session.restorable_with(&config) => session.restore(&config).await,
-                _ => false,
+                Ok(config) => session.restore(&config).await,
+                Err(_) => false,
             };
             if !restored && *session.inner.state.borrow() == AuthState::Restoring {
                 session.set_state(AuthState::SignedOut);
@@ -488,10 +492,11 @@ impl<P: Platform> Session<P> {
     /// Restores the session with a silent sign-in (OpenID Connect Core §3.1.2.1,
     /// `prompt=none`), by a top-level redirect: no iframe, no third-party cookie. It comes
     /// back to this very page. False if there is nothing to restore or it could not start.
+    /// It never drops a marker it cannot use: only config.json judges one (see `start`); a
+    /// page may hold an older copy (see `finish`), and another tab's marker newer than it.
     async fn restore(&self, config: &ClientConfig) -> bool {
         let platform = self.platform();
         if !self.restorable_with(config) {
-            store::forget_marker(platform);
             return false;
         }
         let text = store::marker_text(platform);
@@ -675,9 +680,8 @@ impl<P: Platform> Session<P> {
             futures::future::join(steps::finish_sign_in(platform, &config, &query), self.config()).await;
         // The app was redeployed for another provider or client, or restoring was turned off,
         // since this tab kept its copy (known if config.json could be read).
-        let changed = current_config
-            .as_ref()
-            .is_ok_and(|current| !Self::same_client(current, &config) || !current.restore_session);
+        let same_client = current_config.as_ref().is_ok_and(|current| Self::same_client(current, &config));
+        let changed = current_config.as_ref().is_ok_and(|current| !same_client || !current.restore_session);
         // What serves this page from here on, whatever the outcome: config.json's config where
         // it names the same client and API origins as the copy the exchange went by (once the
         // callback has narrowed it, the page's policy allows only the copy's); otherwise the
@@ -686,7 +690,7 @@ impl<P: Platform> Session<P> {
         let copy = config;
         let config = match current_config {
             Ok(current)
-                if Self::same_client(&current, &copy)
+                if same_client
                     && current.api_origins == copy.api_origins
                     && current.extra_origins == copy.extra_origins =>
             {

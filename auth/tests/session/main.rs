@@ -23,6 +23,23 @@ pub(crate) fn access_token(world: &World, session: &Session<Tab>) -> Result<Stri
     world.run(async move { session.access_token().await }).expect("answered without waiting on the provider")
 }
 
+/// Lets `session`'s access token fall due and asks for one: it comes from a refresh.
+fn assert_renews(world: &World, session: &Session<Tab>, case: &str) {
+    world.set_hidden(true);
+    world.advance(TTL + 1);
+    let before = world.request_count();
+    assert!(access_token(world, session).is_ok(), "{case}");
+    assert!(world.endpoints(before).contains(&Refresh), "{case}");
+}
+
+/// Has the provider refuse `session`'s next renewal (`invalid_grant`): the session ends.
+fn end_with_a_refused_renewal(world: &World, session: &Session<Tab>) {
+    world.fault(Refresh, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
+    world.set_hidden(true);
+    world.advance(TTL + 1);
+    assert_eq!(access_token(world, session), Err(AuthError::SessionExpired));
+}
+
 /// The ID token the session holds, as its sign-out shows it to the provider.
 fn id_token_hint_at_sign_out(world: &World, session: &Session<Tab>) -> String {
     let from = world.request_count();
@@ -1133,11 +1150,7 @@ fn a_restore_whose_config_json_cannot_be_read_on_return_keeps_the_copy_that_work
     assert!(matches!(restored.state(), AuthState::SignedIn(_)), "{:?}", restored.state());
     assert!(world.marker().is_some());
     // The session goes on with the copy: its renewal works.
-    world.set_hidden(true);
-    world.advance(TTL + 1);
-    let before = world.request_count();
-    assert!(access_token(&world, &restored).is_ok());
-    assert!(world.endpoints(before).contains(&Refresh));
+    assert_renews(&world, &restored, "");
 }
 
 #[test]
@@ -1206,11 +1219,7 @@ fn a_sign_in_the_person_just_made_is_kept_if_config_json_names_another_client_me
         };
         assert_eq!(setting, None, "{change}: the copy's settings, not config.json's");
         // Renewals go to the client the tokens were made for (the provider takes no other).
-        world.set_hidden(true);
-        world.advance(TTL + 1);
-        let before = world.request_count();
-        assert!(access_token(&world, &session).is_ok(), "{change}");
-        assert!(world.endpoints(before).contains(&Refresh), "{change}");
+        assert_renews(&world, &session, change);
     }
 }
 
@@ -1223,10 +1232,7 @@ fn a_new_sign_in_from_a_page_that_kept_an_older_config_exchanges_with_that_confi
     let callback = world.callback_of_a_sign_in();
     world.configure_client_id("another-spa");
     let session = world.open(&callback);
-    world.fault(Refresh, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
-    world.set_hidden(true);
-    world.advance(TTL + 1);
-    assert_eq!(access_token(&world, &session), Err(AuthError::SessionExpired));
+    end_with_a_refused_renewal(&world, &session);
     session.sign_in("/");
     world.settle();
     let before = world.request_count();
@@ -1287,10 +1293,7 @@ fn a_page_that_kept_an_older_config_leaves_another_tabs_newer_marker_alone() {
     let callback = world.callback_of_a_sign_in();
     world.configure_client_id("another-spa");
     let session = world.open(&callback);
-    world.fault(Refresh, Fault::Answer(400, r#"{"error":"invalid_grant"}"#));
-    world.set_hidden(true);
-    world.advance(TTL + 1);
-    assert_eq!(access_token(&world, &session), Err(AuthError::SessionExpired));
+    end_with_a_refused_renewal(&world, &session);
     // Another tab signs in with config.json's client; this one is shown again.
     let newer = format!(r#"{{"issuer":"{ISSUER}","client_id":"another-spa","expires_at":{}}}"#, world.now() + 3600);
     world.shared_storage.borrow_mut().insert("leptos-oidc:session".into(), newer.clone());
@@ -1325,11 +1328,7 @@ fn a_sign_in_whose_config_json_cannot_be_read_on_return_keeps_the_copy() {
     let session = world.open(&callback);
     assert!(matches!(session.state(), AuthState::SignedIn(_)), "{:?}", session.state());
     assert!(world.marker().is_some());
-    world.set_hidden(true);
-    world.advance(TTL + 1);
-    let before = world.request_count();
-    assert!(access_token(&world, &session).is_ok());
-    assert!(world.endpoints(before).contains(&Refresh));
+    assert_renews(&world, &session, "");
 }
 
 #[test]
